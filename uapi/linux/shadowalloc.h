@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * shadowalloc: pre-zeroed, forecast-driven guest memory for KVM trust groups.
+ *
+ * The ioctl ABI of /dev/shadowalloc. This is the only header shared by the
+ * kernel module and userspace.
+ *
+ * Every argument struct starts with __u32 size (the caller's sizeof() of the
+ * struct) and __u32 flags. The kernel accepts any size from the first
+ * published version (SHADOWALLOC_*_SIZE_VER0) upwards: bytes the kernel does
+ * not know must be zero (else -E2BIG), fields the caller did not pass read as
+ * zero. Reserved fields and undefined flag bits must be zero (else -EINVAL).
+ * Output structs are written up to min(caller size, kernel size) and their
+ * size field is set to the number of bytes written. Invalid input changes
+ * nothing. Documentation/ioctl-api.rst describes every field and errno.
+ */
+#ifndef _UAPI_LINUX_SHADOWALLOC_H
+#define _UAPI_LINUX_SHADOWALLOC_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+#define SHADOWALLOC_DEVICE_NAME		"shadowalloc"
+
+/* Group ids are chosen by the management agent; 0 is never a valid id. */
+#define SHADOWALLOC_GROUP_ID_MIN	1U
+#define SHADOWALLOC_GROUP_ID_MAX	0x7fffffffU
+
+/* Prediction horizon bounds, in milliseconds. */
+#define SHADOWALLOC_HORIZON_MIN_MS	100U
+#define SHADOWALLOC_HORIZON_MAX_MS	3600000U
+#define SHADOWALLOC_HORIZON_DEFAULT_MS	5000U
+
+/**
+ * struct shadowalloc_group_create - argument of SHADOWALLOC_IOC_GROUP_CREATE
+ * @size: sizeof(struct shadowalloc_group_create) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: id of the new group, SHADOWALLOC_GROUP_ID_MIN..MAX
+ * @max_vms: member limit of this group; 0 means the module parameter
+ *	max_vms_per_group, values above that parameter are refused
+ * @max_staged_bytes: cap on staged memory of this group, a multiple of the
+ *	page size; 0 means the module parameter default_max_staged_mb
+ * @horizon_ms: initial prediction horizon; 0 means
+ *	SHADOWALLOC_HORIZON_DEFAULT_MS
+ * @reserved0: must be 0
+ * @reserved: must be 0
+ */
+struct shadowalloc_group_create {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 max_vms;
+	__u64 max_staged_bytes;
+	__u32 horizon_ms;
+	__u32 reserved0;
+	__u64 reserved[4];
+};
+#define SHADOWALLOC_GROUP_CREATE_SIZE_VER0	64
+
+/**
+ * struct shadowalloc_group_arg - a group id, for DESTROY, ENABLE, DISABLE
+ * @size: sizeof(struct shadowalloc_group_arg) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group
+ * @reserved0: must be 0
+ * @reserved: must be 0
+ */
+struct shadowalloc_group_arg {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+#define SHADOWALLOC_GROUP_ARG_SIZE_VER0		32
+
+/**
+ * struct shadowalloc_group_vm - argument of GROUP_ADD_VM / GROUP_REMOVE_VM
+ * @size: sizeof(struct shadowalloc_group_vm) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group
+ * @pid: thread-group id (process id) of the VMM process that runs the VM;
+ *	it is resolved in the caller's pid namespace
+ * @reserved: must be 0
+ *
+ * A VM is identified by its VMM process: all mappings of /dev/shadowalloc
+ * made by that process belong to the VM. A VM is in at most one group.
+ */
+struct shadowalloc_group_vm {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__s32 pid;
+	__u64 reserved[2];
+};
+#define SHADOWALLOC_GROUP_VM_SIZE_VER0		32
+
+/**
+ * struct shadowalloc_horizon - argument of SHADOWALLOC_IOC_SET_HORIZON
+ * @size: sizeof(struct shadowalloc_horizon) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group
+ * @horizon_ms: SHADOWALLOC_HORIZON_MIN_MS..SHADOWALLOC_HORIZON_MAX_MS
+ * @reserved: must be 0
+ */
+struct shadowalloc_horizon {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 horizon_ms;
+	__u64 reserved[2];
+};
+#define SHADOWALLOC_HORIZON_SIZE_VER0		32
+
+/* shadowalloc_stats.state */
+#define SHADOWALLOC_STATE_ENABLED	(1U << 0)
+
+/**
+ * struct shadowalloc_stats - argument of SHADOWALLOC_IOC_GET_STATS
+ * @size: in: caller's sizeof(); out: bytes written by the kernel
+ * @flags: must be 0
+ * @group_id: in: the group
+ * @state: out: SHADOWALLOC_STATE_* bits
+ * @nr_vms: out: current members
+ * @max_vms: out: member limit
+ * @horizon_ms: out: prediction horizon
+ * @accuracy_permille: out: forecast accuracy over the last completed
+ *	horizon window, 1000 - min(1000, 1000 * |error| / actual)
+ * @utilisation_permille: out: staged pages handed to VMs per 1000 staged
+ * @hit_rate_permille: out: hits per 1000 faults served
+ * @max_staged_bytes: out: cap on staged memory
+ * @faults: out: first-touch faults served for this group's VMs
+ * @hits: out: faults served from the staging pool
+ * @misses: out: faults that allocated and zeroed on the fault path
+ * @staged_pages: out: pre-zeroed pages waiting in the pool now
+ * @staging_target_pages: out: pool size the refill worker aims at
+ * @staged_total: out: pages ever staged into the pool
+ * @evicted_pages: out: staged pages released unused (ageing, shrinker,
+ *	disable, cap)
+ * @discard_returned_pages: out: pages returned by VMs (munmap, hole punch,
+ *	MADV_DONTNEED) and zeroed again before any reuse
+ * @hit_service_ns: out: sum of fault service times of hits
+ * @miss_service_ns: out: sum of fault service times of misses
+ * @time_saved_ns: out: estimated fault-path time saved by hits
+ * @forecast_pages: out: demand forecast over the horizon, in pages
+ * @forecast_abs_err_pages: out: absolute forecast error of the last
+ *	completed horizon window, in pages
+ * @events_seen: out: telemetry events received for this group
+ * @events_dropped: out: telemetry events dropped (ring full)
+ * @reserved: out: zero
+ */
+struct shadowalloc_stats {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 state;
+	__u32 nr_vms;
+	__u32 max_vms;
+	__u32 horizon_ms;
+	__u32 accuracy_permille;
+	__u32 utilisation_permille;
+	__u32 hit_rate_permille;
+	__u64 max_staged_bytes;
+	__u64 faults;
+	__u64 hits;
+	__u64 misses;
+	__u64 staged_pages;
+	__u64 staging_target_pages;
+	__u64 staged_total;
+	__u64 evicted_pages;
+	__u64 discard_returned_pages;
+	__u64 hit_service_ns;
+	__u64 miss_service_ns;
+	__u64 time_saved_ns;
+	__u64 forecast_pages;
+	__u64 forecast_abs_err_pages;
+	__u64 events_seen;
+	__u64 events_dropped;
+	__u64 reserved[8];
+};
+#define SHADOWALLOC_STATS_SIZE_VER0		232
+
+#define SHADOWALLOC_IOC_MAGIC	0xB9
+
+#define SHADOWALLOC_IOC_GROUP_CREATE \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x01, struct shadowalloc_group_create)
+#define SHADOWALLOC_IOC_GROUP_DESTROY \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x02, struct shadowalloc_group_arg)
+#define SHADOWALLOC_IOC_GROUP_ADD_VM \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x03, struct shadowalloc_group_vm)
+#define SHADOWALLOC_IOC_GROUP_REMOVE_VM \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x04, struct shadowalloc_group_vm)
+#define SHADOWALLOC_IOC_SHADOW_ENABLE \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x05, struct shadowalloc_group_arg)
+#define SHADOWALLOC_IOC_SHADOW_DISABLE \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x06, struct shadowalloc_group_arg)
+#define SHADOWALLOC_IOC_SET_HORIZON \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x07, struct shadowalloc_horizon)
+#define SHADOWALLOC_IOC_GET_STATS \
+	_IOWR(SHADOWALLOC_IOC_MAGIC, 0x08, struct shadowalloc_stats)
+
+#endif /* _UAPI_LINUX_SHADOWALLOC_H */
