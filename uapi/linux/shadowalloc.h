@@ -55,6 +55,7 @@ struct shadowalloc_group_create {
 	__u32 reserved0;
 	__u64 reserved[4];
 };
+
 #define SHADOWALLOC_GROUP_CREATE_SIZE_VER0	64
 
 /**
@@ -72,6 +73,7 @@ struct shadowalloc_group_arg {
 	__u32 reserved0;
 	__u64 reserved[2];
 };
+
 #define SHADOWALLOC_GROUP_ARG_SIZE_VER0		32
 
 /**
@@ -93,6 +95,7 @@ struct shadowalloc_group_vm {
 	__s32 pid;
 	__u64 reserved[2];
 };
+
 #define SHADOWALLOC_GROUP_VM_SIZE_VER0		32
 
 /**
@@ -110,6 +113,7 @@ struct shadowalloc_horizon {
 	__u32 horizon_ms;
 	__u64 reserved[2];
 };
+
 #define SHADOWALLOC_HORIZON_SIZE_VER0		32
 
 /* shadowalloc_stats.state */
@@ -178,6 +182,7 @@ struct shadowalloc_stats {
 	__u64 events_dropped;
 	__u64 reserved[8];
 };
+
 #define SHADOWALLOC_STATS_SIZE_VER0		232
 
 #define SHADOWALLOC_IOC_MAGIC	0xB9

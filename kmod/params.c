@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowalloc: module parameters.
+ *
+ * Every parameter has a range; a write outside it (at insmod or through
+ * /sys/module/shadowalloc/parameters/) fails with -EINVAL and leaves the old
+ * value in place. Readers use READ_ONCE(): a new value applies to the next
+ * operation that reads it, never retroactively.
+ */
+#include <linux/kernel.h>
+#include <linux/moduleparam.h>
+#include <linux/sysfs.h>
+
+#include "shadowalloc.h"
+
+unsigned int sa_max_groups = 64;
+unsigned int sa_max_vms_per_group = 64;
+unsigned int sa_default_max_staged_mb = 256;
+
+/**
+ * struct sa_param_range - an unsigned int parameter and its valid range
+ * @val: the parameter
+ * @min: smallest accepted value
+ * @max: largest accepted value
+ */
+struct sa_param_range {
+	unsigned int *val;
+	unsigned int min;
+	unsigned int max;
+};
+
+static int sa_param_set(const char *buf, const struct kernel_param *kp)
+{
+	const struct sa_param_range *range = kp->arg;
+	unsigned int v;
+
+	if (kstrtouint(buf, 0, &v) || v < range->min || v > range->max)
+		return -EINVAL;
+	WRITE_ONCE(*range->val, v);
+	return 0;
+}
+
+static int sa_param_get(char *buf, const struct kernel_param *kp)
+{
+	const struct sa_param_range *range = kp->arg;
+
+	return sysfs_emit(buf, "%u\n", READ_ONCE(*range->val));
+}
+
+static const struct kernel_param_ops sa_param_ops = {
+	.set = sa_param_set,
+	.get = sa_param_get,
+};
+
+#define SA_PARAM(name, var, lo, hi, desc)				\
+	static struct sa_param_range sa_range_##name = {		\
+		.val = &(var), .min = (lo), .max = (hi),		\
+	};								\
+	module_param_cb(name, &sa_param_ops, &sa_range_##name, 0644);	\
+	MODULE_PARM_DESC(name, desc " (" #lo ".." #hi ")")
+
+SA_PARAM(max_groups, sa_max_groups, 1, 4096,
+	 "Trust groups that may exist at once");
+SA_PARAM(max_vms_per_group, sa_max_vms_per_group, 1, 1024,
+	 "Upper bound and default of a group's member limit");
+SA_PARAM(default_max_staged_mb, sa_default_max_staged_mb, 1, 1048576,
+	 "Staged-memory cap (MiB) of a group created without one");
