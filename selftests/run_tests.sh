@@ -1,0 +1,134 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run_tests.sh - the shadowalloc selftest suite, run as root inside the test
+# VM (make check does that) or on any machine with the module built.
+#
+# Loads kmod/shadowalloc.ko, runs every test program (kselftest TAP, shown
+# with a "# " prefix as the kselftest runner does), unloads the module and
+# checks the kernel log. Test cases are counted one by one; the last line is
+# "N passed, N failed[, N skipped]" and the exit status is non-zero on any
+# failure.
+#
+#   run_tests.sh [TEST_PROGRAM...]    default: all of them
+
+set -uo pipefail
+
+SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$SELFTESTS")
+MODULE=$REPO/kmod/shadowalloc.ko
+PROGRAMS=("$@")
+[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test)
+
+passed=0
+failed=0
+skipped=0
+n=0
+
+echo "TAP version 13"
+
+result() {	# result ok|fail|skip NAME [REASON]
+	n=$((n + 1))
+	case $1 in
+	ok) passed=$((passed + 1)); echo "ok $n $2" ;;
+	skip) skipped=$((skipped + 1)); echo "ok $n $2 # SKIP $3" ;;
+	*) failed=$((failed + 1)); echo "not ok $n $2${3:+ # $3}" ;;
+	esac
+}
+
+finish() {
+	echo "1..$n"
+	if [ "$skipped" -gt 0 ]; then
+		echo "$passed passed, $failed failed, $skipped skipped"
+	else
+		echo "$passed passed, $failed failed"
+	fi
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# run_tests.sh: must run as root (make check runs it in the test VM)"
+	result fail setup "not root"
+	finish
+fi
+
+dmesg --clear
+
+# A module parameter out of range refuses the load, cleanly.
+if [ ! -f "$MODULE" ]; then
+	result fail module_present "$MODULE missing: run make"
+	finish
+fi
+if insmod "$MODULE" max_groups=0 2>/dev/null; then
+	rmmod shadowalloc
+	result fail module_bad_param "insmod with max_groups=0 succeeded"
+else
+	result ok module_bad_param
+fi
+if ! insmod "$MODULE"; then
+	result fail module_load
+	finish
+fi
+result ok module_load
+
+# One kselftest program: its cases count one by one.
+run_program() {
+	local prog=$1 out totals pass fail skip status
+	out=$(mktemp)
+	if [ ! -x "$SELFTESTS/$prog" ]; then
+		result fail "$prog" "not built"
+		return
+	fi
+	"$SELFTESTS/$prog" > "$out" 2>&1 < /dev/null
+	status=$?
+	sed 's/^/# /' "$out"
+	totals=$(grep -E '^# Totals: pass:[0-9]+ fail:[0-9]+ xfail:[0-9]+ xpass:[0-9]+ skip:[0-9]+ error:[0-9]+' "$out" | tail -n 1)
+	if [ -z "$totals" ]; then
+		result fail "$prog" "no totals line (exit status $status)"
+	else
+		pass=$(sed -E 's/.*Totals: pass:([0-9]+) .*/\1/' <<<"$totals")
+		fail=$(sed -E 's/.* fail:([0-9]+) .*/\1/' <<<"$totals")
+		skip=$(sed -E 's/.* skip:([0-9]+) .*/\1/' <<<"$totals")
+		passed=$((passed + pass))
+		failed=$((failed + fail))
+		skipped=$((skipped + skip))
+		n=$((n + pass + fail + skip))
+		if [ "$status" != 0 ] && [ "$fail" = 0 ]; then
+			result fail "$prog" "exit status $status"
+		fi
+		echo "# $prog: $pass passed, $fail failed, $skip skipped"
+	fi
+	rm -f "$out"
+}
+
+for prog in "${PROGRAMS[@]}"; do
+	run_program "$prog"
+done
+
+# rmmod is refused while the device is open, and works after.
+exec 3<>/dev/shadowalloc
+if rmmod shadowalloc 2>/dev/null; then
+	result fail rmmod_refused_while_open "rmmod succeeded with /dev/shadowalloc open"
+	exec 3>&-
+	insmod "$MODULE"
+else
+	result ok rmmod_refused_while_open
+	exec 3>&-
+fi
+if rmmod shadowalloc; then
+	result ok module_unload
+else
+	result fail module_unload
+fi
+
+# The kernel log of the whole run: no warning, bug or report of any kind.
+problems=$(dmesg | grep -E 'WARNING:|BUG:|BUG |kernel BUG at|Oops|general protection fault|KFENCE:|UBSAN:|refcount_t:|list_(add|del) corruption|blocked for more than|detected stalls|Call Trace:')
+if [ -n "$problems" ]; then
+	echo "$problems" | sed 's/^/# /'
+	result fail dmesg_clean
+else
+	result ok dmesg_clean
+fi
+
+finish
