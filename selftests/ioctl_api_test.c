@@ -62,7 +62,7 @@ static int group_state(int fd, uint32_t id, struct shadowalloc_stats *st)
 TEST_F(dev, lifecycle)
 {
 	struct shadowalloc_stats st;
-	unsigned long max_vms, staged_mb;
+	unsigned long max_vms = 0, staged_mb = 0;
 
 	ASSERT_EQ(0, sa_read_param("max_vms_per_group", &max_vms));
 	ASSERT_EQ(0, sa_read_param("default_max_staged_mb", &staged_mb));
@@ -125,7 +125,7 @@ TEST_F(dev, create_with_settings)
 TEST_F(dev, create_bad_input)
 {
 	struct shadowalloc_stats before;
-	unsigned long max_vms;
+	unsigned long max_vms = 0;
 	long page = sysconf(_SC_PAGESIZE);
 
 	ASSERT_EQ(0, sa_read_param("max_vms_per_group", &max_vms));
@@ -460,7 +460,8 @@ TEST_F(dev, unprivileged_caller)
 
 TEST_F(dev, module_params)
 {
-	unsigned long old_groups, old_vms, old_mb, v;
+	unsigned long old_groups = 0, old_vms = 0, old_mb = 0, v = 0;
+	struct shadowalloc_stats st;
 	static const char * const bad[] = {
 		"0", "4097", "-1", "junk", "12junk", "\n", "99999999999999999999",
 	};
@@ -492,14 +493,10 @@ TEST_F(dev, module_params)
 	ASSERT_EQ(-EINVAL, sa_create(self->fd, G2, 5, 0, 0));
 	ASSERT_EQ(0, sa_write_param("default_max_staged_mb", "8"));
 	ASSERT_EQ(0, sa_create(self->fd, G2, 0, 0, 0));
-	{
-		struct shadowalloc_stats st;
-
-		ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
-		EXPECT_EQ(4, st.max_vms);
-		ASSERT_EQ(0, sa_stats(self->fd, G2, &st));
-		EXPECT_EQ(8 << 20, st.max_staged_bytes);
-	}
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(4, st.max_vms);
+	ASSERT_EQ(0, sa_stats(self->fd, G2, &st));
+	EXPECT_EQ(8 << 20, st.max_staged_bytes);
 	/* Two groups exist here (and none elsewhere while this runs). */
 	ASSERT_EQ(0, sa_write_param("max_groups", "2"));
 	EXPECT_EQ(-ENOSPC, sa_create(self->fd, 103, 0, 0, 0));
