@@ -1,0 +1,90 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# shadowctl against the real module: every command, text and --json output,
+# and the messages and exit statuses of bad input. KTAP output through the
+# kernel's ktap_helpers.sh (from linux-source-6.12, unpacked at build time).
+
+SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(dirname "$SELFTESTS")
+KSRC=${KSRC:-$REPO/build/linux-source}
+# shellcheck source=/dev/null
+. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+
+CTL=$REPO/tools/shadowctl/shadowctl
+G=401
+VM_PID=
+
+cleanup() {
+	[ -n "$VM_PID" ] && kill "$VM_PID" 2>/dev/null
+	wait 2>/dev/null
+	"$CTL" group destroy $G >/dev/null 2>&1
+}
+trap cleanup EXIT
+
+# check NAME WANT_STATUS STDOUT_REGEX STDERR_REGEX -- ARGS...
+check() {
+	local name=$1 want=$2 out_re=$3 err_re=$4 status out err
+	shift 5
+	out=$("$CTL" "$@" 2>/tmp/shadowctl_test.err)
+	status=$?
+	err=$(cat /tmp/shadowctl_test.err)
+	if [ "$status" != "$want" ]; then
+		ktap_print_msg "$*: status $status, want $want; stdout: $out; stderr: $err"
+		ktap_test_fail "$name"
+	elif ! grep -Eq -- "$out_re" <<<"$out"; then
+		ktap_print_msg "$*: stdout '$out' does not match '$out_re'"
+		ktap_test_fail "$name"
+	elif ! grep -Eq -- "$err_re" <<<"$err"; then
+		ktap_print_msg "$*: stderr '$err' does not match '$err_re'"
+		ktap_test_fail "$name"
+	else
+		ktap_test_pass "$name"
+	fi
+}
+
+json_valid() {
+	python3 -c 'import json,sys; json.loads(sys.stdin.read())' 2>/dev/null
+}
+
+ktap_print_header
+if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
+	ktap_skip_all "shadowctl not built or module not loaded"
+	exit "$KSFT_SKIP"
+fi
+ktap_set_plan 24
+
+sleep 1000 &
+VM_PID=$!
+"$CTL" group destroy $G >/dev/null 2>&1
+
+check create 0 "group $G created" '^$' -- group create $G --max-vms 4 --horizon-ms 2000
+check create_duplicate 1 '^$' "group create $G: a group with this id exists \(EEXIST\)" -- group create $G
+check add_vm 0 "VM $VM_PID added" '^$' -- group add-vm $G $VM_PID
+check add_vm_twice 1 '^$' 'already a member of this group \(EEXIST\)' -- group add-vm $G $VM_PID
+check enable 0 'shadowing enabled' '^$' -- group enable $G
+check enable_twice 1 '^$' 'already enabled \(EALREADY\)' -- enable $G
+check horizon 0 'horizon 60000 ms' '^$' -- group horizon $G 60000
+check horizon_range 1 '^$' 'horizon out of range.*\(ERANGE\)' -- group horizon $G 50
+check stats_text 0 'shadowing enabled, 1 of 4 VMs, horizon 60000 ms' '^$' -- group stats $G
+check stats_json 0 "^\\{\"ok\":true,\"command\":\"group stats\",\"group_id\":$G,.*\"nr_vms\":1,.*\"enabled\":true\\}$" '^$' -- --json stats $G
+if "$CTL" --json group stats $G | json_valid; then
+	ktap_test_pass stats_json_parses
+else
+	ktap_test_fail stats_json_parses
+fi
+check destroy_with_members 1 '^$' 'still has member VMs \(ENOTEMPTY\)' -- group destroy $G
+check json_error 1 '^\{"ok":false,.*"errno":39,"errno_name":"ENOTEMPTY"\}$' 'ENOTEMPTY' -- --json group destroy $G
+check remove_vm 0 "VM $VM_PID removed" '^$' -- group remove-vm $G $VM_PID
+check remove_vm_again 1 '^$' 'not a member of this group \(ENXIO\)' -- group remove-vm $G $VM_PID
+check disable 0 'shadowing disabled' '^$' -- group disable $G
+check destroy 0 "group $G: destroyed" '^$' -- group destroy $G
+check unknown_group 1 '^$' 'no such group \(ENOENT\)' -- group stats $G
+check bad_id 2 '^$' "group id: not a number: 'abc'" -- group enable abc
+check id_range 2 '^$' 'group id: 0 out of range' -- group enable 0
+check bad_pid 2 '^$' "pid: not a number: '-3'" -- group add-vm $G -3
+check unknown_command 2 '^$' "unknown command 'frobnicate'" -- frobnicate 1
+check missing_device 1 '^$' 'no such device \(is the shadowalloc module loaded\?\)' -- --device /nonexistent stats 1
+check help 0 '^usage: shadowctl' '^$' -- --help
+
+ktap_finished

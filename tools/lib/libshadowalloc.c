@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libshadowalloc - the C API of /dev/shadowalloc for management agents.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "libshadowalloc.h"
+
+static int sa_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/**
+ * shadowalloc_open_path() - open a shadowalloc device
+ * @path: the device node
+ *
+ * Return: a file descriptor, or -errno.
+ */
+int shadowalloc_open_path(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * shadowalloc_open() - open the shadowalloc device
+ *
+ * The path is $SHADOWALLOC_DEVICE if set, else /dev/shadowalloc.
+ *
+ * Return: a file descriptor, or -errno.
+ */
+int shadowalloc_open(void)
+{
+	const char *path = getenv("SHADOWALLOC_DEVICE");
+
+	return shadowalloc_open_path(path && *path ? path :
+				     "/dev/" SHADOWALLOC_DEVICE_NAME);
+}
+
+/**
+ * shadowalloc_close() - close a descriptor from shadowalloc_open()
+ * @fd: the descriptor; negative values are ignored
+ */
+void shadowalloc_close(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/**
+ * shadowalloc_group_create() - create a trust group (SHADOWALLOC_IOC_GROUP_CREATE)
+ * @fd: device descriptor
+ * @group_id: the new group's id
+ * @opts: optional settings, NULL for the defaults
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_group_create(int fd, uint32_t group_id,
+			     const struct shadowalloc_group_opts *opts)
+{
+	struct shadowalloc_group_create arg = {
+		.size = sizeof(arg),
+		.group_id = group_id,
+	};
+
+	if (opts) {
+		arg.max_vms = opts->max_vms;
+		arg.max_staged_bytes = opts->max_staged_bytes;
+		arg.horizon_ms = opts->horizon_ms;
+	}
+	return sa_ioctl(fd, SHADOWALLOC_IOC_GROUP_CREATE, &arg);
+}
+
+static int sa_group_cmd(int fd, unsigned long cmd, uint32_t group_id)
+{
+	struct shadowalloc_group_arg arg = {
+		.size = sizeof(arg),
+		.group_id = group_id,
+	};
+
+	return sa_ioctl(fd, cmd, &arg);
+}
+
+/**
+ * shadowalloc_group_destroy() - destroy a group without members
+ * @fd: device descriptor
+ * @group_id: the group
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_group_destroy(int fd, uint32_t group_id)
+{
+	return sa_group_cmd(fd, SHADOWALLOC_IOC_GROUP_DESTROY, group_id);
+}
+
+/**
+ * shadowalloc_shadow_enable() - start shadowing for a group
+ * @fd: device descriptor
+ * @group_id: the group
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_shadow_enable(int fd, uint32_t group_id)
+{
+	return sa_group_cmd(fd, SHADOWALLOC_IOC_SHADOW_ENABLE, group_id);
+}
+
+/**
+ * shadowalloc_shadow_disable() - stop shadowing, release staged pages
+ * @fd: device descriptor
+ * @group_id: the group
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_shadow_disable(int fd, uint32_t group_id)
+{
+	return sa_group_cmd(fd, SHADOWALLOC_IOC_SHADOW_DISABLE, group_id);
+}
+
+static int sa_vm_cmd(int fd, unsigned long cmd, uint32_t group_id, pid_t pid)
+{
+	struct shadowalloc_group_vm arg = {
+		.size = sizeof(arg),
+		.group_id = group_id,
+		.pid = pid,
+	};
+
+	return sa_ioctl(fd, cmd, &arg);
+}
+
+/**
+ * shadowalloc_group_add_vm() - add a VMM process to a group
+ * @fd: device descriptor
+ * @group_id: the group
+ * @pid: the VMM's process id
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_group_add_vm(int fd, uint32_t group_id, pid_t pid)
+{
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id, pid);
+}
+
+/**
+ * shadowalloc_group_remove_vm() - remove a VMM process from a group
+ * @fd: device descriptor
+ * @group_id: the group
+ * @pid: the VMM's process id
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_group_remove_vm(int fd, uint32_t group_id, pid_t pid)
+{
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id, pid);
+}
+
+/**
+ * shadowalloc_set_horizon() - set a group's prediction horizon
+ * @fd: device descriptor
+ * @group_id: the group
+ * @horizon_ms: SHADOWALLOC_HORIZON_MIN_MS..SHADOWALLOC_HORIZON_MAX_MS
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_set_horizon(int fd, uint32_t group_id, uint32_t horizon_ms)
+{
+	struct shadowalloc_horizon arg = {
+		.size = sizeof(arg),
+		.group_id = group_id,
+		.horizon_ms = horizon_ms,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_SET_HORIZON, &arg);
+}
+
+/**
+ * shadowalloc_get_stats() - read a group's state and counters
+ * @fd: device descriptor
+ * @group_id: the group
+ * @stats: filled in; stats->size tells how much the kernel wrote
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_get_stats(int fd, uint32_t group_id,
+			  struct shadowalloc_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	stats->size = sizeof(*stats);
+	stats->group_id = group_id;
+	return sa_ioctl(fd, SHADOWALLOC_IOC_GET_STATS, stats);
+}
+
+/**
+ * shadowalloc_describe_error() - what an error means for an operation
+ * @op: the operation that failed
+ * @err: its negative errno
+ *
+ * Return: a static string.
+ */
+const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
+{
+	switch (err) {
+	case -ENOENT:
+		if (op == SHADOWALLOC_OP_OPEN)
+			return "no such device (is the shadowalloc module loaded?)";
+		return "no such group";
+	case -EPERM:
+		if (op == SHADOWALLOC_OP_GET_STATS)
+			return "not permitted (needs CAP_SYS_ADMIN, or membership of the group)";
+		return "not permitted (needs CAP_SYS_ADMIN)";
+	case -EACCES:
+		return "permission denied on the device";
+	case -EEXIST:
+		if (op == SHADOWALLOC_OP_GROUP_ADD_VM)
+			return "the process is already a member of this group";
+		return "a group with this id exists";
+	case -ENOSPC:
+		if (op == SHADOWALLOC_OP_GROUP_ADD_VM)
+			return "the group has its maximum number of VMs";
+		return "the maximum number of groups exists (module parameter max_groups)";
+	case -ENOTEMPTY:
+		return "group still has member VMs";
+	case -EBUSY:
+		return "the process is a member of another group";
+	case -ESRCH:
+		return "no such process";
+	case -ENXIO:
+		return "the process is not a member of this group";
+	case -EALREADY:
+		return op == SHADOWALLOC_OP_SHADOW_ENABLE ?
+		       "shadowing is already enabled" :
+		       "shadowing is already disabled";
+	case -ERANGE:
+		return "horizon out of range (100..3600000 ms)";
+	case -EINVAL:
+		return "invalid argument (group id 1..2147483647, pid > 0, limits within the module parameters)";
+	case -E2BIG:
+		return "argument struct too big for this kernel";
+	case -ENOTTY:
+		return "not a shadowalloc device, or an ioctl this module lacks";
+	default:
+		return strerror(-err);
+	}
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libshadowalloc - the C API of /dev/shadowalloc for management agents.
+ *
+ * One function per ioctl. Every function returns 0 (or a file descriptor)
+ * on success and a negative errno on failure; none prints or exits.
+ * Documentation/ioctl-api.rst gives each errno's meaning per call.
+ */
+#ifndef LIBSHADOWALLOC_H
+#define LIBSHADOWALLOC_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/shadowalloc.h>
+
+/**
+ * struct shadowalloc_group_opts - optional settings of a new group
+ * @max_vms: member limit, 0 for the module default
+ * @max_staged_bytes: staged-memory cap, 0 for the module default
+ * @horizon_ms: prediction horizon, 0 for the default
+ */
+struct shadowalloc_group_opts {
+	uint32_t max_vms;
+	uint64_t max_staged_bytes;
+	uint32_t horizon_ms;
+};
+
+/* Operations, for shadowalloc_describe_error(). */
+enum shadowalloc_op {
+	SHADOWALLOC_OP_OPEN,
+	SHADOWALLOC_OP_GROUP_CREATE,
+	SHADOWALLOC_OP_GROUP_DESTROY,
+	SHADOWALLOC_OP_GROUP_ADD_VM,
+	SHADOWALLOC_OP_GROUP_REMOVE_VM,
+	SHADOWALLOC_OP_SHADOW_ENABLE,
+	SHADOWALLOC_OP_SHADOW_DISABLE,
+	SHADOWALLOC_OP_SET_HORIZON,
+	SHADOWALLOC_OP_GET_STATS,
+};
+
+/* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
+int shadowalloc_open(void);
+/* Open a device at @path. */
+int shadowalloc_open_path(const char *path);
+void shadowalloc_close(int fd);
+
+int shadowalloc_group_create(int fd, uint32_t group_id,
+			     const struct shadowalloc_group_opts *opts);
+int shadowalloc_group_destroy(int fd, uint32_t group_id);
+int shadowalloc_group_add_vm(int fd, uint32_t group_id, pid_t pid);
+int shadowalloc_group_remove_vm(int fd, uint32_t group_id, pid_t pid);
+int shadowalloc_shadow_enable(int fd, uint32_t group_id);
+int shadowalloc_shadow_disable(int fd, uint32_t group_id);
+int shadowalloc_set_horizon(int fd, uint32_t group_id, uint32_t horizon_ms);
+int shadowalloc_get_stats(int fd, uint32_t group_id,
+			  struct shadowalloc_stats *stats);
+
+/*
+ * What @err (a negative errno) means for @op, e.g. -ENOTEMPTY for
+ * SHADOWALLOC_OP_GROUP_DESTROY: "group still has member VMs". Falls back
+ * to strerror().
+ */
+const char *shadowalloc_describe_error(enum shadowalloc_op op, int err);
+
+#endif /* LIBSHADOWALLOC_H */
