@@ -8,6 +8,7 @@
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -120,6 +121,36 @@ static long sa_ioctl_set_horizon(const void __user *uarg)
 	return sa_group_set_horizon(arg.group_id, arg.horizon_ms);
 }
 
+static long sa_ioctl_stage_reserve(const void __user *uarg)
+{
+	struct shadowalloc_stage_reserve arg;
+	int ret;
+
+	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_STAGE_RESERVE_SIZE_VER0,
+			  uarg);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.reserved0 ||
+	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+	return sa_group_stage_reserve(arg.group_id, arg.pages);
+}
+
+static long sa_ioctl_pool_config(const void __user *uarg)
+{
+	struct shadowalloc_pool_config arg;
+	int ret;
+
+	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_POOL_CONFIG_SIZE_VER0,
+			  uarg);
+	if (ret)
+		return ret;
+	if ((arg.flags & ~SHADOWALLOC_POOL_SET_ALL) || arg.reserved0 ||
+	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+	return sa_group_pool_config(&arg);
+}
+
 /*
  * GET_STATS reads only size, flags and group_id: the rest of the caller's
  * struct is output space, whatever it holds on entry.
@@ -174,6 +205,8 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case SHADOWALLOC_IOC_SHADOW_ENABLE:
 	case SHADOWALLOC_IOC_SHADOW_DISABLE:
 	case SHADOWALLOC_IOC_SET_HORIZON:
+	case SHADOWALLOC_IOC_STAGE_RESERVE:
+	case SHADOWALLOC_IOC_POOL_CONFIG:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
@@ -196,16 +229,41 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return sa_ioctl_set_enabled(uarg, true);
 	case SHADOWALLOC_IOC_SHADOW_DISABLE:
 		return sa_ioctl_set_enabled(uarg, false);
-	default: /* SHADOWALLOC_IOC_SET_HORIZON */
+	case SHADOWALLOC_IOC_SET_HORIZON:
 		return sa_ioctl_set_horizon(uarg);
+	case SHADOWALLOC_IOC_STAGE_RESERVE:
+		return sa_ioctl_stage_reserve(uarg);
+	default: /* SHADOWALLOC_IOC_POOL_CONFIG */
+		return sa_ioctl_pool_config(uarg);
 	}
 }
 
+static int sa_open(struct inode *inode, struct file *file)
+{
+	return sa_mem_open(file);
+}
+
+static int sa_release(struct inode *inode, struct file *file)
+{
+	sa_mem_release(file);
+	return 0;
+}
+
+/*
+ * Every open file is a guest memory object (mem.c) as well as a handle for
+ * the ioctls. llseek reports position 0 for every whence: the object is
+ * sparse and has no meaningful end, and QEMU reads a size of 0 as "take
+ * the size from the command line".
+ */
 static const struct file_operations sa_fops = {
-	.owner		= THIS_MODULE,
-	.unlocked_ioctl	= sa_ioctl,
-	.compat_ioctl	= compat_ptr_ioctl,
-	.llseek		= noop_llseek,
+	.owner			= THIS_MODULE,
+	.open			= sa_open,
+	.release		= sa_release,
+	.mmap			= sa_mem_mmap,
+	.get_unmapped_area	= thp_get_unmapped_area,
+	.unlocked_ioctl		= sa_ioctl,
+	.compat_ioctl		= compat_ptr_ioctl,
+	.llseek			= noop_llseek,
 };
 
 static struct miscdevice sa_miscdev = {

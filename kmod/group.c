@@ -48,11 +48,17 @@ static bool sa_group_id_valid(u32 id)
 	return id >= SHADOWALLOC_GROUP_ID_MIN && id <= SHADOWALLOC_GROUP_ID_MAX;
 }
 
+/*
+ * Free a group. Runs in process context after the group was unpublished
+ * and an RCU grace period passed, so no fault or shrinker can reach it.
+ */
 static void sa_group_release(struct kref *ref)
 {
 	struct sa_group *group = container_of(ref, struct sa_group, ref);
 
-	kfree_rcu(group, rcu);
+	sa_pool_destroy(&group->pool);
+	free_percpu(group->stats);
+	kfree(group);
 }
 
 /* Find a VM by its VMM's pid; caller holds the lock or rcu_read_lock(). */
@@ -175,6 +181,14 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 	group->max_staged_bytes = arg->max_staged_bytes ?:
 		(u64)READ_ONCE(sa_default_max_staged_mb) << 20;
 	group->horizon_ms = arg->horizon_ms ?: SHADOWALLOC_HORIZON_DEFAULT_MS;
+	group->stats = alloc_percpu(struct sa_fault_stats);
+	if (!group->stats) {
+		ret = -ENOMEM;
+		goto err_free_group;
+	}
+	ret = sa_pool_init(&group->pool, group->max_staged_bytes);
+	if (ret)
+		goto err_free_stats;
 
 	mutex_lock(&sa_registry_lock);
 	if (sa_group_find_locked(group->id)) {
@@ -194,15 +208,20 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 
 out_unlock:
 	mutex_unlock(&sa_registry_lock);
+	sa_pool_destroy(&group->pool);
+err_free_stats:
+	free_percpu(group->stats);
+err_free_group:
 	kfree(group);
 	return ret;
 }
 
-/* Turn shadowing off; later parts release the group's staged pages here. */
+/* Turn shadowing off and release the group's staged pages. */
 static void sa_group_disable_locked(struct sa_group *group)
 {
 	lockdep_assert_held(&sa_registry_lock);
 	WRITE_ONCE(group->enabled, false);
+	sa_pool_stop(&group->pool);
 }
 
 /* Unpublish a group; the caller drops the registry's reference. */
@@ -242,6 +261,8 @@ int sa_group_destroy(u32 id)
 	sa_group_unpublish_locked(group);
 	mutex_unlock(&sa_registry_lock);
 
+	/* Let faults and the shrinker that still see the group finish. */
+	synchronize_rcu();
 	kref_put(&group->ref, sa_group_release);
 	return 0;
 }
@@ -371,9 +392,10 @@ int sa_group_set_enabled(u32 id, bool enable)
 		ret = -ENOENT;
 	else if (group->enabled == enable)
 		ret = -EALREADY;
-	else if (enable)
+	else if (enable) {
 		WRITE_ONCE(group->enabled, true);
-	else
+		sa_pool_start(&group->pool);
+	} else
 		sa_group_disable_locked(group);
 	mutex_unlock(&sa_registry_lock);
 	return ret;
@@ -406,6 +428,190 @@ int sa_group_set_horizon(u32 id, u32 horizon_ms)
 		ret = -ENOENT;
 	mutex_unlock(&sa_registry_lock);
 	return ret;
+}
+
+static u64 sa_permille(u64 part, u64 whole)
+{
+	return whole ? div64_u64(min(part, whole) * 1000, whole) : 0;
+}
+
+/* The pool's and the faults' side of GET_STATS. */
+static void sa_group_fill_pool_stats(struct sa_group *group,
+				     struct shadowalloc_stats *st)
+{
+	struct sa_pool *pool = &group->pool;
+	struct sa_fault_stats sum = {};
+	u64 handed_pages, avg_miss_ns;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
+
+		sum.hits += s->hits;
+		sum.hits_huge += s->hits_huge;
+		sum.misses += s->misses;
+		sum.hit_ns += s->hit_ns;
+		sum.miss_ns += s->miss_ns;
+		sum.discarded += s->discarded;
+	}
+	st->hits = sum.hits;
+	st->hits_huge = sum.hits_huge;
+	st->misses = sum.misses;
+	st->faults = sum.hits + sum.misses;
+	st->hit_service_ns = sum.hit_ns;
+	st->miss_service_ns = sum.miss_ns;
+	st->discard_returned_pages = sum.discarded;
+	st->hit_rate_permille = sa_permille(sum.hits, st->faults);
+
+	st->staged_pages = max(atomic_long_read(&pool->staged_pages), 0L);
+	st->staged_huge_pages = max(atomic_long_read(&pool->staged_huge_pages),
+				    0L);
+	st->staging_target_pages = sa_pool_target(pool);
+	st->reserved_pages = max(atomic_long_read(&pool->reserved_pages), 0L);
+	st->staged_total = atomic64_read(&pool->staged_total);
+	st->evicted_pages = atomic64_read(&pool->evicted_pages);
+	st->max_age_ms = READ_ONCE(pool->max_age_ms);
+	st->forecast_pages = READ_ONCE(pool->forecast_pages);
+
+	/* A 2 MiB hit hands over HPAGE_PMD_NR pages in one fault. */
+	handed_pages = sum.hits + sum.hits_huge * (HPAGE_PMD_NR - 1);
+	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
+	/*
+	 * Time saved: what the handed-over pages would have cost at the
+	 * measured mean miss time, less what the hits actually took.
+	 */
+	if (sum.misses) {
+		avg_miss_ns = div64_u64(sum.miss_ns, sum.misses);
+		if (handed_pages * avg_miss_ns > sum.hit_ns)
+			st->time_saved_ns = handed_pages * avg_miss_ns -
+					    sum.hit_ns;
+	}
+}
+
+/**
+ * sa_group_of_vmm_rcu() - the group of a VMM process, if any
+ * @pid: the VMM's thread-group pid
+ *
+ * For the fault path: the caller holds rcu_read_lock(), and the group stays
+ * valid until it drops it.
+ *
+ * Return: the group, or NULL.
+ */
+struct sa_group *sa_group_of_vmm_rcu(struct pid *pid)
+{
+	struct sa_vm *vm = sa_vm_find(pid);
+
+	return vm ? vm->group : NULL;
+}
+
+/**
+ * sa_group_stage_reserve() - reserve staged pages for an upcoming launch
+ * @id: the group
+ * @pages: 4 KiB pages; 0 cancels the reservation
+ *
+ * Staging starts at once if the group is enabled, else when it is.
+ *
+ * Return: 0, -EINVAL for an invalid id, -ENOENT (no group), -ENOSPC (more
+ * than the group's staged-memory cap).
+ */
+int sa_group_stage_reserve(u32 id, u64 pages)
+{
+	struct sa_group *group;
+	int ret = 0;
+
+	if (!sa_group_id_valid(id))
+		return -EINVAL;
+
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (!group)
+		ret = -ENOENT;
+	else if (pages > READ_ONCE(group->pool.cap_pages))
+		ret = -ENOSPC;
+	else
+		sa_pool_reserve(&group->pool, pages);
+	mutex_unlock(&sa_registry_lock);
+	return ret;
+}
+
+/**
+ * sa_group_pool_config() - change a group's staging pool settings
+ * @arg: the ioctl argument; flags select the fields to apply
+ *
+ * Return: 0, -EINVAL for an invalid id, cap or huge value, -ERANGE for a
+ * max age out of range, -ENOENT (no group).
+ */
+int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
+{
+	u64 ram_bytes = (u64)totalram_pages() << PAGE_SHIFT;
+	struct sa_group *group;
+	struct sa_pool *pool;
+
+	if (!sa_group_id_valid(arg->group_id))
+		return -EINVAL;
+	if ((arg->flags & SHADOWALLOC_POOL_SET_MAX_AGE) &&
+	    (arg->max_age_ms < SHADOWALLOC_MAX_AGE_MIN_MS ||
+	     arg->max_age_ms > SHADOWALLOC_MAX_AGE_MAX_MS))
+		return -ERANGE;
+	if ((arg->flags & SHADOWALLOC_POOL_SET_CAP) &&
+	    (!arg->max_staged_bytes || !PAGE_ALIGNED(arg->max_staged_bytes) ||
+	     arg->max_staged_bytes > ram_bytes))
+		return -EINVAL;
+	if ((arg->flags & SHADOWALLOC_POOL_SET_HUGE) && arg->huge > 1)
+		return -EINVAL;
+
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(arg->group_id);
+	if (!group) {
+		mutex_unlock(&sa_registry_lock);
+		return -ENOENT;
+	}
+	pool = &group->pool;
+	if (arg->flags & SHADOWALLOC_POOL_SET_MAX_AGE)
+		WRITE_ONCE(pool->max_age_ms, arg->max_age_ms);
+	if (arg->flags & SHADOWALLOC_POOL_SET_HUGE)
+		WRITE_ONCE(pool->huge, arg->huge);
+	if (arg->flags & SHADOWALLOC_POOL_SET_CAP) {
+		group->max_staged_bytes = arg->max_staged_bytes;
+		sa_pool_set_cap(pool, arg->max_staged_bytes >> PAGE_SHIFT);
+	}
+	mutex_unlock(&sa_registry_lock);
+	return 0;
+}
+
+/**
+ * sa_registry_shrink() - release staged pages of every group
+ * @nr_pages: how many to release at most
+ *
+ * For the shrinker; never sleeps. Groups are visited from a rotating
+ * start so no group pays for all the others.
+ *
+ * Return: pages released.
+ */
+unsigned long sa_registry_shrink(unsigned long nr_pages)
+{
+	static unsigned long next_id;
+	unsigned long freed = 0, id, start = READ_ONCE(next_id);
+	struct sa_group *group;
+
+	rcu_read_lock();
+	xa_for_each_start(&sa_groups, id, group, start) {
+		if (freed >= nr_pages)
+			goto out;
+		freed += sa_pool_shrink(&group->pool, nr_pages - freed);
+		WRITE_ONCE(next_id, id + 1);
+	}
+	if (start) {
+		xa_for_each_range(&sa_groups, id, group, 0, start - 1) {
+			if (freed >= nr_pages)
+				goto out;
+			freed += sa_pool_shrink(&group->pool, nr_pages - freed);
+			WRITE_ONCE(next_id, id + 1);
+		}
+	}
+out:
+	rcu_read_unlock();
+	return freed;
 }
 
 /* Is the calling process a member VM of group @id? */
@@ -449,10 +655,13 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st)
 	sa_group_prune(group);
 	st->group_id = group->id;
 	st->state = group->enabled ? SHADOWALLOC_STATE_ENABLED : 0;
+	if (group->pool.huge)
+		st->state |= SHADOWALLOC_STATE_HUGE;
 	st->nr_vms = group->nr_vms;
 	st->max_vms = group->max_vms;
 	st->horizon_ms = group->horizon_ms;
 	st->max_staged_bytes = group->max_staged_bytes;
+	sa_group_fill_pool_stats(group, st);
 	mutex_unlock(&sa_registry_lock);
 	return 0;
 }
@@ -484,6 +693,16 @@ void sa_registry_exit(void)
 	xa_for_each(&sa_groups, id, group) {
 		list_for_each_entry_safe(vm, tmp, &group->vms, group_node)
 			sa_vm_unlink(vm);
+		if (group->enabled)
+			sa_group_disable_locked(group);
+	}
+	mutex_unlock(&sa_registry_lock);
+
+	/* No VM links to a group now: let faults that found one finish. */
+	synchronize_rcu();
+
+	mutex_lock(&sa_registry_lock);
+	xa_for_each(&sa_groups, id, group) {
 		sa_group_unpublish_locked(group);
 		kref_put(&group->ref, sa_group_release);
 	}

@@ -4,9 +4,36 @@
  *
  * Module entry points. See Documentation/design.rst for the architecture.
  */
+#include <linux/debugfs.h>
 #include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
 
 #include "shadowalloc.h"
+
+DECLARE_PER_CPU(u64, sa_plain_faults);
+
+static struct dentry *sa_debugfs_dir;
+
+/*
+ * /sys/kernel/debug/shadowalloc/pages: what the module holds, for leak
+ * checks in tests and by operators.
+ */
+static int sa_pages_show(struct seq_file *m, void *v)
+{
+	u64 plain = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		plain += per_cpu(sa_plain_faults, cpu);
+	seq_printf(m, "staged_pages %ld\n",
+		   atomic_long_read(&sa_staged_pages_global));
+	seq_printf(m, "mem_pages %ld\n",
+		   atomic_long_read(&sa_mem_pages_global));
+	seq_printf(m, "plain_faults %llu\n", plain);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_pages);
 
 static int __init sa_init(void)
 {
@@ -15,12 +42,25 @@ static int __init sa_init(void)
 	ret = sa_registry_init();
 	if (ret)
 		return ret;
-	ret = sa_dev_init();
+	ret = sa_mem_init();
 	if (ret)
 		goto err_registry;
+	ret = sa_shrinker_init();
+	if (ret)
+		goto err_mem;
+	ret = sa_dev_init();
+	if (ret)
+		goto err_shrinker;
+	sa_debugfs_dir = debugfs_create_dir(SA_NAME, NULL);
+	debugfs_create_file("pages", 0400, sa_debugfs_dir, NULL,
+			    &sa_pages_fops);
 	pr_info(SA_NAME ": loaded\n");
 	return 0;
 
+err_shrinker:
+	sa_shrinker_exit();
+err_mem:
+	sa_mem_exit();
 err_registry:
 	sa_registry_exit();
 	return ret;
@@ -28,8 +68,11 @@ err_registry:
 
 static void __exit sa_exit(void)
 {
+	debugfs_remove(sa_debugfs_dir);
 	sa_dev_exit();
+	sa_shrinker_exit();
 	sa_registry_exit();
+	sa_mem_exit();
 	pr_info(SA_NAME ": unloaded\n");
 }
 

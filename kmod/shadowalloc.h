@@ -5,10 +5,14 @@
 #ifndef _SHADOWALLOC_H
 #define _SHADOWALLOC_H
 
+#include <linux/atomic.h>
 #include <linux/kref.h>
 #include <linux/list.h>
+#include <linux/mm_types.h>
 #include <linux/rcupdate.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/shadowalloc.h>
 
 #define SA_NAME "shadowalloc"
@@ -18,13 +22,83 @@ extern unsigned int sa_max_groups;
 extern unsigned int sa_max_vms_per_group;
 extern unsigned int sa_default_max_staged_mb;
 
+/* Size classes of staged memory. */
+enum sa_size_class {
+	SA_CLASS_4K,
+	SA_CLASS_2M,
+	SA_NR_CLASSES,
+};
+
+extern const unsigned int sa_class_order[SA_NR_CLASSES];
+
+/**
+ * struct sa_pool - a group's staging pool of pre-zeroed folios
+ * @lock: protects @folios and @nr_folios; taken by the refill worker per
+ *	folio, by faults once per SA_PCP_BATCH 4 KiB folios or per 2 MiB
+ *	folio, and by drains; a spinlock because faults hold no sleeping lock
+ * @folios: per size class, staged folios oldest first (linked by ->lru)
+ * @nr_folios: per size class, length of @folios
+ * @pcp: per-CPU caches of 4 KiB folios (see pool.c)
+ * @staged_pages: pages staged now, lists and per-CPU caches together
+ * @staged_huge_pages: part of @staged_pages in 2 MiB folios
+ * @reserved_pages: outstanding reservation (STAGE_RESERVE)
+ * @forecast_pages: the forecaster's demand over the horizon
+ * @cap_pages: cap on @staged_pages
+ * @max_age_ms: staged folios older than this are evicted
+ * @huge: stage 2 MiB folios
+ * @active: the group is enabled; the workers run only while set
+ * @pressure_until: jiffies until which refills pause (shrinker, failed
+ *	allocations)
+ * @staged_total: pages ever staged
+ * @evicted_pages: pages evicted unused
+ * @refill_work: stages folios up to the target
+ * @age_work: evicts folios older than @max_age_ms
+ */
+struct sa_pool {
+	spinlock_t lock;
+	struct list_head folios[SA_NR_CLASSES];
+	unsigned long nr_folios[SA_NR_CLASSES];
+	struct sa_pcp __percpu *pcp;
+	atomic_long_t staged_pages;
+	atomic_long_t staged_huge_pages;
+	atomic_long_t reserved_pages;
+	unsigned long forecast_pages;
+	unsigned long cap_pages;
+	unsigned int max_age_ms;
+	bool huge;
+	bool active;
+	unsigned long pressure_until;
+	atomic64_t staged_total;
+	atomic64_t evicted_pages;
+	struct work_struct refill_work;
+	struct delayed_work age_work;
+};
+
+/**
+ * struct sa_fault_stats - per-CPU fault counters of a group
+ * @hits: faults served from the pool
+ * @hits_huge: hits served with a 2 MiB folio
+ * @misses: faults that allocated and zeroed on the fault path
+ * @hit_ns: summed service time of hits
+ * @miss_ns: summed service time of misses
+ * @discarded: pages VMs gave back (hole punch, release of the memory)
+ */
+struct sa_fault_stats {
+	u64 hits;
+	u64 hits_huge;
+	u64 misses;
+	u64 hit_ns;
+	u64 miss_ns;
+	u64 discarded;
+};
+
 /**
  * struct sa_group - a trust group: VMs that may share one staging pool
  * @id: agent-chosen id, key in the group registry
  * @ref: references: one held by the registry while the group exists, one
- *	per lookup in flight; the group is freed after an RCU grace period
- *	when the last one is put
- * @rcu: for kfree_rcu()
+ *	per user that must outlive an unpublish; the last put frees the group,
+ *	always after an RCU grace period that follows its unpublishing, so
+ *	lockless readers (faults, shrinker) never see it freed
  * @vms: member VMs (struct sa_vm.group_node); protected by sa_registry_lock
  * @nr_vms: length of @vms; protected by sa_registry_lock
  * @max_vms: member limit
@@ -33,17 +107,20 @@ extern unsigned int sa_default_max_staged_mb;
  *	locklessly with READ_ONCE()
  * @enabled: shadowing on; written under sa_registry_lock, read locklessly
  *	with READ_ONCE()
+ * @pool: the staging pool
+ * @stats: per-CPU fault counters, summed by GET_STATS
  */
 struct sa_group {
 	u32 id;
 	struct kref ref;
-	struct rcu_head rcu;
 	struct list_head vms;
 	unsigned int nr_vms;
 	unsigned int max_vms;
 	u64 max_staged_bytes;
 	u32 horizon_ms;
 	bool enabled;
+	struct sa_pool pool;
+	struct sa_fault_stats __percpu *stats;
 };
 
 /**
@@ -54,7 +131,7 @@ struct sa_group {
  *	number is a different struct pid and never inherits the membership
  * @group: the group; the VM holds no group reference, a group with members
  *	cannot be destroyed
- * @rcu: for kfree_rcu()
+ * @rcu: for the deferred free in sa_vm_free_rcu()
  */
 struct sa_vm {
 	struct hlist_node hnode;
@@ -74,6 +151,39 @@ int sa_group_remove_vm(u32 id, pid_t nr);
 int sa_group_set_enabled(u32 id, bool enable);
 int sa_group_set_horizon(u32 id, u32 horizon_ms);
 int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
+
+int sa_group_stage_reserve(u32 id, u64 pages);
+int sa_group_pool_config(const struct shadowalloc_pool_config *arg);
+struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
+
+/* pool.c: staging pools. */
+extern atomic_long_t sa_staged_pages_global;
+int sa_pool_init(struct sa_pool *pool, u64 cap_bytes);
+void sa_pool_destroy(struct sa_pool *pool);
+void sa_pool_start(struct sa_pool *pool);
+void sa_pool_stop(struct sa_pool *pool);
+void sa_pool_reserve(struct sa_pool *pool, unsigned long pages);
+void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages);
+void sa_pool_kick(struct sa_pool *pool);
+unsigned long sa_pool_target(struct sa_pool *pool);
+unsigned long sa_pool_low_mark(struct sa_pool *pool);
+void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
+unsigned long sa_pool_shrink(struct sa_pool *pool, unsigned long nr_pages);
+struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class);
+struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp);
+
+/* mem.c: guest memory objects behind mmap of the device. */
+extern atomic_long_t sa_mem_pages_global;
+int sa_mem_init(void);
+void sa_mem_exit(void);
+int sa_mem_open(struct file *file);
+void sa_mem_release(struct file *file);
+int sa_mem_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* shrinker.c: yield staged memory under pressure. */
+int sa_shrinker_init(void);
+void sa_shrinker_exit(void);
+unsigned long sa_registry_shrink(unsigned long nr_pages);
 
 /* dev.c: the misc device. */
 int sa_dev_init(void);

@@ -31,6 +31,11 @@
 #define SHADOWALLOC_HORIZON_MAX_MS	3600000U
 #define SHADOWALLOC_HORIZON_DEFAULT_MS	5000U
 
+/* Staged pages unused for this long are released; bounds in milliseconds. */
+#define SHADOWALLOC_MAX_AGE_MIN_MS	100U
+#define SHADOWALLOC_MAX_AGE_MAX_MS	86400000U
+#define SHADOWALLOC_MAX_AGE_DEFAULT_MS	30000U
+
 /**
  * struct shadowalloc_group_create - argument of SHADOWALLOC_IOC_GROUP_CREATE
  * @size: sizeof(struct shadowalloc_group_create) as compiled by the caller
@@ -118,6 +123,7 @@ struct shadowalloc_horizon {
 
 /* shadowalloc_stats.state */
 #define SHADOWALLOC_STATE_ENABLED	(1U << 0)
+#define SHADOWALLOC_STATE_HUGE		(1U << 1)
 
 /**
  * struct shadowalloc_stats - argument of SHADOWALLOC_IOC_GET_STATS
@@ -151,6 +157,11 @@ struct shadowalloc_horizon {
  *	completed horizon window, in pages
  * @events_seen: out: telemetry events received for this group
  * @events_dropped: out: telemetry events dropped (ring full)
+ * @reserved_pages: out: outstanding STAGE_RESERVE reservation, in pages
+ * @max_age_ms: out: staged pages unused this long are released
+ * @pad0: out: zero
+ * @staged_huge_pages: out: part of @staged_pages staged as 2 MiB blocks
+ * @hits_huge: out: part of @hits served with a 2 MiB block
  * @reserved: out: zero
  */
 struct shadowalloc_stats {
@@ -180,10 +191,71 @@ struct shadowalloc_stats {
 	__u64 forecast_abs_err_pages;
 	__u64 events_seen;
 	__u64 events_dropped;
-	__u64 reserved[8];
+	__u64 reserved_pages;
+	__u32 max_age_ms;
+	__u32 pad0;
+	__u64 staged_huge_pages;
+	__u64 hits_huge;
+	__u64 reserved[4];
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
+
+/**
+ * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
+ * @size: sizeof(struct shadowalloc_stage_reserve) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group
+ * @reserved0: must be 0
+ * @pages: 4 KiB pages to have staged for an upcoming launch; 0 cancels.
+ *	Pages handed to the group's VMs or aged out use the reservation up.
+ * @reserved: must be 0
+ */
+struct shadowalloc_stage_reserve {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 reserved0;
+	__u64 pages;
+	__u64 reserved[2];
+};
+
+#define SHADOWALLOC_STAGE_RESERVE_SIZE_VER0	40
+
+/* shadowalloc_pool_config.flags: which fields to apply */
+#define SHADOWALLOC_POOL_SET_MAX_AGE	(1U << 0)
+#define SHADOWALLOC_POOL_SET_CAP	(1U << 1)
+#define SHADOWALLOC_POOL_SET_HUGE	(1U << 2)
+#define SHADOWALLOC_POOL_SET_ALL	(SHADOWALLOC_POOL_SET_MAX_AGE | \
+					 SHADOWALLOC_POOL_SET_CAP | \
+					 SHADOWALLOC_POOL_SET_HUGE)
+
+/**
+ * struct shadowalloc_pool_config - argument of SHADOWALLOC_IOC_POOL_CONFIG
+ * @size: sizeof(struct shadowalloc_pool_config) as compiled by the caller
+ * @flags: SHADOWALLOC_POOL_SET_* bits selecting the fields to apply
+ * @group_id: the group
+ * @max_age_ms: staged pages unused this long are released,
+ *	SHADOWALLOC_MAX_AGE_MIN_MS..SHADOWALLOC_MAX_AGE_MAX_MS
+ * @max_staged_bytes: cap on staged memory, a non-zero multiple of the page
+ *	size, at most total RAM
+ * @huge: 1: stage 2 MiB blocks where a whole aligned 2 MiB of guest memory
+ *	is untouched, so KVM can map it with one 2 MiB entry; 0: 4 KiB only
+ * @reserved0: must be 0
+ * @reserved: must be 0
+ */
+struct shadowalloc_pool_config {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 max_age_ms;
+	__u64 max_staged_bytes;
+	__u32 huge;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define SHADOWALLOC_POOL_CONFIG_SIZE_VER0	48
 
 #define SHADOWALLOC_IOC_MAGIC	0xB9
 
@@ -203,5 +275,9 @@ struct shadowalloc_stats {
 	_IOW(SHADOWALLOC_IOC_MAGIC, 0x07, struct shadowalloc_horizon)
 #define SHADOWALLOC_IOC_GET_STATS \
 	_IOWR(SHADOWALLOC_IOC_MAGIC, 0x08, struct shadowalloc_stats)
+#define SHADOWALLOC_IOC_STAGE_RESERVE \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x09, struct shadowalloc_stage_reserve)
+#define SHADOWALLOC_IOC_POOL_CONFIG \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0a, struct shadowalloc_pool_config)
 
 #endif /* _UAPI_LINUX_SHADOWALLOC_H */
