@@ -49,16 +49,32 @@ static bool sa_group_id_valid(u32 id)
 }
 
 /*
- * Free a group. Runs in process context after the group was unpublished
- * and an RCU grace period passed, so no fault or shrinker can reach it.
+ * sa_free_wq runs the deferred frees of destroyed groups; module exit
+ * drains it.
  */
-static void sa_group_release(struct kref *ref)
+static struct workqueue_struct *sa_free_wq;
+
+/*
+ * Free a group, in process context (stopping its pool sleeps) and after an
+ * RCU grace period that followed its unpublishing, so no fault or shrinker
+ * still sees it.
+ */
+static void sa_group_free_workfn(struct work_struct *work)
 {
-	struct sa_group *group = container_of(ref, struct sa_group, ref);
+	struct sa_group *group = container_of(to_rcu_work(work),
+					      struct sa_group, free_rwork);
 
 	sa_pool_destroy(&group->pool);
 	free_percpu(group->stats);
 	kfree(group);
+}
+
+static void sa_group_release(struct kref *ref)
+{
+	struct sa_group *group = container_of(ref, struct sa_group, ref);
+
+	INIT_RCU_WORK(&group->free_rwork, sa_group_free_workfn);
+	queue_rcu_work(sa_free_wq, &group->free_rwork);
 }
 
 /* Find a VM by its VMM's pid; caller holds the lock or rcu_read_lock(). */
@@ -261,8 +277,6 @@ int sa_group_destroy(u32 id)
 	sa_group_unpublish_locked(group);
 	mutex_unlock(&sa_registry_lock);
 
-	/* Let faults and the shrinker that still see the group finish. */
-	synchronize_rcu();
 	kref_put(&group->ref, sa_group_release);
 	return 0;
 }
@@ -669,11 +683,12 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st)
 /**
  * sa_registry_init() - prepare the registry
  *
- * Return: 0.
+ * Return: 0 or -ENOMEM.
  */
 int sa_registry_init(void)
 {
-	return 0;
+	sa_free_wq = alloc_workqueue(SA_NAME "-free", WQ_UNBOUND, 0);
+	return sa_free_wq ? 0 : -ENOMEM;
 }
 
 /**
@@ -698,15 +713,16 @@ void sa_registry_exit(void)
 	}
 	mutex_unlock(&sa_registry_lock);
 
-	/* No VM links to a group now: let faults that found one finish. */
-	synchronize_rcu();
-
 	mutex_lock(&sa_registry_lock);
 	xa_for_each(&sa_groups, id, group) {
 		sa_group_unpublish_locked(group);
 		kref_put(&group->ref, sa_group_release);
 	}
 	mutex_unlock(&sa_registry_lock);
-	/* Wait for sa_vm_free_rcu(), which is module code. */
+	/*
+	 * Wait for the RCU callbacks (sa_vm_free_rcu() and those queueing
+	 * group frees), then for the frees themselves: all module code.
+	 */
 	rcu_barrier();
+	destroy_workqueue(sa_free_wq);
 }

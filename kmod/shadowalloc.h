@@ -109,6 +109,7 @@ struct sa_fault_stats {
  *	with READ_ONCE()
  * @pool: the staging pool
  * @stats: per-CPU fault counters, summed by GET_STATS
+ * @free_rwork: frees the group after an RCU grace period
  */
 struct sa_group {
 	u32 id;
@@ -121,6 +122,7 @@ struct sa_group {
 	bool enabled;
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
+	struct rcu_work free_rwork;
 };
 
 /**

@@ -92,7 +92,11 @@ static void *worker_fn(void *arg)
 	return NULL;
 }
 
-TEST(many_threads)
+FIXTURE(conc) {};
+FIXTURE_SETUP(conc) {}
+FIXTURE_TEARDOWN(conc) {}
+
+TEST_F_TIMEOUT(conc, many_threads, 300)
 {
 	struct worker workers[NR_THREADS];
 	pthread_t threads[NR_THREADS];
@@ -171,7 +175,7 @@ TEST(many_threads)
 }
 
 /* Members exiting while other threads manage their group. */
-TEST(members_exit_concurrently)
+TEST_F_TIMEOUT(conc, members_exit_concurrently, 300)
 {
 	struct shadowalloc_stats st;
 	pid_t vms[32];

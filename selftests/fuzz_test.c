@@ -374,7 +374,12 @@ static const char * const op_names[] = {
 	"horizon", "stats", "bogus",
 };
 
-TEST(fuzz)
+FIXTURE(fuzz) {};
+FIXTURE_SETUP(fuzz) {}
+FIXTURE_TEARDOWN(fuzz) {}
+
+/* Under TCG an ioctl costs tens of microseconds: allow a few minutes. */
+TEST_F_TIMEOUT(fuzz, model_checked, 600)
 {
 	struct fuzz *f;
 	struct sysinfo si;
