@@ -155,6 +155,8 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	struct sa_group *group;
 	pgoff_t huge_index;
 
+	bool huge = false;
+
 	*kind = SA_FAULT_PLAIN;
 	*index = vmf->pgoff;
 
@@ -162,8 +164,9 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	group = sa_group_of_vmm_rcu(mem->owner);
 	if (group && READ_ONCE(group->enabled)) {
 		*kind = SA_FAULT_MISS;
-		if (READ_ONCE(group->pool.huge) &&
-		    sa_fault_huge_ok(vmf, &huge_index)) {
+		huge = READ_ONCE(group->pool.huge) &&
+		       sa_fault_huge_ok(vmf, &huge_index);
+		if (huge) {
 			folio = sa_pool_take(&group->pool, SA_CLASS_2M);
 			if (folio) {
 				*kind = SA_FAULT_HIT_HUGE;
@@ -177,10 +180,21 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 		}
 	}
 	rcu_read_unlock();
+	if (folio)
+		return folio;
 
-	if (!folio)
-		folio = sa_alloc_zeroed_folio(SA_CLASS_4K, GFP_HIGHUSER);
-	return folio;
+	/*
+	 * A miss. Where a 2 MiB block would have been a hit, try one here,
+	 * as anonymous THP would, without reclaim; else 4 KiB.
+	 */
+	if (huge) {
+		folio = sa_alloc_zeroed_folio(SA_CLASS_2M, GFP_TRANSHUGE_LIGHT);
+		if (folio) {
+			*index = huge_index;
+			return folio;
+		}
+	}
+	return sa_alloc_zeroed_folio(SA_CLASS_4K, GFP_HIGHUSER);
 }
 
 static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,

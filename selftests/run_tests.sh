@@ -18,7 +18,7 @@ SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SELFTESTS")
 MODULE=$REPO/kmod/shadowalloc.ko
 PROGRAMS=("$@")
-[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test shadowctl_test.sh)
+[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test shadowctl_test.sh)
 
 passed=0
 failed=0
@@ -105,6 +105,20 @@ run_program() {
 for prog in "${PROGRAMS[@]}"; do
 	run_program "$prog"
 done
+
+# Nothing staged or mapped is left once every test has closed its files.
+pages=/sys/kernel/debug/shadowalloc/pages
+if [ -r "$pages" ]; then
+	held=$(awk '$1 == "staged_pages" || $1 == "mem_pages" { n += $2 } END { print n + 0 }' "$pages")
+	if [ "$held" = 0 ]; then
+		result ok no_pages_held
+	else
+		sed 's/^/# /' "$pages"
+		result fail no_pages_held "$held pages still held"
+	fi
+else
+	result skip no_pages_held "$pages not readable (debugfs not mounted)"
+fi
 
 # rmmod is refused while the device is open, and works after.
 exec 3<>/dev/shadowalloc

@@ -198,6 +198,43 @@ int shadowalloc_get_stats(int fd, uint32_t group_id,
 }
 
 /**
+ * shadowalloc_stage_reserve() - keep pages staged for an upcoming launch
+ * @fd: device descriptor
+ * @group_id: the group
+ * @pages: 4 KiB pages; 0 cancels the reservation
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_stage_reserve(int fd, uint32_t group_id, uint64_t pages)
+{
+	struct shadowalloc_stage_reserve arg = {
+		.size = sizeof(arg),
+		.group_id = group_id,
+		.pages = pages,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_STAGE_RESERVE, &arg);
+}
+
+/**
+ * shadowalloc_pool_config() - change a group's staging pool settings
+ * @fd: device descriptor
+ * @group_id: the group
+ * @cfg: settings; cfg->flags selects which fields apply
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_pool_config(int fd, uint32_t group_id,
+			    const struct shadowalloc_pool_config *cfg)
+{
+	struct shadowalloc_pool_config arg = *cfg;
+
+	arg.size = sizeof(arg);
+	arg.group_id = group_id;
+	return sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &arg);
+}
+
+/**
  * shadowalloc_describe_error() - what an error means for an operation
  * @op: the operation that failed
  * @err: its negative errno
@@ -224,6 +261,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 	case -ENOSPC:
 		if (op == SHADOWALLOC_OP_GROUP_ADD_VM)
 			return "the group has its maximum number of VMs";
+		if (op == SHADOWALLOC_OP_STAGE_RESERVE)
+			return "more than the group's staged-memory cap";
 		return "the maximum number of groups exists (module parameter max_groups)";
 	case -ENOTEMPTY:
 		return "group still has member VMs";
@@ -238,6 +277,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 		       "shadowing is already enabled" :
 		       "shadowing is already disabled";
 	case -ERANGE:
+		if (op == SHADOWALLOC_OP_POOL_CONFIG)
+			return "max age out of range (100..86400000 ms)";
 		return "horizon out of range (100..3600000 ms)";
 	case -EINVAL:
 		return "invalid argument (group id 1..2147483647, pid > 0, limits within the module parameters)";

@@ -36,6 +36,8 @@ enum shadowalloc_op {
 	SHADOWALLOC_OP_SHADOW_DISABLE,
 	SHADOWALLOC_OP_SET_HORIZON,
 	SHADOWALLOC_OP_GET_STATS,
+	SHADOWALLOC_OP_STAGE_RESERVE,
+	SHADOWALLOC_OP_POOL_CONFIG,
 };
 
 /* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
@@ -54,6 +56,11 @@ int shadowalloc_shadow_disable(int fd, uint32_t group_id);
 int shadowalloc_set_horizon(int fd, uint32_t group_id, uint32_t horizon_ms);
 int shadowalloc_get_stats(int fd, uint32_t group_id,
 			  struct shadowalloc_stats *stats);
+
+int shadowalloc_stage_reserve(int fd, uint32_t group_id, uint64_t pages);
+/* Apply the fields of @cfg selected by cfg->flags (SHADOWALLOC_POOL_SET_*). */
+int shadowalloc_pool_config(int fd, uint32_t group_id,
+			    const struct shadowalloc_pool_config *cfg);
 
 /*
  * What @err (a negative errno) means for @op, e.g. -ENOTEMPTY for

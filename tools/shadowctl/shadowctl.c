@@ -36,6 +36,10 @@ static void usage(FILE *out)
 "  group disable ID            stop it and release the staged pages\n"
 "  group horizon ID MS         prediction horizon, 100..3600000 ms\n"
 "  group stats ID              state and counters\n"
+"  group reserve ID PAGES      keep PAGES 4 KiB pages staged for a launch\n"
+"                              (0 cancels)\n"
+"  group pool ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N]\n"
+"                              staging pool settings\n"
 "  version\n"
 "\n"
 "'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
@@ -255,6 +259,53 @@ static int cmd_group(const char *name, int argc, char **argv)
 		snprintf(text, sizeof(text), "group %u: horizon %u ms", id, ms);
 		return ok(command, id, text);
 	}
+	if (!strcmp(name, "reserve")) {
+		uint64_t pages;
+
+		if (argc != 2)
+			usage_error("%s: expects ID PAGES", command);
+		id = parse_group_id(argv[0]);
+		pages = parse_u64("pages", argv[1], 0, UINT64_MAX);
+		snprintf(what, sizeof(what), "%s %u %" PRIu64, command, id, pages);
+		ret = shadowalloc_stage_reserve(open_device(), id, pages);
+		if (ret)
+			return fail(SHADOWALLOC_OP_STAGE_RESERVE, what, ret);
+		snprintf(text, sizeof(text), "group %u: %" PRIu64 " pages reserved",
+			 id, pages);
+		return ok(command, id, text);
+	}
+	if (!strcmp(name, "pool")) {
+		struct shadowalloc_pool_config cfg = {};
+		int j;
+
+		if (argc < 1)
+			usage_error("%s: expects ID [options]", command);
+		id = parse_group_id(argv[0]);
+		for (j = 1; j < argc; j += 2) {
+			const char *opt = argv[j], *val = argv[j + 1];
+
+			if (!strcmp(opt, "--max-age-ms")) {
+				cfg.flags |= SHADOWALLOC_POOL_SET_MAX_AGE;
+				cfg.max_age_ms = parse_u64(opt, val, 0, UINT32_MAX);
+			} else if (!strcmp(opt, "--huge")) {
+				cfg.flags |= SHADOWALLOC_POOL_SET_HUGE;
+				cfg.huge = parse_u64(opt, val, 0, 1);
+			} else if (!strcmp(opt, "--max-staged-mb")) {
+				cfg.flags |= SHADOWALLOC_POOL_SET_CAP;
+				cfg.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
+			} else {
+				usage_error("%s: unknown option '%s'", command, opt);
+			}
+		}
+		if (!cfg.flags)
+			usage_error("%s: nothing to set", command);
+		snprintf(what, sizeof(what), "%s %u", command, id);
+		ret = shadowalloc_pool_config(open_device(), id, &cfg);
+		if (ret)
+			return fail(SHADOWALLOC_OP_POOL_CONFIG, what, ret);
+		snprintf(text, sizeof(text), "group %u: pool settings applied", id);
+		return ok(command, id, text);
+	}
 	usage_error("unknown command 'group %s'", name);
 	return 2;
 }
@@ -267,7 +318,8 @@ static int cmd_group(const char *name, int argc, char **argv)
 	X(staged_total) X(evicted_pages) X(discard_returned_pages)	\
 	X(hit_service_ns) X(miss_service_ns) X(time_saved_ns)		\
 	X(forecast_pages) X(forecast_abs_err_pages) X(events_seen)	\
-	X(events_dropped)
+	X(events_dropped) X(reserved_pages) X(max_age_ms)		\
+	X(staged_huge_pages) X(hits_huge)
 
 static double avg(uint64_t sum, uint64_t n)
 {
@@ -306,10 +358,14 @@ static int cmd_stats(int argc, char **argv)
 	       (uint64_t)st.misses, st.hit_rate_permille / 10.0);
 	printf("  fault service time   hit %.0f ns, miss %.0f ns (mean)\n",
 	       avg(st.hit_service_ns, st.hits), avg(st.miss_service_ns, st.misses));
-	printf("  staged pages         %" PRIu64 " now, target %" PRIu64
-	       ", cap %" PRIu64 " MiB\n", (uint64_t)st.staged_pages,
-	       (uint64_t)st.staging_target_pages,
+	printf("  staged pages         %" PRIu64 " now (%" PRIu64 " in 2 MiB blocks),"
+	       " target %" PRIu64 ", reserved %" PRIu64 ", cap %" PRIu64 " MiB\n",
+	       (uint64_t)st.staged_pages, (uint64_t)st.staged_huge_pages,
+	       (uint64_t)st.staging_target_pages, (uint64_t)st.reserved_pages,
 	       (uint64_t)st.max_staged_bytes >> 20);
+	printf("  pool                 %s blocks, max age %u ms, 2 MiB hits %" PRIu64 "\n",
+	       st.state & SHADOWALLOC_STATE_HUGE ? "2 MiB + 4 KiB" : "4 KiB",
+	       st.max_age_ms, (uint64_t)st.hits_huge);
 	printf("  staged total         %" PRIu64 " (evicted unused %" PRIu64
 	       ", utilisation %.1f%%)\n", (uint64_t)st.staged_total,
 	       (uint64_t)st.evicted_pages, st.utilisation_permille / 10.0);
@@ -364,7 +420,8 @@ int main(int argc, char **argv)
 			usage_error("group %s: expects ID", sub);
 	} else if (strcmp(sub, "destroy") && strcmp(sub, "add-vm") &&
 		   strcmp(sub, "remove-vm") && strcmp(sub, "enable") &&
-		   strcmp(sub, "disable") && strcmp(sub, "horizon")) {
+		   strcmp(sub, "disable") && strcmp(sub, "horizon") &&
+		   strcmp(sub, "reserve") && strcmp(sub, "pool")) {
 		usage_error("unknown command '%s'", sub);
 	}
 	/* Each command checks its arguments before it opens the device. */

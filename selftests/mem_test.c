@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest memory from /dev/shadowalloc, touched from the VMM process itself
+ * (the same fault path KVM's get_user_pages takes): first touches served
+ * once each, hits when staged, misses when not, zeroed pages, data that
+ * stays, isolation between groups, 2 MiB blocks, and the pool ioctls'
+ * bad input.
+ */
+#include <sys/mman.h>
+
+#include "kselftest_harness.h"
+#include "sa_test.h"
+
+#define G1 501
+#define G2 502
+#define PAGE 4096UL
+#define HUGE (2UL << 20)
+
+static int sa_reserve(int fd, uint32_t id, uint64_t pages)
+{
+	struct shadowalloc_stage_reserve r = {
+		.size = sizeof(r), .group_id = id, .pages = pages,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r);
+}
+
+static int sa_pool(int fd, uint32_t id, uint32_t flags, uint32_t max_age_ms,
+		   uint64_t cap, uint32_t huge)
+{
+	struct shadowalloc_pool_config c = {
+		.size = sizeof(c), .group_id = id, .flags = flags,
+		.max_age_ms = max_age_ms, .max_staged_bytes = cap, .huge = huge,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &c);
+}
+
+/* Wait until the refill worker staged at least @pages (or time out). */
+static int wait_staged(int fd, uint32_t id, uint64_t pages)
+{
+	struct shadowalloc_stats st;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		if (sa_stats(fd, id, &st))
+			return -1;
+		if (st.staged_pages >= pages)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+static long debugfs_value(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/debug/shadowalloc/pages", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+FIXTURE(mem) {
+	int fd;
+};
+
+FIXTURE_SETUP(mem)
+{
+	self->fd = open(SA_DEV, O_RDWR);
+	if (self->fd < 0)
+		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
+	sa_remove_vm(self->fd, G1, getpid());
+	sa_remove_vm(self->fd, G2, getpid());
+	sa_destroy(self->fd, G1);
+	sa_destroy(self->fd, G2);
+	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 0));
+}
+
+FIXTURE_TEARDOWN(mem)
+{
+	if (self->fd < 0)
+		return;
+	sa_remove_vm(self->fd, G1, getpid());
+	sa_remove_vm(self->fd, G2, getpid());
+	sa_destroy(self->fd, G1);
+	sa_destroy(self->fd, G2);
+	close(self->fd);
+}
+
+TEST_F(mem, private_mapping_refused)
+{
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		       self->fd, 0);
+
+	ASSERT_EQ(MAP_FAILED, p);
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(mem, misses_then_hits)
+{
+	const unsigned long n = 256;
+	struct shadowalloc_stats st;
+	unsigned long i;
+	int mfd;
+	char *p, *q;
+
+	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+			     600000, 0, 0));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	mfd = open(SA_DEV, O_RDWR);
+	ASSERT_GE(mfd, 0);
+	p = mmap(NULL, 2 * n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+
+	/* Empty pool: every first touch is a miss, served once. */
+	for (i = 0; i < n; i++) {
+		ASSERT_EQ(0, p[i * PAGE + 17]);
+		p[i * PAGE] = (char)i;
+	}
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(n, st.faults);
+	EXPECT_EQ(n, st.misses);
+	EXPECT_EQ(0, st.hits);
+
+	/* Staged: every first touch is a hit, and reads zero. */
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, n));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, n));
+	for (i = n; i < 2 * n; i++) {
+		ASSERT_EQ(0, p[i * PAGE + PAGE - 1]);
+		p[i * PAGE] = (char)i;
+	}
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(2 * n, st.faults);
+	EXPECT_EQ(n, st.hits);
+	EXPECT_EQ(n, st.misses);
+	EXPECT_EQ(0, st.reserved_pages);
+	TH_LOG("mean service time: hit %llu ns, miss %llu ns",
+	       st.hit_service_ns / st.hits, st.miss_service_ns / st.misses);
+
+	/* Touching again faults nothing new; the data is there. */
+	for (i = 0; i < 2 * n; i++)
+		ASSERT_EQ((char)i, p[i * PAGE]);
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(2 * n, st.faults);
+
+	/* A second mapping of the same file sees the same memory. */
+	q = mmap(NULL, 2 * n * PAGE, PROT_READ, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, q);
+	for (i = 0; i < 2 * n; i++)
+		ASSERT_EQ((char)i, q[i * PAGE]);
+	munmap(q, 2 * n * PAGE);
+	munmap(p, 2 * n * PAGE);
+	close(mfd);
+	/* Closing the last reference frees the object's pages. */
+	ASSERT_EQ(0, debugfs_value("mem_pages "));
+}
+
+TEST_F(mem, outside_group_takes_plain_path)
+{
+	struct shadowalloc_stats st;
+	long before = debugfs_value("plain_faults ");
+	int mfd = open(SA_DEV, O_RDWR);
+	char *p;
+
+	ASSERT_GE(mfd, 0);
+	/* Staged pages in G1 are not for a VMM outside it. */
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, 64));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, 64));
+	p = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0x5a, 64 * PAGE);
+	ASSERT_EQ(before + 64, debugfs_value("plain_faults "));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(0, st.faults);
+	EXPECT_EQ(64, st.staged_pages);
+	munmap(p, 64 * PAGE);
+	close(mfd);
+}
+
+/* Group A's VM writes, its memory goes; group B's VM sees only zeros. */
+TEST_F(mem, isolation_between_groups)
+{
+	const unsigned long n = 512;
+	unsigned long i, j;
+	int mfd;
+	char *p;
+
+	ASSERT_EQ(0, sa_create(self->fd, G2, 0, 0, 0));
+	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_enable(self->fd, G2));
+	mfd = open(SA_DEV, O_RDWR);
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memset(p, 0xa7, n * PAGE);
+	munmap(p, n * PAGE);
+	close(mfd);
+
+	ASSERT_EQ(0, sa_remove_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_add_vm(self->fd, G2, getpid()));
+	ASSERT_EQ(0, sa_reserve(self->fd, G2, n));
+	ASSERT_EQ(0, wait_staged(self->fd, G2, n));
+	mfd = open(SA_DEV, O_RDWR);
+	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < PAGE; j += 64)
+			ASSERT_EQ(0, p[i * PAGE + j]);
+	munmap(p, n * PAGE);
+	close(mfd);
+}
+
+TEST_F(mem, huge_blocks)
+{
+	struct shadowalloc_stats st;
+	unsigned long i;
+	char *area, *p;
+	int mfd;
+
+	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, 4 * 512));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, 4 * 512));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(4 * 512, st.staged_huge_pages);
+	mfd = open(SA_DEV, O_RDWR);
+	/* The device aligns mappings to 2 MiB itself (thp_get_unmapped_area). */
+	area = mmap(NULL, 4 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(0, (unsigned long)area % HUGE);
+	p = area;
+	for (i = 0; i < 4 * HUGE; i += PAGE) {
+		ASSERT_EQ(0, p[i]);
+		p[i] = 1;
+	}
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(4, st.faults);
+	EXPECT_EQ(4, st.hits_huge);
+	munmap(area, 4 * HUGE);
+	close(mfd);
+}
+
+TEST_F(mem, ageing_releases_unused)
+{
+	struct shadowalloc_stats st;
+	int i;
+
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+			     500, 0, 0));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, 128));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, 1));
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+		if (!st.staged_pages && st.evicted_pages == 128)
+			break;
+		usleep(50000);
+	}
+	EXPECT_EQ(0, st.staged_pages);
+	EXPECT_EQ(128, st.evicted_pages);
+	EXPECT_EQ(0, st.reserved_pages);
+}
+
+TEST_F(mem, disable_releases_staged)
+{
+	struct shadowalloc_stats st;
+
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, 300));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, 300));
+	ASSERT_EQ(0, sa_disable(self->fd, G1));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(0, st.staged_pages);
+	EXPECT_EQ(300, st.evicted_pages);
+	EXPECT_EQ(0, debugfs_value("staged_pages "));
+}
+
+TEST_F(mem, pool_ioctls_bad_input)
+{
+	struct shadowalloc_stage_reserve r = { .size = sizeof(r), .group_id = G1 };
+	struct shadowalloc_pool_config c = { .size = sizeof(c), .group_id = G1 };
+	struct shadowalloc_stats before, after;
+
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &before));
+	/* reserve */
+	EXPECT_EQ(-ENOSPC, sa_reserve(self->fd, G1, (before.max_staged_bytes / PAGE) + 1));
+	EXPECT_EQ(-ENOENT, sa_reserve(self->fd, G2, 1));
+	EXPECT_EQ(-EINVAL, sa_reserve(self->fd, 0, 1));
+	r.flags = 1;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	r.flags = 0;
+	r.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	r.reserved0 = 0;
+	r.reserved[1] = 1;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	r.reserved[1] = 0;
+	r.size = 8;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	/* pool config */
+	EXPECT_EQ(-ERANGE, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE, 99, 0, 0));
+	EXPECT_EQ(-ERANGE, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+				   SHADOWALLOC_MAX_AGE_MAX_MS + 1, 0, 0));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, PAGE + 1, 0));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 1ULL << 62, 0));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 2));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, 1U << 3, 0, 0, 0));
+	EXPECT_EQ(-ENOENT, sa_pool(self->fd, G2, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	EXPECT_EQ(-EINVAL, sa_pool(self->fd, 0, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	c.flags = SHADOWALLOC_POOL_SET_HUGE;
+	c.reserved[0] = 1;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
+	c.reserved[0] = 0;
+	c.reserved0 = 1;
+	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
+	/* None of it changed anything. */
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &after));
+	EXPECT_EQ(before.max_age_ms, after.max_age_ms);
+	EXPECT_EQ(before.max_staged_bytes, after.max_staged_bytes);
+	EXPECT_EQ(before.state, after.state);
+	EXPECT_EQ(0, after.reserved_pages);
+	/* Good values apply. */
+	EXPECT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_ALL, 1000, 1 << 20, 1));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &after));
+	EXPECT_EQ(1000, after.max_age_ms);
+	EXPECT_EQ(1 << 20, after.max_staged_bytes);
+	EXPECT_EQ(SHADOWALLOC_STATE_HUGE, after.state & SHADOWALLOC_STATE_HUGE);
+}
+
+TEST_HARNESS_MAIN

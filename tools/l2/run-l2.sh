@@ -1,0 +1,151 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-l2.sh - boot a real Linux guest ("L2") with QEMU + KVM on a chosen RAM
+# backend and run a shell command in it. Runs on a KVM host, e.g. inside the
+# test VM: tools/vm/run-vm.sh -- tools/l2/run-l2.sh --backend shadowalloc ...
+#
+# The guest is the host's 6.12 kernel with a busybox initramfs (built in a
+# temporary directory) that also carries tools/l2/touch-mem.
+
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BACKEND=shadowalloc
+MEM=256
+CPUS=1
+TIMEOUT=300
+GROUP=""
+JSON=0
+KERNEL=""
+QEMU_ARGS=()
+
+usage() {
+	cat <<EOF
+usage: $(basename "$0") [options] -- COMMAND-IN-L2
+
+options:
+  --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd,
+                  prealloc, shadowalloc (default), shadowalloc-4k
+  --mem MB        guest RAM (default $MEM)
+  --cpus N        guest CPUs (default $CPUS)
+  --group ID      make the QEMU process a member of shadowalloc group ID
+                  before it maps guest RAM (needs CAP_SYS_ADMIN)
+  --timeout SEC   (default $TIMEOUT)
+  --json          print a JSON summary as the last line
+  --kernel FILE   guest kernel (default: newest /boot/vmlinuz-6.12*-cloud-amd64)
+  --qemu-arg ARG  extra QEMU argument (repeatable)
+
+The shadowalloc backends map guest RAM from /dev/shadowalloc with
+share=on; "shadowalloc" also passes align=2M so 2 MiB staged blocks can be
+mapped whole (QEMU aligns file-backed RAM only to the file's page size).
+EOF
+}
+
+die_usage() {
+	echo "run-l2.sh: $*" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--backend) [ $# -ge 2 ] || die_usage "--backend needs a value"; BACKEND=$2; shift 2 ;;
+	--mem) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--mem: not a number: ${2:-}"; MEM=$2; shift 2 ;;
+	--cpus) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--cpus: not a number: ${2:-}"; CPUS=$2; shift 2 ;;
+	--group) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--group: not a number: ${2:-}"; GROUP=$2; shift 2 ;;
+	--timeout) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--timeout: not a number: ${2:-}"; TIMEOUT=$2; shift 2 ;;
+	--json) JSON=1; shift ;;
+	--kernel) [ -r "${2:-}" ] || die_usage "--kernel: cannot read ${2:-}"; KERNEL=$2; shift 2 ;;
+	--qemu-arg) [ $# -ge 2 ] || die_usage "--qemu-arg needs a value"; QEMU_ARGS+=("$2"); shift 2 ;;
+	-h|--help) usage; exit 0 ;;
+	--) shift; break ;;
+	*) die_usage "unknown option: $1" ;;
+	esac
+done
+[ $# -gt 0 ] || die_usage "no command given"
+[ -c /dev/kvm ] || { echo "run-l2.sh: no /dev/kvm" >&2; exit 1; }
+[ -n "$KERNEL" ] || KERNEL=$(ls /boot/vmlinuz-6.12*-cloud-amd64 | sort -V | tail -n 1)
+
+THP=/sys/kernel/mm/transparent_hugepage/enabled
+case $BACKEND in
+ram|ram-thp)
+	RAM="memory-backend-ram,id=ram0,size=${MEM}M" ;;
+memfd)
+	RAM="memory-backend-memfd,id=ram0,size=${MEM}M" ;;
+prealloc)
+	RAM="memory-backend-ram,id=ram0,size=${MEM}M,prealloc=on" ;;
+shadowalloc)
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/dev/shadowalloc,share=on,align=2M" ;;
+shadowalloc-4k)
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/dev/shadowalloc,share=on" ;;
+*)
+	die_usage "unknown backend: $BACKEND" ;;
+esac
+
+WORK=$(mktemp -d /tmp/run-l2.XXXXXX)
+OLD_THP=""
+cleanup() {
+	[ -n "$OLD_THP" ] && echo "$OLD_THP" > "$THP"
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+if [ "$BACKEND" = ram ] || [ "$BACKEND" = ram-thp ]; then
+	OLD_THP=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP")
+	if [ "$BACKEND" = ram ]; then echo never > "$THP"; else echo always > "$THP"; fi
+fi
+
+# The L2 initramfs: busybox, touch-mem, an init that runs the command.
+mkdir -p "$WORK/ir/bin" "$WORK/ir/proc" "$WORK/ir/sys" "$WORK/ir/dev"
+cp /bin/busybox "$WORK/ir/bin/"
+[ -x "$REPO/tools/l2/touch-mem" ] && cp "$REPO/tools/l2/touch-mem" "$WORK/ir/bin/"
+printf '%s\n' "$*" > "$WORK/ir/cmd"
+cat > "$WORK/ir/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+echo "@@L2_INIT@@"
+sh /cmd
+echo "@@L2_EXIT=$?@@"
+echo o > /proc/sysrq-trigger
+sleep 30
+INIT
+chmod 755 "$WORK/ir/init"
+(cd "$WORK/ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initrd.gz"
+
+QEMU=(qemu-system-x86_64 -enable-kvm -cpu host -m "$MEM" -smp "$CPUS"
+      -object "$RAM" -machine q35,memory-backend=ram0
+      -kernel "$KERNEL" -initrd "$WORK/initrd.gz"
+      -append "console=ttyS0 panic=-1"
+      -display none -monitor none -no-reboot -serial "file:$WORK/console"
+      "${QEMU_ARGS[@]}")
+
+start=$(date +%s%N)
+if [ -n "$GROUP" ]; then
+	# Join the group first, then become QEMU: same process, so every
+	# page QEMU maps from the device belongs to the group from the start.
+	timeout "$TIMEOUT" sh -c '"$0" group add-vm "$1" $$ >/dev/null && shift && exec "$@"' \
+		"$REPO/tools/shadowctl/shadowctl" "$GROUP" "${QEMU[@]}" \
+		< /dev/null > "$WORK/qemu.log" 2>&1 && status=0 || status=$?
+else
+	timeout "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$WORK/qemu.log" 2>&1 && status=0 || status=$?
+fi
+end=$(date +%s%N)
+touch "$WORK/console"
+
+tr -d '\r' < "$WORK/console" | sed -n '/^@@L2_INIT@@$/,/^@@L2_EXIT=/p' | grep -v '^@@L2_' || true
+reached=false
+grep -aq '^@@L2_INIT@@' "$WORK/console" && reached=true
+l2_status=$(tr -d '\r' < "$WORK/console" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
+if [ "$JSON" = 1 ]; then
+	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s}\n' \
+		"$BACKEND" "$MEM" $(((end - start) / 1000000)) "$reached" "${l2_status:-null}"
+fi
+if [ "$reached" != true ] || [ -z "$l2_status" ]; then
+	echo "run-l2.sh: L2 did not finish (qemu status $status); its console:" >&2
+	grep -v "TCG doesn't" "$WORK/qemu.log" >&2 || true
+	tail -n 30 "$WORK/console" >&2
+	exit 1
+fi
+exit "$l2_status"
