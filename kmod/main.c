@@ -11,8 +11,6 @@
 
 #include "shadowalloc.h"
 
-DECLARE_PER_CPU(u64, sa_plain_faults);
-
 static struct dentry *sa_debugfs_dir;
 
 /*

@@ -268,8 +268,8 @@ unsigned long sa_pool_target(struct sa_pool *pool)
 	if (!READ_ONCE(pool->active) ||
 	    time_before(jiffies, READ_ONCE(pool->pressure_until)))
 		return 0;
-	target = max(atomic_long_read(&pool->reserved_pages),
-		     (long)READ_ONCE(pool->forecast_pages));
+	target = max_t(long, atomic_long_read(&pool->reserved_pages),
+		       READ_ONCE(pool->forecast_pages));
 	return min(target, READ_ONCE(pool->cap_pages));
 }
 

@@ -9,6 +9,7 @@
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mm_types.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -176,6 +177,7 @@ struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp);
 
 /* mem.c: guest memory objects behind mmap of the device. */
 extern atomic_long_t sa_mem_pages_global;
+DECLARE_PER_CPU(u64, sa_plain_faults);
 int sa_mem_init(void);
 void sa_mem_exit(void);
 int sa_mem_open(struct file *file);
