@@ -61,10 +61,12 @@ check: deps
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
 		-- $(REPO)/selftests/run_tests.sh
 
+# DEMO_L2=0 skips the (slow, under TCG) boot of a real Linux guest.
+DEMO_L2 ?= 1
 demo: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
-		-- $(REPO)/tools/demo.sh
+		--env DEMO_L2=$(DEMO_L2) -- $(REPO)/tools/demo.sh
 
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc

@@ -455,7 +455,7 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 {
 	struct sa_pool *pool = &group->pool;
 	struct sa_fault_stats sum = {};
-	u64 handed_pages, avg_miss_ns;
+	u64 handed_pages, miss_ns_per_page;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -464,6 +464,7 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 		sum.hits += s->hits;
 		sum.hits_huge += s->hits_huge;
 		sum.misses += s->misses;
+		sum.miss_pages += s->miss_pages;
 		sum.hit_ns += s->hit_ns;
 		sum.miss_ns += s->miss_ns;
 		sum.discarded += s->discarded;
@@ -492,12 +493,13 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
 	/*
 	 * Time saved: what the handed-over pages would have cost at the
-	 * measured mean miss time, less what the hits actually took.
+	 * measured miss cost per page, less what the hits actually took.
+	 * No estimate before the first miss.
 	 */
-	if (sum.misses) {
-		avg_miss_ns = div64_u64(sum.miss_ns, sum.misses);
-		if (handed_pages * avg_miss_ns > sum.hit_ns)
-			st->time_saved_ns = handed_pages * avg_miss_ns -
+	if (sum.miss_pages) {
+		miss_ns_per_page = div64_u64(sum.miss_ns, sum.miss_pages);
+		if (handed_pages * miss_ns_per_page > sum.hit_ns)
+			st->time_saved_ns = handed_pages * miss_ns_per_page -
 					    sum.hit_ns;
 	}
 }

@@ -198,7 +198,7 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 }
 
 static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
-			     u64 ns)
+			     long pages, u64 ns)
 {
 	struct sa_fault_stats __percpu *stats;
 	struct sa_group *group;
@@ -213,6 +213,7 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
 		stats = group->stats;
 		if (kind == SA_FAULT_MISS) {
 			this_cpu_inc(stats->misses);
+			this_cpu_add(stats->miss_pages, pages);
 			this_cpu_add(stats->miss_ns, ns);
 		} else {
 			this_cpu_inc(stats->hits);
@@ -258,7 +259,8 @@ static vm_fault_t sa_mem_fault(struct vm_fault *vmf)
 		if (!err) {
 			atomic_long_add(folio_nr_pages(folio),
 					&sa_mem_pages_global);
-			sa_fault_account(mem, kind, ktime_get_ns() - start_ns);
+			sa_fault_account(mem, kind, folio_nr_pages(folio),
+					 ktime_get_ns() - start_ns);
 			break;
 		}
 		/* Still zeroed and never mapped: it may go back freely. */

@@ -80,6 +80,7 @@ struct sa_pool {
  * @hits: faults served from the pool
  * @hits_huge: hits served with a 2 MiB folio
  * @misses: faults that allocated and zeroed on the fault path
+ * @miss_pages: pages those misses allocated (a miss may be 2 MiB)
  * @hit_ns: summed service time of hits
  * @miss_ns: summed service time of misses
  * @discarded: pages VMs gave back (hole punch, release of the memory)
@@ -88,6 +89,7 @@ struct sa_fault_stats {
 	u64 hits;
 	u64 hits_huge;
 	u64 misses;
+	u64 miss_pages;
 	u64 hit_ns;
 	u64 miss_ns;
 	u64 discarded;
