@@ -18,7 +18,7 @@ SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SELFTESTS")
 MODULE=$REPO/kmod/shadowalloc.ko
 PROGRAMS=("$@")
-[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test shadowctl_test.sh)
+[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test kvm_mem_test shadowctl_test.sh)
 
 passed=0
 failed=0
