@@ -286,6 +286,51 @@ TEST_F(mem, disable_releases_staged)
 	EXPECT_EQ(0, debugfs_value("staged_pages "));
 }
 
+/*
+ * Memory pressure: a pool holding half of RAM yields to an allocation of
+ * most of RAM through the shrinker, without OOM.
+ */
+TEST_F_TIMEOUT(mem, shrinker_yields_under_pressure, 300)
+{
+	struct shadowalloc_stats st;
+	long pages = sysconf(_SC_PHYS_PAGES);
+	uint64_t reserve = pages / 2, hog = pages * 3 / 4 * PAGE;
+	int status;
+	pid_t child;
+
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP |
+			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000,
+			     reserve * PAGE, 0));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, reserve));
+	ASSERT_EQ(0, wait_staged(self->fd, G1, reserve * 9 / 10));
+
+	child = fork();
+	ASSERT_GE(child, 0);
+	if (child == 0) {
+		char *p = mmap(NULL, hog, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		uint64_t i;
+
+		if (p == MAP_FAILED)
+			_exit(1);
+		for (i = 0; i < hog; i += PAGE)
+			p[i] = 1;
+		_exit(0);
+	}
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	/* Not killed by the OOM killer: it got its memory. */
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	TH_LOG("staged %llu of %llu reserved pages after a %llu MiB allocation; evicted %llu",
+	       st.staged_pages, (unsigned long long)reserve,
+	       (unsigned long long)hog >> 20, st.evicted_pages);
+	EXPECT_GT(st.evicted_pages, 0);
+	EXPECT_LT(st.staged_pages, reserve);
+	ASSERT_EQ(0, sa_disable(self->fd, G1));
+}
+
 TEST_F(mem, pool_ioctls_bad_input)
 {
 	struct shadowalloc_stage_reserve r = { .size = sizeof(r), .group_id = G1 };
