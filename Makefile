@@ -29,7 +29,7 @@ VM_TIMEOUT ?= 1500
 
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
 
-.PHONY: all module tools selftests ksrc deps check demo clean \
+.PHONY: all module tools selftests ksrc deps check demo bench clean \
 	checkpatch sparse kernel-check
 
 all: module tools selftests
@@ -67,6 +67,13 @@ demo: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
 		--env DEMO_L2=$(DEMO_L2) -- $(REPO)/tools/demo.sh
+
+# Side-by-side benchmarks in the test VM; results in Documentation/benchmarks.rst.
+BENCH_MIB ?= 32
+bench: deps
+	$(MAKE) all
+	$(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
+		'insmod $(REPO)/kmod/shadowalloc.ko && $(REPO)/tools/bench/kvm_touch_bench $(BENCH_MIB); s=$$?; rmmod shadowalloc; exit $$s'
 
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc

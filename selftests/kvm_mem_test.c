@@ -9,122 +9,16 @@
  * nested page fault that KVM resolves with get_user_pages on the VMM's
  * mapping, which lands in the module's fault handler.
  */
-#include <linux/kvm.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "kvm_guest.h"
 
 #define G1		601
 #define PAGE		4096UL
-#define CODE_SIZE	(64UL << 10)
-#define DATA_GPA	(1UL << 30)
-#define DONE_PORT	0x10
-
-/*
- * The guest: esi = first GPA, ecx = pages, edx = stride.
- *	0: 8b 06	mov eax, [esi]	; a read first touch...
- *	2: 89 36	mov [esi], esi	; ...then write the page's GPA
- *	4: 01 d6	add esi, edx
- *	6: 49		dec ecx
- *	7: 75 f7	jnz 0
- *	9: e6 10	out DONE_PORT, al
- *	b: f4		hlt
- */
-static const uint8_t guest_code[] = {
-	0x8b, 0x06, 0x89, 0x36, 0x01, 0xd6, 0x49, 0x75, 0xf7,
-	0xe6, DONE_PORT, 0xf4,
-};
-
-struct vm {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
-	void *code;
-};
-
-static int vm_create(struct vm *v, void *data, size_t data_size)
-{
-	struct kvm_userspace_memory_region slot = {};
-	struct kvm_sregs sregs;
-	struct kvm_segment seg = {
-		.base = 0, .limit = 0xffffffff, .present = 1, .dpl = 0,
-		.db = 1, .s = 1, .l = 0, .g = 1,
-	};
-	int run_size;
-
-	v->kvm = open("/dev/kvm", O_RDWR);
-	if (v->kvm < 0)
-		return -errno;
-	v->vm = ioctl(v->kvm, KVM_CREATE_VM, 0);
-	if (v->vm < 0)
-		return -errno;
-	v->code = mmap(NULL, CODE_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (v->code == MAP_FAILED)
-		return -errno;
-	memcpy(v->code, guest_code, sizeof(guest_code));
-	slot.slot = 0;
-	slot.guest_phys_addr = 0;
-	slot.memory_size = CODE_SIZE;
-	slot.userspace_addr = (uintptr_t)v->code;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot))
-		return -errno;
-	slot.slot = 1;
-	slot.guest_phys_addr = DATA_GPA;
-	slot.memory_size = data_size;
-	slot.userspace_addr = (uintptr_t)data;
-	if (ioctl(v->vm, KVM_SET_USER_MEMORY_REGION, &slot))
-		return -errno;
-
-	v->vcpu = ioctl(v->vm, KVM_CREATE_VCPU, 0);
-	if (v->vcpu < 0)
-		return -errno;
-	run_size = ioctl(v->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	v->run = mmap(NULL, run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->vcpu, 0);
-	if (v->run == MAP_FAILED)
-		return -errno;
-	if (ioctl(v->vcpu, KVM_GET_SREGS, &sregs))
-		return -errno;
-	seg.type = 11;		/* code: execute/read, accessed */
-	seg.selector = 8;
-	sregs.cs = seg;
-	seg.type = 3;		/* data: read/write, accessed */
-	seg.selector = 16;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = seg;
-	sregs.cr0 |= 1;		/* protected mode, paging off */
-	if (ioctl(v->vcpu, KVM_SET_SREGS, &sregs))
-		return -errno;
-	return 0;
-}
-
-/* Run the guest over @pages pages from @first_gpa; 0 when it says done. */
-static int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
-		    uint32_t stride)
-{
-	struct kvm_regs regs = {
-		.rip = 0, .rflags = 2, .rsi = first_gpa, .rcx = pages,
-		.rdx = stride,
-	};
-
-	if (ioctl(v->vcpu, KVM_SET_REGS, &regs))
-		return -errno;
-	if (ioctl(v->vcpu, KVM_RUN, 0))
-		return -errno;
-	if (v->run->exit_reason != KVM_EXIT_IO || v->run->io.port != DONE_PORT)
-		return 1000 + v->run->exit_reason;
-	return 0;
-}
-
-static void vm_destroy(struct vm *v)
-{
-	close(v->vcpu);
-	close(v->vm);
-	close(v->kvm);
-}
-
 static long debugfs_value(const char *key)
 {
 	char line[128];
