@@ -46,15 +46,20 @@ static int __init sa_init(void)
 	ret = sa_shrinker_init();
 	if (ret)
 		goto err_mem;
-	ret = sa_dev_init();
+	ret = sa_fs_init();
 	if (ret)
 		goto err_shrinker;
+	ret = sa_dev_init();
+	if (ret)
+		goto err_fs;
 	sa_debugfs_dir = debugfs_create_dir(SA_NAME, NULL);
 	debugfs_create_file("pages", 0400, sa_debugfs_dir, NULL,
 			    &sa_pages_fops);
 	pr_info(SA_NAME ": loaded\n");
 	return 0;
 
+err_fs:
+	sa_fs_exit();
 err_shrinker:
 	sa_shrinker_exit();
 err_mem:
@@ -68,6 +73,7 @@ static void __exit sa_exit(void)
 {
 	debugfs_remove(sa_debugfs_dir);
 	sa_dev_exit();
+	sa_fs_exit();
 	sa_shrinker_exit();
 	sa_registry_exit();
 	sa_mem_exit();

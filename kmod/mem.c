@@ -82,7 +82,11 @@ static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
 	rcu_read_unlock();
 }
 
-static void sa_evict_inode(struct inode *inode)
+/**
+ * sa_mem_evict_inode() - free an inode's memory object and pages
+ * @inode: the inode, of either filesystem
+ */
+void sa_mem_evict_inode(struct inode *inode)
 {
 	struct sa_mem *mem = inode->i_private;
 
@@ -100,7 +104,7 @@ static void sa_evict_inode(struct inode *inode)
 static const struct super_operations sa_super_ops = {
 	.statfs		= simple_statfs,
 	.drop_inode	= generic_delete_inode,
-	.evict_inode	= sa_evict_inode,
+	.evict_inode	= sa_mem_evict_inode,
 };
 
 static int sa_init_fs_context(struct fs_context *fc)
@@ -124,6 +128,12 @@ static struct file_system_type sa_fs_type = {
 	.kill_sb		= kill_anon_super,
 };
 
+/* First page index past the end of a memory object. */
+static pgoff_t sa_mem_end_index(struct address_space *mapping)
+{
+	return DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+}
+
 /* Can this fault be served with a whole 2 MiB folio mapped by a PMD? */
 static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
 {
@@ -134,6 +144,8 @@ static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
 
 	if (!thp_vma_suitable_order(vma, haddr, PMD_ORDER) ||
 	    vma_thp_disabled(vma, vma->vm_flags) || !pmd_none(*vmf->pmd))
+		return false;
+	if (start + HPAGE_PMD_NR > sa_mem_end_index(vma->vm_file->f_mapping))
 		return false;
 	/* Only where the whole aligned 2 MiB of the object is untouched. */
 	if (xa_find(&vma->vm_file->f_mapping->i_pages, &found,
@@ -238,12 +250,16 @@ static vm_fault_t sa_mem_fault(struct vm_fault *vmf)
 {
 	struct file *file = vmf->vma->vm_file;
 	struct address_space *mapping = file->f_mapping;
-	struct sa_mem *mem = file->private_data;
+	struct sa_mem *mem = mapping->host->i_private;
 	enum sa_fault_kind kind;
 	struct folio *folio;
 	u64 start_ns;
 	pgoff_t index;
 	int err;
+
+	/* Beyond the end of a sized file (shadowallocfs), as for any file. */
+	if (vmf->pgoff >= sa_mem_end_index(mapping))
+		return VM_FAULT_SIGBUS;
 
 	for (;;) {
 		folio = filemap_lock_folio(mapping, vmf->pgoff);
@@ -298,24 +314,21 @@ int sa_mem_mmap(struct file *file, struct vm_area_struct *vma)
 }
 
 /**
- * sa_mem_open() - create the memory object of a new open file
- * @file: the file being opened
+ * sa_mem_attach() - make an inode a guest memory object
+ * @inode: a new inode of either filesystem
  *
- * Return: 0 or a negative errno.
+ * The calling process becomes the object's owner: its group membership
+ * decides where the object's pages come from.
+ *
+ * Return: 0 or -ENOMEM.
  */
-int sa_mem_open(struct file *file)
+int sa_mem_attach(struct inode *inode)
 {
-	struct inode *inode;
 	struct sa_mem *mem;
 
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
 	if (!mem)
 		return -ENOMEM;
-	inode = alloc_anon_inode(sa_mnt->mnt_sb);
-	if (IS_ERR(inode)) {
-		kfree(mem);
-		return PTR_ERR(inode);
-	}
 	mem->inode = inode;
 	mem->owner = get_pid(task_tgid(current));
 	inode->i_private = mem;
@@ -323,11 +336,52 @@ int sa_mem_open(struct file *file)
 	/* Guest RAM is not reclaimable page cache: no backing store. */
 	mapping_set_unevictable(inode->i_mapping);
 	mapping_set_large_folios(inode->i_mapping);
+	return 0;
+}
+
+/**
+ * sa_mem_punch_hole() - give a range of a memory object back
+ * @inode: the object
+ * @start: first byte
+ * @len: length in bytes
+ *
+ * Unmaps the range from every mapping (and so from KVM, through its MMU
+ * notifier) and frees its pages; touched again, it reads as zeroes, from a
+ * freshly zeroed page. Partial pages at the edges are zeroed in place.
+ */
+void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len)
+{
+	unsigned long before = inode->i_mapping->nrpages;
+
+	truncate_pagecache_range(inode, start, start + len - 1);
+	if (before > inode->i_mapping->nrpages)
+		sa_mem_account_discard(inode->i_private,
+				       before - inode->i_mapping->nrpages);
+}
+
+/**
+ * sa_mem_open() - create the memory object of a new open of the device
+ * @file: the file being opened
+ *
+ * Return: 0 or a negative errno.
+ */
+int sa_mem_open(struct file *file)
+{
+	struct inode *inode;
+	int ret;
+
+	inode = alloc_anon_inode(sa_mnt->mnt_sb);
+	if (IS_ERR(inode))
+		return PTR_ERR(inode);
+	ret = sa_mem_attach(inode);
+	if (ret) {
+		iput(inode);
+		return ret;
+	}
 	/* Sparse and as large as a file can be: pages exist once touched. */
 	i_size_write(inode, MAX_LFS_FILESIZE);
-
 	file->f_mapping = inode->i_mapping;
-	file->private_data = mem;
+	file->private_data = inode->i_private;
 	return 0;
 }
 
@@ -340,9 +394,7 @@ int sa_mem_open(struct file *file)
  */
 void sa_mem_release(struct file *file)
 {
-	struct sa_mem *mem = file->private_data;
-
-	iput(mem->inode);
+	iput(file->f_mapping->host);
 }
 
 /**

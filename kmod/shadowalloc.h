@@ -182,9 +182,16 @@ extern atomic_long_t sa_mem_pages_global;
 DECLARE_PER_CPU(u64, sa_plain_faults);
 int sa_mem_init(void);
 void sa_mem_exit(void);
+int sa_mem_attach(struct inode *inode);
+void sa_mem_evict_inode(struct inode *inode);
+void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len);
 int sa_mem_open(struct file *file);
 void sa_mem_release(struct file *file);
 int sa_mem_mmap(struct file *file, struct vm_area_struct *vma);
+
+/* fs.c: shadowallocfs, guest memory as regular files. */
+int sa_fs_init(void);
+void sa_fs_exit(void);
 
 /* shrinker.c: yield staged memory under pressure. */
 int sa_shrinker_init(void);

@@ -6,7 +6,13 @@
  * stays, isolation between groups, 2 MiB blocks, and the pool ioctls'
  * bad input.
  */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/falloc.h>
+#include <setjmp.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
@@ -329,6 +335,85 @@ TEST_F_TIMEOUT(mem, shrinker_yields_under_pressure, 300)
 	EXPECT_GT(st.evicted_pages, 0);
 	EXPECT_LT(st.staged_pages, reserve);
 	ASSERT_EQ(0, sa_disable(self->fd, G1));
+}
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig)
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/*
+ * shadowallocfs: guest memory as regular files, for VMMs that discard.
+ * Hole punching returns pages (counted), and the range reads as zeroes
+ * again, from freshly zeroed pages.
+ */
+TEST_F(mem, fs_discard)
+{
+	const char *dir = "/tmp/shadowallocfs-test";
+	const unsigned long n = 128;
+	struct shadowalloc_stats st;
+	struct sigaction sa = { .sa_handler = on_sigbus };
+	char path[64];
+	unsigned long i;
+	volatile char *p;
+	int ffd;
+
+	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("none", dir, "shadowallocfs", 0, NULL));
+	snprintf(path, sizeof(path), "%s/ram0", dir);
+	ffd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, ftruncate(ffd, n * PAGE));
+	p = mmap(NULL, (n + 1) * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < n; i++)
+		p[i * PAGE] = 0x11;
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(n, st.faults);
+
+	/* Discard the second half: the pages leave, the range reads zero. */
+	ASSERT_EQ(0, fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			       n / 2 * PAGE, n / 2 * PAGE));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(n / 2, st.discard_returned_pages);
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(i < n / 2 ? 0x11 : 0, p[i * PAGE]);
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(n + n / 2, st.faults);
+
+	/* Only hole punching is supported. */
+	EXPECT_EQ(-1, fallocate(ffd, 0, 0, PAGE));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, fallocate(ffd, FALLOC_FL_PUNCH_HOLE, 0, PAGE));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* Past the end of the file: SIGBUS, as for any file. */
+	ASSERT_EQ(0, sigaction(SIGBUS, &sa, NULL));
+	if (!sigsetjmp(sigbus_jmp, 1)) {
+		p[n * PAGE] = 1;
+		ASSERT_TRUE(false) TH_LOG("no SIGBUS past the end");
+	}
+	signal(SIGBUS, SIG_DFL);
+
+	/*
+	 * Shrinking the file gives the pages past the new end back: all n
+	 * are resident again (the hole was read back), n - n / 4 go.
+	 */
+	ASSERT_EQ(0, ftruncate(ffd, n / 4 * PAGE));
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(n / 2 + (n - n / 4), st.discard_returned_pages);
+
+	munmap((void *)p, (n + 1) * PAGE);
+	close(ffd);
+	/* Still mounted: rmmod must be refused, umount first. */
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, umount(dir));
+	rmdir(dir);
+	EXPECT_EQ(0, debugfs_value("mem_pages "));
 }
 
 TEST_F(mem, pool_ioctls_bad_input)
