@@ -402,15 +402,16 @@ int sa_group_set_enabled(u32 id, bool enable)
 
 	mutex_lock(&sa_registry_lock);
 	group = sa_group_find_locked(id);
-	if (!group)
+	if (!group) {
 		ret = -ENOENT;
-	else if (group->enabled == enable)
+	} else if (group->enabled == enable) {
 		ret = -EALREADY;
-	else if (enable) {
+	} else if (enable) {
 		WRITE_ONCE(group->enabled, true);
 		sa_pool_start(&group->pool);
-	} else
+	} else {
 		sa_group_disable_locked(group);
+	}
 	mutex_unlock(&sa_registry_lock);
 	return ret;
 }

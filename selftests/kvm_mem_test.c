@@ -19,35 +19,6 @@
 
 #define G1		601
 #define PAGE		4096UL
-static long debugfs_value(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/debug/shadowalloc/pages", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
-static int wait_staged(int fd, uint32_t id, uint64_t pages)
-{
-	struct shadowalloc_stats st;
-	int i;
-
-	for (i = 0; i < 600; i++) {
-		if (sa_stats(fd, id, &st))
-			return -1;
-		if (st.staged_pages >= pages)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
 
 FIXTURE(kvm) {
 	int fd;
@@ -103,7 +74,7 @@ TEST_F_TIMEOUT(kvm, first_touch_served_once, 300)
 
 	/* Staged: 256 guest first touches, 256 hits. */
 	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 256));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 256));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, vm_touch(&v, DATA_GPA, 256, PAGE));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -134,12 +105,12 @@ TEST_F_TIMEOUT(kvm, first_touch_served_once, 300)
 	/* What the guest wrote, the VMM reads; the rest was never touched. */
 	for (i = 0; i < 512; i++)
 		ASSERT_EQ(DATA_GPA + i * PAGE, data[i * PAGE / 4]);
-	EXPECT_EQ(512, debugfs_value("mem_pages "));
+	EXPECT_EQ(512, sa_debugfs_value("mem_pages "));
 
 	vm_destroy(&v);
 	munmap(data, size);
 	close(mfd);
-	EXPECT_EQ(0, debugfs_value("mem_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
 /* munmap while the memslot still points at the mapping. */
@@ -158,14 +129,14 @@ TEST_F_TIMEOUT(kvm, munmap_with_memslot, 300)
 	/* KVM's mappings go with the VMM's, through the MMU notifier. */
 	ASSERT_EQ(0, munmap(data, size));
 	close(mfd);
-	EXPECT_EQ(0, debugfs_value("mem_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 	/* The guest touching it now cannot be served: KVM says so. */
 	ret = vm_touch(&v, DATA_GPA, 1, PAGE);
 	EXPECT_NE(0, ret);
 	TH_LOG("guest touch after munmap: %d (%s)", ret,
 	       ret < 0 ? strerror(-ret) : "exit");
 	vm_destroy(&v);
-	EXPECT_EQ(0, debugfs_value("mem_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
 /* A VMM killed at any moment leaks nothing. */
@@ -178,8 +149,8 @@ TEST_F_TIMEOUT(kvm, sigkill_vmm, 600)
 	long staged_before;
 
 	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 2048));
-	staged_before = debugfs_value("staged_pages ");
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 2048));
+	staged_before = sa_debugfs_value("staged_pages ");
 	for (iter = 0; iter < 50; iter++) {
 		int sync_pipe[2];
 		pid_t child;
@@ -215,9 +186,9 @@ TEST_F_TIMEOUT(kvm, sigkill_vmm, 600)
 		ASSERT_EQ(child, waitpid(child, NULL, 0));
 	}
 	/* Every memory object of the killed VMMs is gone. */
-	EXPECT_EQ(0, debugfs_value("mem_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 	TH_LOG("staged pages %ld before, %ld after 50 killed VMMs",
-	       staged_before, debugfs_value("staged_pages "));
+	       staged_before, sa_debugfs_value("staged_pages "));
 }
 
 /* rmmod is refused while guest memory is mapped, even with its fd closed. */

@@ -22,57 +22,6 @@
 #define PAGE 4096UL
 #define HUGE (2UL << 20)
 
-static int sa_reserve(int fd, uint32_t id, uint64_t pages)
-{
-	struct shadowalloc_stage_reserve r = {
-		.size = sizeof(r), .group_id = id, .pages = pages,
-	};
-
-	return sa_ioctl(fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r);
-}
-
-static int sa_pool(int fd, uint32_t id, uint32_t flags, uint32_t max_age_ms,
-		   uint64_t cap, uint32_t huge)
-{
-	struct shadowalloc_pool_config c = {
-		.size = sizeof(c), .group_id = id, .flags = flags,
-		.max_age_ms = max_age_ms, .max_staged_bytes = cap, .huge = huge,
-	};
-
-	return sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &c);
-}
-
-/* Wait until the refill worker staged at least @pages (or time out). */
-static int wait_staged(int fd, uint32_t id, uint64_t pages)
-{
-	struct shadowalloc_stats st;
-	int i;
-
-	for (i = 0; i < 600; i++) {
-		if (sa_stats(fd, id, &st))
-			return -1;
-		if (st.staged_pages >= pages)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
-
-static long debugfs_value(const char *key)
-{
-	char line[128];
-	long v = -1;
-	FILE *f = fopen("/sys/kernel/debug/shadowalloc/pages", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, strlen(key)))
-			v = strtol(line + strlen(key), NULL, 10);
-	fclose(f);
-	return v;
-}
-
 FIXTURE(mem) {
 	int fd;
 };
@@ -138,7 +87,7 @@ TEST_F(mem, misses_then_hits)
 
 	/* Staged: every first touch is a hit, and reads zero. */
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, n));
 	for (i = n; i < 2 * n; i++) {
 		ASSERT_EQ(0, p[i * PAGE + PAGE - 1]);
 		p[i * PAGE] = (char)i;
@@ -166,13 +115,13 @@ TEST_F(mem, misses_then_hits)
 	munmap(p, 2 * n * PAGE);
 	close(mfd);
 	/* Closing the last reference frees the object's pages. */
-	ASSERT_EQ(0, debugfs_value("mem_pages "));
+	ASSERT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
 TEST_F(mem, outside_group_takes_plain_path)
 {
 	struct shadowalloc_stats st;
-	long before = debugfs_value("plain_faults ");
+	long before = sa_debugfs_value("plain_faults ");
 	int mfd = open(SA_DEV, O_RDWR);
 	char *p;
 
@@ -180,11 +129,11 @@ TEST_F(mem, outside_group_takes_plain_path)
 	/* Staged pages in G1 are not for a VMM outside it. */
 	ASSERT_EQ(0, sa_enable(self->fd, G1));
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, 64));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 64));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 64));
 	p = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0x5a, 64 * PAGE);
-	ASSERT_EQ(before + 64, debugfs_value("plain_faults "));
+	ASSERT_EQ(before + 64, sa_debugfs_value("plain_faults "));
 	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.faults);
 	EXPECT_EQ(64, st.staged_pages);
@@ -214,7 +163,7 @@ TEST_F(mem, isolation_between_groups)
 	ASSERT_EQ(0, sa_remove_vm(self->fd, G1, getpid()));
 	ASSERT_EQ(0, sa_add_vm(self->fd, G2, getpid()));
 	ASSERT_EQ(0, sa_reserve(self->fd, G2, n));
-	ASSERT_EQ(0, wait_staged(self->fd, G2, n));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G2, n));
 	mfd = open(SA_DEV, O_RDWR);
 	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -237,7 +186,7 @@ TEST_F(mem, huge_blocks)
 			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
 	ASSERT_EQ(0, sa_enable(self->fd, G1));
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, 4 * 512));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 4 * 512));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 4 * 512));
 	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(4 * 512, st.staged_huge_pages);
 	mfd = open(SA_DEV, O_RDWR);
@@ -266,7 +215,7 @@ TEST_F(mem, ageing_releases_unused)
 			     500, 0, 0));
 	ASSERT_EQ(0, sa_enable(self->fd, G1));
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, 128));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 1));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 1));
 	for (i = 0; i < 200; i++) {
 		ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
 		if (!st.staged_pages && st.evicted_pages == 128)
@@ -284,12 +233,12 @@ TEST_F(mem, disable_releases_staged)
 
 	ASSERT_EQ(0, sa_enable(self->fd, G1));
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, 300));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, 300));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 300));
 	ASSERT_EQ(0, sa_disable(self->fd, G1));
 	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.staged_pages);
 	EXPECT_EQ(300, st.evicted_pages);
-	EXPECT_EQ(0, debugfs_value("staged_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("staged_pages "));
 }
 
 /*
@@ -309,7 +258,7 @@ TEST_F_TIMEOUT(mem, shrinker_yields_under_pressure, 300)
 			     reserve * PAGE, 0));
 	ASSERT_EQ(0, sa_enable(self->fd, G1));
 	ASSERT_EQ(0, sa_reserve(self->fd, G1, reserve));
-	ASSERT_EQ(0, wait_staged(self->fd, G1, reserve * 9 / 10));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, reserve * 9 / 10));
 
 	child = fork();
 	ASSERT_GE(child, 0);
@@ -413,7 +362,7 @@ TEST_F(mem, fs_discard)
 	ASSERT_EQ(0, unlink(path));
 	ASSERT_EQ(0, umount(dir));
 	rmdir(dir);
-	EXPECT_EQ(0, debugfs_value("mem_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
 TEST_F(mem, pool_ioctls_bad_input)

@@ -151,4 +151,56 @@ static inline int sa_write_param(const char *name, const char *val)
 	return ret;
 }
 
+/* A value of /sys/kernel/debug/shadowalloc/pages, or -1. */
+static inline long sa_debugfs_value(const char *key)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/sys/kernel/debug/shadowalloc/pages", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, strlen(key)))
+			v = strtol(line + strlen(key), NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static inline int sa_reserve(int fd, uint32_t id, uint64_t pages)
+{
+	struct shadowalloc_stage_reserve r = {
+		.size = sizeof(r), .group_id = id, .pages = pages,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r);
+}
+
+static inline int sa_pool(int fd, uint32_t id, uint32_t flags,
+			  uint32_t max_age_ms, uint64_t cap, uint32_t huge)
+{
+	struct shadowalloc_pool_config c = {
+		.size = sizeof(c), .group_id = id, .flags = flags,
+		.max_age_ms = max_age_ms, .max_staged_bytes = cap, .huge = huge,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &c);
+}
+
+/* Wait up to 30 s until the refill worker staged at least @pages. */
+static inline int sa_wait_staged(int fd, uint32_t id, uint64_t pages)
+{
+	struct shadowalloc_stats st;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		if (sa_stats(fd, id, &st))
+			return -1;
+		if (st.staged_pages >= pages)
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
 #endif /* SA_TEST_H */
