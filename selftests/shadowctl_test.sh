@@ -52,7 +52,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 24
+ktap_set_plan 31
 
 sleep 1000 &
 VM_PID=$!
@@ -75,6 +75,13 @@ else
 fi
 check destroy_with_members 1 '^$' 'still has member VMs \(ENOTEMPTY\)' -- group destroy $G
 check json_error 1 '^\{"ok":false,.*"errno":39,"errno_name":"ENOTEMPTY"\}$' 'ENOTEMPTY' -- --json group destroy $G
+check pool 0 'pool settings applied' '^$' -- group pool $G --max-age-ms 60000 --huge 1 --max-staged-mb 64
+check pool_age_range 1 '^$' 'max age out of range.*\(ERANGE\)' -- group pool $G --max-age-ms 5
+check pool_huge_value 2 '^$' '--huge: 2 out of range 0..1' -- group pool $G --huge 2
+check pool_nothing 2 '^$' 'nothing to set' -- group pool $G
+check reserve 0 '256 pages reserved' '^$' -- group reserve $G 256
+check reserve_over_cap 1 '^$' "more than the group's staged-memory cap \(ENOSPC\)" -- group reserve $G 16385
+check reserve_junk 2 '^$' "pages: not a number: '12x'" -- group reserve $G 12x
 check remove_vm 0 "VM $VM_PID removed" '^$' -- group remove-vm $G $VM_PID
 check remove_vm_again 1 '^$' 'not a member of this group \(ENXIO\)' -- group remove-vm $G $VM_PID
 check disable 0 'shadowing disabled' '^$' -- group disable $G
