@@ -55,6 +55,14 @@ fi
 
 dmesg --clear
 
+# Free memory with caches dropped, in KiB, for the leak check at the end.
+free_kib() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '$1 == "MemFree:" { print $2 }' /proc/meminfo
+}
+free_before=$(free_kib)
+
 # A module parameter out of range refuses the load, cleanly.
 if [ ! -f "$MODULE" ]; then
 	result fail module_present "$MODULE missing: run make"
@@ -134,6 +142,17 @@ if rmmod shadowalloc; then
 	result ok module_unload
 else
 	result fail module_unload
+fi
+
+# Nothing the module ever held stays allocated after unload: L1's free
+# memory is back where it was (slack for slab and page-table noise).
+free_after=$(free_kib)
+lost=$(( (free_before - free_after) / 1024 ))
+echo "# free memory: $((free_before / 1024)) MiB before load, $((free_after / 1024)) MiB after unload"
+if [ "$lost" -le 64 ]; then
+	result ok free_memory_restored
+else
+	result fail free_memory_restored "$lost MiB less free memory after the run"
 fi
 
 # The kernel log of the whole run: no warning, bug or report of any kind.

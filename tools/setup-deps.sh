@@ -1,57 +1,125 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# setup-deps.sh - install the Debian packages shadowalloc needs.
+# setup-deps.sh - install the Debian 12 packages shadowalloc needs.
 #
-# Idempotent and quick when everything is present: packages are checked
-# with dpkg-query and apt-get runs only for what is missing.
-#   --check   only report; exit 1 if something is missing
+# usage: tools/setup-deps.sh [--check] [--list] [--help]
+#
+# Idempotent and quick (well under 2 s) when everything is present: each
+# package is checked with dpkg-query, and apt-get runs only if something is
+# missing (one 'apt-get update', then one 'apt-get install' of the missing
+# packages, non-interactively, without recommends). Works without a tty and
+# without stdin (CI=true ... </dev/null).
+#
+#   --check   install nothing; exit 0 if all packages are present, else
+#             list the missing ones and exit 1
+#   --list    print the package list, one per line, and exit
+#
+# Exit status: 0 all present (or installed now), 1 something missing and not
+# installed (--check, not root, apt-get failure), 2 usage error.
 
 set -euo pipefail
 
+PROG=setup-deps.sh
+
+# The packages, grouped by what needs them. Essential packages (coreutils,
+# util-linux, dash, ...) are assumed, as on any Debian system.
 PACKAGES=(
-	# build: module, tools, selftests
+	# Building the module, the tools and the selftests.
 	gcc make libc6-dev pkg-config
-	linux-headers-6.12-cloud-amd64	# KDIR, with vmlinux (BTF) and resolve_btfids
-	linux-source-6.12		# kselftest harness, checkpatch.pl
-	sparse
-	# BPF telemetry
-	clang-16 llvm-16 libbpf-dev bpftool dwarves libelf-dev zlib1g-dev
-	# selftests
-	libcap-dev python3
-	# the test VM
-	qemu-system-x86			# also provides /usr/lib/qemu/virtiofsd
-	linux-image-6.12-cloud-amd64	# the kernel of the test VM and its KVM guests
-	busybox-static kmod cpio gzip xz-utils
+	linux-headers-6.12-cloud-amd64	# KDIR: vmlinux with BTF, resolve_btfids
+	linux-source-6.12		# kselftest harness, KVM selftest lib, checkpatch.pl
+	sparse				# make sparse
+	libcap-dev libelf-dev zlib1g-dev
+	# eBPF telemetry: clang -target bpf, llvm-strip, CO-RE, skeletons, BTF.
+	# No lld: BPF objects are compiled with -c and need no linker.
+	clang-16 llvm-16 libbpf-dev bpftool dwarves
+	# Selftests and tools (JSON checks, .ko.xz handling).
+	python3 xz-utils
+	# The nested-KVM test VM (tools/vm/run-vm.sh).
+	qemu-system-x86			# qemu-system-x86_64; its dependency
+					# qemu-system-common has /usr/lib/qemu/virtiofsd
+	linux-image-6.12-cloud-amd64	# the kernel of the test VM and of its KVM guests
+	busybox-static			# the VM's initramfs
+	kmod				# modprobe/insmod for .ko.xz inside the VM
+	cpio gzip			# building the initramfs
 )
 
-check_only=0
-case "${1:-}" in
---check) check_only=1 ;;
-"") ;;
--h|--help) sed -n '3,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-*) echo "setup-deps.sh: unknown option: $1 (try --help)" >&2; exit 2 ;;
-esac
+usage() {
+	sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'
+}
 
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-	status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
-	[ "$status" = "install ok installed" ] || missing+=("$pkg")
-done
+die_usage() {
+	echo "$PROG: $*" >&2
+	echo "$PROG: try --help" >&2
+	exit 2
+}
 
-if [ ${#missing[@]} -eq 0 ]; then
-	exit 0
-fi
-if [ "$check_only" = 1 ]; then
-	echo "setup-deps.sh: missing: ${missing[*]}"
-	exit 1
-fi
-if [ "$(id -u)" != 0 ]; then
-	echo "setup-deps.sh: missing packages (${missing[*]}); run as root to install them" >&2
-	exit 1
-fi
+# is_installed PKG: true if dpkg says PKG is fully installed. A package that
+# was removed but left its configuration files behind counts as missing.
+is_installed() {
+	local status
+	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
+	[ "$status" = "install ok installed" ]
+}
 
-echo "setup-deps.sh: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}" < /dev/null
+# missing_packages: print the packages that are not installed, one a line.
+missing_packages() {
+	local pkg
+	for pkg in "${PACKAGES[@]}"; do
+		is_installed "$pkg" || echo "$pkg"
+	done
+}
+
+main() {
+	local check_only=0 missing=()
+
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--check) check_only=1 ;;
+		--list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
+		-h|--help) usage; exit 0 ;;
+		*) die_usage "unknown argument: $1" ;;
+		esac
+		shift
+	done
+
+	command -v dpkg-query >/dev/null 2>&1 ||
+		{ echo "$PROG: dpkg-query not found: this script is for Debian 12" >&2; exit 1; }
+
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -eq 0 ]; then
+		[ "$check_only" = 1 ] && echo "$PROG: all ${#PACKAGES[@]} packages are installed"
+		exit 0
+	fi
+
+	if [ "$check_only" = 1 ]; then
+		echo "$PROG: missing packages: ${missing[*]}"
+		exit 1
+	fi
+	if [ "$(id -u)" != 0 ]; then
+		echo "$PROG: missing packages: ${missing[*]}" >&2
+		echo "$PROG: installing them needs root: run 'sudo $0' (or as root)" >&2
+		exit 1
+	fi
+
+	echo "$PROG: installing: ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	# Keep existing configuration files without asking (no stdin in CI).
+	local apt_opts=(-q -y --no-install-recommends
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold)
+	apt-get -q update </dev/null ||
+		{ echo "$PROG: 'apt-get update' failed" >&2; exit 1; }
+	apt-get "${apt_opts[@]}" install "${missing[@]}" </dev/null ||
+		{ echo "$PROG: 'apt-get install ${missing[*]}' failed" >&2; exit 1; }
+
+	# Trust dpkg, not apt-get's exit status alone.
+	mapfile -t missing < <(missing_packages)
+	if [ ${#missing[@]} -gt 0 ]; then
+		echo "$PROG: still missing after apt-get install: ${missing[*]}" >&2
+		exit 1
+	fi
+	echo "$PROG: all ${#PACKAGES[@]} packages are installed"
+}
+
+main "$@"

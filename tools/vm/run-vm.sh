@@ -5,249 +5,550 @@
 #
 # L1 is a QEMU TCG guest (single-threaded TCG: multi-threaded TCG oopses on
 # this platform) with an EPYC CPU with SVM and NPT, running Debian's 6.12
-# cloud kernel. The host's root filesystem is shared read-only over virtiofs
-# and becomes L1's root, so the repository and every installed tool are at
-# the same paths; /tmp and /run are fresh tmpfs. kvm_amd is loaded, so real
-# KVM guests run inside.
+# cloud kernel. The host's root filesystem, shared read-only over virtiofs,
+# becomes L1's root, so the repository and every installed tool are at the
+# same paths; /tmp, /run and /dev/shm are fresh tmpfs. kvm_amd is loaded, so
+# real KVM guests run inside.
 #
-# The command's output streams to stdout; the exit status is the command's.
-# The run fails (126) if the guest kernel log shows a WARN, BUG, oops,
-# KFENCE or SLUB report, a hung task or an RCU stall; 124 on timeout; 125 if
-# the guest never reported the command's end.
+# How a run works:
+#   host: base initramfs (static busybox + /init, cached in build/vm/)
+#         + a per-run cpio archive (/run-vm-cmd.sh: the command, its working
+#           directory and environment, shell-quoted)
+#         -> one virtiofsd for this run, QEMU wrapped in timeout(1)
+#   L1:   /init mounts the host root, moves /proc /sys /dev into it, chroots,
+#         mounts bpffs/tracefs/debugfs, loads kvm_amd, runs the command with
+#         stdout+stderr on ttyS1, writes "@@SHADOWALLOC_VM_EXIT=<status>@@"
+#         to ttyS1 and powers off.
+#   ttyS0 is the kernel console (ignore_loglevel: the whole kernel log),
+#   ttyS1 the command's output, streamed live to this script's stdout.
+#
+# Exit status: the command's; 2 usage or setup error (nothing started);
+# 124 timeout; 125 the VM stopped before the command ended (crash, panic,
+# boot failure); 126 the command succeeded but the guest kernel reported a
+# problem (WARN, BUG, oops, KFENCE/SLUB/UBSAN report, hung task, RCU stall);
+# 130/143 interrupted.
 
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-VM_DIR="$REPO/build/vm"
+PROG=run-vm.sh
+SCRIPT=$(readlink -f "${BASH_SOURCE[0]}")
+REPO=$(cd "$(dirname "$SCRIPT")/../.." && pwd)
+VM_DIR=$REPO/build/vm
+BUSYBOX=/bin/busybox
+VIRTIOFSD=/usr/lib/qemu/virtiofsd
+QEMU=qemu-system-x86_64
+MARKER=@@SHADOWALLOC_VM_EXIT=
 
+# Options and their defaults.
 MEM=2048
 CPUS=2
 APPEND=""
 TIMEOUT=600
-CWD=$PWD
+CWD=""
 KERNEL=""
 LOG=""
 ENVS=()
+CMD=()
+
+# Run state, used by cleanup().
+WORK=""		# host-side temp dir: socket, serial files, initrd
+QEMU_PID=""	# the timeout(1) process that runs QEMU
+VIRTIOFSD_PID=""
+TAIL_PID=""
+FILTER_PID=""
+KEEP_LOG=0	# keep the kernel log after a failure
+LOG_DONE=0
 
 usage() {
 	cat <<EOF
-usage: $(basename "$0") [options] -- COMMAND [ARGS...]
+usage: $PROG [options] -- COMMAND [ARGS...]
 
-Run COMMAND as root inside the nested-KVM test VM and return its status.
+Run COMMAND as root inside the nested-KVM test VM; its output (stdout and
+stderr together) streams to stdout, and its exit status is returned.
 
 options:
-  --mem MB          guest memory (default $MEM)
+  --mem MB          guest memory in MiB (default $MEM)
   --cpus N          guest CPUs (default $CPUS)
   --append ARGS     extra kernel command line, e.g.
                     "kfence.sample_interval=10 slub_debug=FZPU"
-  --timeout SEC     kill the VM after SEC seconds (default $TIMEOUT): exit 124
-  --cwd DIR         working directory of COMMAND (default: current)
-  --env NAME=VALUE  export to COMMAND (repeatable)
-  --kernel FILE     kernel image (default: newest /boot/vmlinuz-6.12*-cloud-amd64)
-  --log FILE        keep the guest kernel log in FILE
+  --timeout SEC     stop the VM after SEC seconds, boot included
+                    (default $TIMEOUT); exit status 124
+  --cwd DIR         working directory of COMMAND (default: the current one);
+                    must not be under /tmp, /run or /dev/shm, which are
+                    fresh tmpfs in the VM
+  --env NAME=VALUE  set NAME in COMMAND's environment (repeatable)
+  --kernel FILE     kernel image (default: the newest
+                    /boot/vmlinuz-6.12*-cloud-amd64); its modules must be
+                    in /lib/modules/<version> on the host
+  --log FILE        keep the guest kernel log in FILE (default: a temp file,
+                    kept and named only if something went wrong)
   -h, --help        this text
 
-exit status: COMMAND's; 124 timeout; 125 the VM died before COMMAND ended;
-126 the guest kernel reported a problem (WARN/BUG/oops/KFENCE/...); 2 usage.
+The VM sees the host's root filesystem read-only. Nothing written in the VM
+survives it. The kernel command line always has
+  console=ttyS0 ignore_loglevel printk.devkmsg=on panic=-1 panic_on_warn=0
+(no oops=panic: an oops is logged and reported, the run goes on).
+
+exit status: COMMAND's; 2 usage/setup error; 124 timeout; 125 the VM stopped
+before COMMAND ended; 126 COMMAND succeeded but the guest kernel reported a
+problem (WARNING, BUG, Oops, KFENCE, SLUB, UBSAN, hung task, RCU stall, ...).
+
+example:
+  $PROG --append "kfence.sample_interval=10 slub_debug=FZPU" \\
+      --env V=1 -- sh -c 'lsmod | grep kvm; ls -l /dev/kvm'
 EOF
 }
 
+msg() {
+	echo "$PROG: $*" >&2
+}
+
 die_usage() {
-	echo "run-vm.sh: $*" >&2
-	echo "run-vm.sh: try --help" >&2
+	msg "$*"
+	msg "try '$PROG --help'"
 	exit 2
 }
 
+# die_setup MESSAGE: a problem on the host before the VM starts.
+die_setup() {
+	msg "$*"
+	exit 2
+}
+
+# need_value OPTION ARGS...: OPTION must be followed by a value.
 need_value() {
-	[ $# -ge 2 ] || die_usage "$1 needs a value"
+	[ $# -ge 2 ] || die_usage "option $1 needs a value"
 }
 
-is_uint() {
-	[[ $1 =~ ^[0-9]+$ ]] && [ "$1" -gt 0 ]
-}
-
-while [ $# -gt 0 ]; do
-	case $1 in
-	--mem) need_value "$@"; is_uint "$2" || die_usage "--mem: not a positive number: $2"
-		[ "$2" -ge 256 ] || die_usage "--mem: at least 256 MB"; MEM=$2; shift 2 ;;
-	--cpus) need_value "$@"; is_uint "$2" || die_usage "--cpus: not a positive number: $2"
-		CPUS=$2; shift 2 ;;
-	--append) need_value "$@"; APPEND=$2; shift 2 ;;
-	--timeout) need_value "$@"; is_uint "$2" || die_usage "--timeout: not a positive number: $2"
-		TIMEOUT=$2; shift 2 ;;
-	--cwd) need_value "$@"; [ -d "$2" ] || die_usage "--cwd: no such directory: $2"
-		CWD=$(cd "$2" && pwd); shift 2 ;;
-	--env) need_value "$@"; [[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || die_usage "--env: not NAME=VALUE: $2"
-		ENVS+=("$2"); shift 2 ;;
-	--kernel) need_value "$@"; [ -r "$2" ] || die_usage "--kernel: cannot read $2"
-		KERNEL=$2; shift 2 ;;
-	--log) need_value "$@"; LOG=$2; shift 2 ;;
-	-h|--help) usage; exit 0 ;;
-	--) shift; break ;;
-	*) die_usage "unknown option: $1" ;;
-	esac
-done
-[ $# -gt 0 ] || die_usage "no command given"
-
-if [ -z "$KERNEL" ]; then
-	KERNEL=$(ls /boot/vmlinuz-6.12*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
-	[ -n "$KERNEL" ] || { echo "run-vm.sh: no /boot/vmlinuz-6.12*-cloud-amd64: run tools/setup-deps.sh" >&2; exit 2; }
-fi
-for tool in qemu-system-x86_64 /usr/lib/qemu/virtiofsd /bin/busybox cpio gzip; do
-	command -v "$tool" >/dev/null || { echo "run-vm.sh: $tool missing: run tools/setup-deps.sh" >&2; exit 2; }
-done
-
-# The base initramfs: static busybox and an /init that mounts the host root
-# and runs /run-cmd.sh from the per-run archive appended after it.
-build_base_initramfs() {
-	local base=$VM_DIR/base.cpio.gz stage
-	if [ -f "$base" ] && [ "$base" -nt "${BASH_SOURCE[0]}" ] && [ "$base" -nt /bin/busybox ]; then
-		return
+# uint_opt OPTION VALUE MIN MAX: VALUE must be an integer in [MIN, MAX].
+uint_opt() {
+	[[ $2 =~ ^[0-9]+$ ]] || die_usage "option $1: '$2' is not a number"
+	if [ "${#2}" -gt 9 ] || [ "$((10#$2))" -lt "$3" ] || [ "$((10#$2))" -gt "$4" ]; then
+		die_usage "option $1: $2 is out of range ($3..$4)"
 	fi
-	mkdir -p "$VM_DIR"
-	stage=$(mktemp -d)
-	mkdir -p "$stage"/{bin,dev,proc,sys,newroot}
-	cp /bin/busybox "$stage/bin/busybox"
-	cat > "$stage/init" <<'INIT'
+}
+
+# hidden_in_vm DIR: true if DIR is a path the VM covers with a fresh tmpfs.
+hidden_in_vm() {
+	case $1/ in
+	/tmp/*|/run/*|/dev/shm/*) return 0 ;;
+	esac
+	return 1
+}
+
+parse_args() {
+	while [ $# -gt 0 ]; do
+		case $1 in
+		--mem) need_value "$@"; uint_opt "$1" "$2" 256 1048576; MEM=$((10#$2)); shift 2 ;;
+		--cpus) need_value "$@"; uint_opt "$1" "$2" 1 64; CPUS=$((10#$2)); shift 2 ;;
+		--timeout) need_value "$@"; uint_opt "$1" "$2" 1 604800; TIMEOUT=$((10#$2)); shift 2 ;;
+		--append) need_value "$@"; APPEND=$2; shift 2 ;;
+		--cwd)
+			need_value "$@"
+			[ -d "$2" ] || die_usage "option --cwd: no such directory: $2"
+			CWD=$(cd -- "$2" && pwd -P)
+			! hidden_in_vm "$CWD" ||
+				die_usage "option --cwd: $CWD is under /tmp, /run or /dev/shm, which the VM does not see"
+			shift 2 ;;
+		--env)
+			need_value "$@"
+			[[ $2 =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] ||
+				die_usage "option --env: expected NAME=VALUE, got '$2'"
+			ENVS+=("$2"); shift 2 ;;
+		--kernel)
+			need_value "$@"
+			if [ ! -f "$2" ] || [ ! -r "$2" ]; then
+				die_usage "option --kernel: cannot read $2"
+			fi
+			KERNEL=$2; shift 2 ;;
+		--log)
+			need_value "$@"
+			if [ -z "$2" ] || [ -d "$2" ]; then
+				die_usage "option --log: not a file name: '$2'"
+			fi
+			LOG=$2; shift 2 ;;
+		-h|--help) usage; exit 0 ;;
+		--) shift; break ;;
+		-*) die_usage "unknown option: $1" ;;
+		*) break ;;	# the command, without a '--' before it
+		esac
+	done
+	[ $# -gt 0 ] || die_usage "no command given (usage: $PROG [options] -- COMMAND [ARGS...])"
+	CMD=("$@")
+
+	if [ -z "$CWD" ]; then
+		CWD=$(pwd -P)
+		if hidden_in_vm "$CWD"; then
+			msg "the current directory $CWD is not visible in the VM: running COMMAND in /"
+			CWD=/
+		fi
+	fi
+}
+
+# Check the host side and pick the kernel.
+check_host() {
+	local tool
+	[ "$(id -u)" = 0 ] || die_setup "must run as root (virtiofsd exports / and chroots)"
+	for tool in "$QEMU" timeout cpio gzip tail sed mktemp; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			die_setup "$tool not found: run tools/setup-deps.sh"
+	done
+	[ -x "$VIRTIOFSD" ] || die_setup "$VIRTIOFSD not found: run tools/setup-deps.sh"
+	[ -x "$BUSYBOX" ] || die_setup "$BUSYBOX not found: run tools/setup-deps.sh"
+
+	if [ -z "$KERNEL" ]; then
+		KERNEL=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12*-cloud-amd64' 2>/dev/null |
+			sort -V | tail -n 1)
+		[ -n "$KERNEL" ] ||
+			die_setup "no /boot/vmlinuz-6.12*-cloud-amd64: run tools/setup-deps.sh"
+		local kver=${KERNEL#/boot/vmlinuz-}
+		[ -d "/lib/modules/$kver" ] ||
+			die_setup "/lib/modules/$kver missing: the VM could not load kvm_amd"
+	fi
+	if [ -n "$LOG" ]; then
+		: 2>/dev/null > "$LOG" || die_setup "option --log: cannot write $LOG"
+	fi
+}
+
+# The /init of the base initramfs. It runs as PID 1 under busybox's sh and
+# must never exit (that would panic the kernel): it ends with a power-off.
+write_init() {
+	cat <<'INIT'
 #!/bin/busybox sh
+# /init of the shadowalloc test VM (generated by tools/vm/run-vm.sh).
 /bin/busybox --install -s /bin
+export PATH=/bin
+
+OUT=/dev/ttyS1		# the command's output; ttyS0 is the kernel console
+
+# Log to the kernel log (not a problem pattern) and to the command's output.
+say() {
+	echo "run-vm: $*" > /dev/kmsg 2>/dev/null
+	echo "run-vm: $*" > "$OUT" 2>/dev/null
+}
+
+poweroff_now() {
+	sync
+	poweroff -f
+	echo o > /proc/sysrq-trigger 2>/dev/null
+	echo o > /newroot/proc/sysrq-trigger 2>/dev/null
+	while :; do sleep 3600; done
+}
+
+# Setup failed: no exit marker, so the host reports the VM as broken (125).
+fail() {
+	say "init: $*"
+	poweroff_now
+}
+
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
-fail() {
-	echo "run-vm init: $*" > /dev/ttyS1
-	echo o > /proc/sysrq-trigger
-	sleep 60
-}
-mount -t virtiofs -o ro hostroot /newroot || fail "cannot mount the host root"
+echo "run-vm: init started" > /dev/kmsg
+
+mount -t virtiofs -o ro hostroot /newroot || fail "cannot mount the host root (virtiofs tag hostroot)"
 for d in proc sys dev; do
-	mount --move /$d /newroot/$d || fail "cannot move /$d"
+	mount --move "/$d" "/newroot/$d" || fail "cannot move /$d into the host root"
 done
-mount -t tmpfs -o mode=1777 tmpfs /newroot/tmp
-mount -t tmpfs -o mode=755 tmpfs /newroot/run
+OUT=/newroot/dev/ttyS1
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot/tmp || fail "cannot mount /tmp"
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /newroot/run || fail "cannot mount /run"
 mkdir -p /newroot/dev/shm /newroot/dev/pts
-mount -t tmpfs tmpfs /newroot/dev/shm
-mount -t devpts devpts /newroot/dev/pts
-cp /run-cmd.sh /newroot/run/run-cmd.sh
-chroot /newroot /bin/sh /run/run-cmd.sh > /newroot/dev/ttyS1 2>&1
-echo "@@SHADOWALLOC_VM_EXIT=$?@@" > /newroot/dev/ttyS1
-sync
-echo o > /newroot/proc/sysrq-trigger
-sleep 60
+mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /newroot/dev/shm
+mount -t devpts -o mode=620,ptmxmode=666 devpts /newroot/dev/pts
+
+# Stage 2 and the per-run script go where the chroot can see them.
+mkdir -p /newroot/run/run-vm
+cp /stage2.sh /run-vm-cmd.sh /newroot/run/run-vm/ || fail "no per-run script in the initramfs"
+
+# Stage 2 runs in the host root with the host's /bin/sh and a clean
+# environment; its stdout and stderr are the command's.
+chroot /newroot /usr/bin/env -i /bin/sh /run/run-vm/stage2.sh \
+	< /newroot/dev/null > "$OUT" 2>&1
+status=$?
+
+# The exit marker, on a line of its own as far as the host is concerned
+# (the host also accepts it after unterminated output). stty drains the
+# UART before the power-off (tcsetattr with TCSADRAIN).
+echo "@@SHADOWALLOC_VM_EXIT=$status@@" > "$OUT"
+stty -F "$OUT" -echo 2>/dev/null
+echo "run-vm: command exited with status $status" > /dev/kmsg 2>/dev/null
+poweroff_now
 INIT
-	chmod 755 "$stage/init"
-	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$base.tmp"
-	mv "$base.tmp" "$base"
-	rm -rf "$stage"
 }
 
-WORK=$(mktemp -d /tmp/run-vm.XXXXXX)
-VIRTIOFSD_PID=""
-QEMU_PID=""
-TAIL_PID=""
-KEEP_LOG=0
-cleanup() {
-	local pid
-	for pid in $TAIL_PID $QEMU_PID $VIRTIOFSD_PID; do
-		kill "$pid" 2>/dev/null || true
-	done
-	wait 2>/dev/null || true
-	if [ -n "$LOG" ] && [ -f "$WORK/kernel.log" ]; then
-		cp "$WORK/kernel.log" "$LOG"
-	elif [ "$KEEP_LOG" = 1 ] && [ -f "$WORK/kernel.log" ]; then
-		mkdir -p "$VM_DIR"
-		LOG=$VM_DIR/kernel-$(date +%Y%m%d-%H%M%S)-$$.log
-		cp "$WORK/kernel.log" "$LOG"
-		echo "run-vm.sh: guest kernel log kept in $LOG" >&2
+# Stage 2, run chrooted into the host root by /init.
+write_stage2() {
+	cat <<'STAGE2'
+# Stage 2 of the shadowalloc test VM (generated by tools/vm/run-vm.sh).
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/tmp TERM=dumb SHADOWALLOC_IN_VM=1
+
+mount -t bpf bpf /sys/fs/bpf 2>/dev/null
+mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+
+# kvm_amd from the host's /lib/modules, with kmod's modprobe (.ko.xz).
+modprobe kvm_amd 2>/dev/null || echo "run-vm: warning: 'modprobe kvm_amd' failed"
+[ -c /dev/kvm ] || echo "run-vm: warning: no /dev/kvm in the VM"
+
+read -r up _ < /proc/uptime
+echo "run-vm: starting the command at uptime ${up}s" > /dev/kmsg
+
+# The per-run part: environment, working directory, 'exec COMMAND'.
+. /run/run-vm/run-vm-cmd.sh
+STAGE2
+}
+
+# build_base_initramfs: build $VM_DIR/base.cpio.gz unless it is newer than
+# this script and busybox. Concurrent runs each build into their own temp
+# file and rename it into place, so readers never see a partial image.
+BASE_IMG=""
+build_base_initramfs() {
+	BASE_IMG=$VM_DIR/base.cpio.gz
+	if [ -f "$BASE_IMG" ] && [ "$BASE_IMG" -nt "$SCRIPT" ] && [ "$BASE_IMG" -nt "$BUSYBOX" ]; then
+		return
 	fi
-	rm -rf "$WORK"
+	mkdir -p "$VM_DIR" || die_setup "cannot create $VM_DIR"
+	local stage=$WORK/base tmp
+	mkdir -p "$stage"/{bin,dev,proc,sys,newroot}
+	cp "$BUSYBOX" "$stage/bin/busybox"
+	write_init > "$stage/init"
+	write_stage2 > "$stage/stage2.sh"
+	chmod 755 "$stage/init"
+	tmp=$(mktemp "$VM_DIR/.base.cpio.gz.XXXXXX")
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) > "$tmp"
+	chmod 644 "$tmp"
+	mv -f "$tmp" "$BASE_IMG"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-build_base_initramfs
+# sq WORD: WORD quoted for any POSIX shell.
+sq() {
+	local s=${1//\'/\'\\\'\'}
+	printf "'%s'" "$s"
+}
 
-# The per-run archive: the command, its directory and environment.
-mkdir -p "$WORK/run"
-{
-	echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-	echo "export HOME=/tmp SHADOWALLOC_IN_VM=1"
+# write_cmd_script: the per-run script that stage 2 sources.
+write_cmd_script() {
+	local e arg
+	echo "# per-run part (generated by tools/vm/run-vm.sh)"
 	for e in "${ENVS[@]}"; do
-		printf 'export %q=%q\n' "${e%%=*}" "${e#*=}"
+		echo "export ${e%%=*}=$(sq "${e#*=}")"
 	done
-	echo "mount -t bpf bpf /sys/fs/bpf 2>/dev/null"
-	echo "mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null"
-	echo "mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null"
-	echo "modprobe kvm_amd 2>/dev/null || echo 'run-vm: kvm_amd did not load'"
-	echo "[ -c /dev/kvm ] || echo 'run-vm: no /dev/kvm in the guest'"
-	printf 'cd %q || exit 125\n' "$CWD"
-	printf '%q ' "$@"
+	echo "cd -- $(sq "$CWD") || { echo \"run-vm: cannot cd to $(sq "$CWD") in the VM\"; exit 125; }"
+	printf 'exec'
+	for arg in "${CMD[@]}"; do
+		printf ' %s' "$(sq "$arg")"
+	done
 	echo
-} > "$WORK/run/run-cmd.sh"
-(cd "$WORK/run" && echo run-cmd.sh | cpio -o -H newc --quiet | gzip -1) > "$WORK/run.cpio.gz"
-cat "$VM_DIR/base.cpio.gz" "$WORK/run.cpio.gz" > "$WORK/initrd.gz"
+}
 
-/usr/lib/qemu/virtiofsd --socket-path="$WORK/vfs.sock" -o source=/ \
-	-o cache=none -o sandbox=chroot > "$WORK/virtiofsd.log" 2>&1 &
-VIRTIOFSD_PID=$!
-for _ in $(seq 50); do
-	[ -S "$WORK/vfs.sock" ] && break
-	sleep 0.1
-done
-[ -S "$WORK/vfs.sock" ] || { echo "run-vm.sh: virtiofsd did not start:" >&2; cat "$WORK/virtiofsd.log" >&2; exit 125; }
+# build_initrd: base image + per-run archive -> $WORK/initrd.
+build_initrd() {
+	build_base_initramfs
+	mkdir -p "$WORK/percmd"
+	write_cmd_script > "$WORK/percmd/run-vm-cmd.sh"
+	(cd "$WORK/percmd" && echo run-vm-cmd.sh | cpio -o -H newc -R 0:0 --quiet | gzip -1) \
+		> "$WORK/percmd.cpio.gz"
+	cat "$BASE_IMG" "$WORK/percmd.cpio.gz" > "$WORK/initrd"
+}
 
-: > "$WORK/out.log"
-: > "$WORK/kernel.log"
-timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 \
-	-accel tcg,thread=single -cpu EPYC,+svm,+npt \
-	-m "$MEM" -smp "$CPUS" \
-	-object "memory-backend-memfd,id=mem,size=${MEM}M,share=on" \
-	-numa node,memdev=mem \
-	-chardev socket,id=vfs,path="$WORK/vfs.sock" \
-	-device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
-	-kernel "$KERNEL" -initrd "$WORK/initrd.gz" \
-	-append "console=ttyS0 ignore_loglevel panic=-1 panic_on_warn=0 $APPEND" \
-	-display none -monitor none -no-reboot \
-	-serial file:"$WORK/kernel.log" -serial file:"$WORK/out.log" \
-	< /dev/null > "$WORK/qemu.log" 2>&1 &
-QEMU_PID=$!
+# qemu_opt_escape VALUE: commas doubled, for QEMU's key=value option syntax.
+qemu_opt_escape() {
+	printf '%s' "${1//,/,,}"
+}
 
-# Stream the command's output while the VM runs.
-tail -n +1 -f --pid="$QEMU_PID" "$WORK/out.log" | tr -d '\r' | grep -v '^@@SHADOWALLOC_VM_EXIT=' &
-TAIL_PID=$!
-set +e
-wait "$QEMU_PID"
-qemu_status=$?
-QEMU_PID=""
-wait "$TAIL_PID" 2>/dev/null
-TAIL_PID=""
-set -e
-
-status=$(tr -d '\r' < "$WORK/out.log" | sed -n 's/^@@SHADOWALLOC_VM_EXIT=\([0-9]*\)@@$/\1/p' | tail -n 1)
-if [ "$qemu_status" = 124 ] || [ "$qemu_status" = 137 ]; then
-	echo "run-vm.sh: timed out after ${TIMEOUT}s" >&2
-	KEEP_LOG=1
-	tail -n 30 "$WORK/kernel.log" >&2
-	exit 124
-fi
-if [ -z "$status" ]; then
-	echo "run-vm.sh: the VM stopped before the command ended (qemu status $qemu_status):" >&2
-	grep -v "TCG doesn't support" "$WORK/qemu.log" >&2 || true
-	tail -n 50 "$WORK/kernel.log" >&2
-	KEEP_LOG=1
+start_virtiofsd() {
+	local sock=$WORK/vfs.sock i
+	"$VIRTIOFSD" --socket-path="$sock" -o source=/ -o cache=none -o sandbox=chroot \
+		</dev/null >"$WORK/virtiofsd.log" 2>&1 &
+	VIRTIOFSD_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$sock" ] && return
+		kill -0 "$VIRTIOFSD_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	msg "virtiofsd did not start:"
+	cat "$WORK/virtiofsd.log" >&2
+	KEEP_LOG=0
 	exit 125
-fi
+}
 
-# Problems the guest kernel reported. The SRSO line is a boot-time notice
-# about the emulated CPU, not a warning from code.
-PROBLEMS='WARNING:|BUG:|BUG |kernel BUG at|Oops|general protection fault|Kernel panic|KFENCE:|UBSAN:|refcount_t:|list_add corruption|list_del corruption|INFO: task .* blocked for more than|rcu: INFO: rcu_.* detected stalls|Call Trace:|=============================================================================|Memory leak|page dumped because'
-if tr -d '\r' < "$WORK/kernel.log" | grep -v 'Speculative Return Stack Overflow' |
-		grep -Eq "$PROBLEMS"; then
-	echo "run-vm.sh: the guest kernel reported a problem:" >&2
-	tr -d '\r' < "$WORK/kernel.log" | grep -v 'Speculative Return Stack Overflow' |
-		grep -E -B 5 -A 30 "$PROBLEMS" | head -n 150 >&2
+start_qemu() {
+	local sock kcon out
+	sock=$(qemu_opt_escape "$WORK/vfs.sock")
+	kcon=$(qemu_opt_escape "$WORK/kernel.raw")
+	out=$(qemu_opt_escape "$WORK/out.raw")
+	: > "$WORK/kernel.raw"
+	: > "$WORK/out.raw"
+	# -nodefaults: no VGA, NIC, floppy or CD-ROM to emulate and probe.
+	timeout -k 10 "$TIMEOUT" "$QEMU" \
+		-nodefaults -no-user-config \
+		-accel tcg,thread=single -cpu EPYC,+svm,+npt \
+		-m "$MEM" -smp "$CPUS" \
+		-object "memory-backend-memfd,id=mem,size=${MEM}M,share=on" \
+		-numa node,memdev=mem \
+		-chardev "socket,id=vfs,path=$sock" \
+		-device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
+		-kernel "$KERNEL" -initrd "$WORK/initrd" \
+		-append "console=ttyS0 ignore_loglevel printk.devkmsg=on panic=-1 panic_on_warn=0 $APPEND" \
+		-display none -monitor none -no-reboot \
+		-chardev "file,id=kcon,path=$kcon" -serial chardev:kcon \
+		-chardev "file,id=out,path=$out" -serial chardev:out \
+		</dev/null >"$WORK/qemu.log" 2>&1 &
+	QEMU_PID=$!
+}
+
+# Stream the command's output while the VM runs: tail follows the serial
+# file until QEMU (its timeout wrapper) exits; sed drops the \r of the tty
+# and the exit marker. A fifo keeps both PIDs known to cleanup().
+start_streaming() {
+	mkfifo "$WORK/stream"
+	sed -u -e 's/\r//g' -e "/^${MARKER}[0-9]*@@\$/d" -e "s/${MARKER}[0-9]*@@\$//" \
+		< "$WORK/stream" &
+	FILTER_PID=$!
+	tail -n +1 -s 0.3 -f --pid="$QEMU_PID" "$WORK/out.raw" > "$WORK/stream" 2>/dev/null &
+	TAIL_PID=$!
+}
+
+# wait_streaming: let the streamer print what is left, then stop it.
+wait_streaming() {
+	local i
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$TAIL_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$TAIL_PID" 2>/dev/null || true
+	wait "$TAIL_PID" 2>/dev/null || true
+	wait "$FILTER_PID" 2>/dev/null || true
+	TAIL_PID=""
+	FILTER_PID=""
+}
+
+# The kernel log without the serial console's \r.
+kernel_log() {
+	tr -d '\r' < "$WORK/kernel.raw"
+}
+
+# Kernel log lines that mean something went wrong in the guest kernel.
+PROBLEMS='WARNING:|BUG:|kernel BUG at|Oops|general protection fault|Kernel panic'
+PROBLEMS+='|KFENCE:|BUG [^ ]+ \((Not tainted|Tainted)|^(\[[ 0-9.]+\] )?={60,}$'
+PROBLEMS+='|UBSAN:|refcount_t:|list_add corruption|list_del corruption'
+PROBLEMS+='|INFO: task .* blocked for more than|rcu: INFO: rcu_[a-z]+ (self-)?detected stall'
+PROBLEMS+='|Call Trace:|page dumped because'
+# Known harmless matches: the SRSO notice about the emulated EPYC CPU.
+BENIGN='Speculative Return Stack Overflow: WARNING:'
+
+# scan_kernel_log: print the problem sections (with context); true if any.
+scan_kernel_log() {
+	local hits
+	hits=$(kernel_log | grep -nE "$PROBLEMS" | grep -vE "$BENIGN" | head -n 1) || true
+	[ -n "$hits" ] || return 1
+	msg "the guest kernel reported a problem:"
+	kernel_log | grep -vE "$BENIGN" | grep -E -B 8 -A 40 "$PROBLEMS" | head -n 250 >&2 || true
+	return 0
+}
+
+# finish_log: keep the kernel log where the caller asked, or after a failure.
+# (finish_log, cleanup and on_signal run from traps, hence SC2317.)
+# shellcheck disable=SC2317
+finish_log() {
+	[ "$LOG_DONE" = 0 ] || return 0
+	LOG_DONE=1
+	if [ -z "$WORK" ] || [ ! -f "$WORK/kernel.raw" ]; then
+		return 0
+	fi
+	if [ -n "$LOG" ]; then
+		kernel_log > "$LOG" || msg "cannot write the kernel log to $LOG"
+		[ "$KEEP_LOG" = 0 ] || msg "guest kernel log: $LOG"
+	elif [ "$KEEP_LOG" = 1 ]; then
+		local kept
+		kept=$(mktemp "${TMPDIR:-/tmp}/run-vm-kernel.XXXXXX.log") && kernel_log > "$kept" &&
+			msg "guest kernel log kept in $kept"
+	fi
+}
+
+# cleanup: on every exit path: stop QEMU, virtiofsd and the streamer, keep
+# the kernel log if needed, remove the temp dir.
+# shellcheck disable=SC2317
+cleanup() {
+	local pid i
+	if [ -n "$QEMU_PID" ]; then
+		# timeout(1) passes the TERM on to QEMU, which quits cleanly;
+		# if it does not, kill QEMU (timeout's child) and timeout.
+		kill "$QEMU_PID" 2>/dev/null || true
+		for ((i = 0; i < 30; i++)); do
+			kill -0 "$QEMU_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		if kill -0 "$QEMU_PID" 2>/dev/null; then
+			pkill -KILL -P "$QEMU_PID" 2>/dev/null || true
+			kill -KILL "$QEMU_PID" 2>/dev/null || true
+		fi
+		wait "$QEMU_PID" 2>/dev/null || true
+	fi
+	for pid in $TAIL_PID $FILTER_PID $VIRTIOFSD_PID; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	QEMU_PID="" TAIL_PID="" FILTER_PID="" VIRTIOFSD_PID=""
+	finish_log
+	[ -z "$WORK" ] || rm -rf "$WORK"
+	WORK=""
+}
+
+# shellcheck disable=SC2317
+on_signal() {
+	trap - INT TERM
+	msg "interrupted: stopping the VM"
 	KEEP_LOG=1
-	[ "$status" != 0 ] && exit "$status"
-	exit 126
-fi
-exit "$status"
+	cleanup
+	exit "$1"
+}
+
+main() {
+	parse_args "$@"
+	check_host
+
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/run-vm.XXXXXX")
+	trap cleanup EXIT
+	trap 'on_signal 130' INT
+	trap 'on_signal 143' TERM
+
+	build_initrd
+	start_virtiofsd
+	start_qemu
+	start_streaming
+
+	local qemu_status=0 status
+	wait "$QEMU_PID" || qemu_status=$?
+	QEMU_PID=""
+	wait_streaming
+
+	status=$(tr -d '\r' < "$WORK/out.raw" |
+		sed -n "s/.*${MARKER}\([0-9]*\)@@\$/\1/p" | tail -n 1)
+
+	if [ "$qemu_status" = 124 ] || [ "$qemu_status" = 137 ]; then
+		KEEP_LOG=1
+		msg "TIMEOUT: the VM did not finish within ${TIMEOUT}s${status:+ (the command had ended with status $status, the VM did not power off)}; last kernel log lines:"
+		kernel_log | tail -n 20 >&2
+		scan_kernel_log || true
+		exit 124
+	fi
+	if [ -z "$status" ]; then
+		KEEP_LOG=1
+		msg "the VM stopped before the command ended (QEMU exit status $qemu_status)"
+		grep -v "TCG doesn't support requested feature" "$WORK/qemu.log" >&2 || true
+		msg "last 50 lines of the guest kernel log:"
+		kernel_log | tail -n 50 >&2
+		exit 125
+	fi
+	if scan_kernel_log; then
+		KEEP_LOG=1
+		[ "$status" != 0 ] || exit 126
+	fi
+	exit "$status"
+}
+
+main "$@"
