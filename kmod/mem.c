@@ -131,7 +131,8 @@ static struct file_system_type sa_fs_type = {
 /* First page index past the end of a memory object. */
 static pgoff_t sa_mem_end_index(struct address_space *mapping)
 {
-	return DIV_ROUND_UP(i_size_read(mapping->host), PAGE_SIZE);
+	/* Unsigned: the device's objects are MAX_LFS_FILESIZE long. */
+	return ((u64)i_size_read(mapping->host) + PAGE_SIZE - 1) >> PAGE_SHIFT;
 }
 
 /* Can this fault be served with a whole 2 MiB folio mapped by a PMD? */

@@ -26,7 +26,7 @@
 # 124 timeout; 125 the VM stopped before the command ended (crash, panic,
 # boot failure); 126 the command succeeded but the guest kernel reported a
 # problem (WARN, BUG, oops, KFENCE/SLUB/UBSAN report, hung task, RCU stall);
-# 130/143 interrupted.
+# 129/130/143 interrupted (HUP/INT/TERM).
 
 set -euo pipefail
 
@@ -40,10 +40,13 @@ QEMU=qemu-system-x86_64
 MARKER=@@SHADOWALLOC_VM_EXIT=
 
 # Options and their defaults.
-MEM=2048
-CPUS=2
+DEFAULT_MEM=2048
+DEFAULT_CPUS=2
+DEFAULT_TIMEOUT=600
+MEM=$DEFAULT_MEM
+CPUS=$DEFAULT_CPUS
 APPEND=""
-TIMEOUT=600
+TIMEOUT=$DEFAULT_TIMEOUT
 CWD=""
 KERNEL=""
 LOG=""
@@ -58,6 +61,7 @@ TAIL_PID=""
 FILTER_PID=""
 KEEP_LOG=0	# keep the kernel log after a failure
 LOG_DONE=0
+BASE_TMP=""	# base initramfs being built
 
 usage() {
 	cat <<EOF
@@ -67,12 +71,12 @@ Run COMMAND as root inside the nested-KVM test VM; its output (stdout and
 stderr together) streams to stdout, and its exit status is returned.
 
 options:
-  --mem MB          guest memory in MiB (default $MEM)
-  --cpus N          guest CPUs (default $CPUS)
+  --mem MB          guest memory in MiB (default $DEFAULT_MEM)
+  --cpus N          guest CPUs (default $DEFAULT_CPUS)
   --append ARGS     extra kernel command line, e.g.
                     "kfence.sample_interval=10 slub_debug=FZPU"
   --timeout SEC     stop the VM after SEC seconds, boot included
-                    (default $TIMEOUT); exit status 124
+                    (default $DEFAULT_TIMEOUT); exit status 124
   --cwd DIR         working directory of COMMAND (default: the current one);
                     must not be under /tmp, /run or /dev/shm, which are
                     fresh tmpfs in the VM
@@ -311,16 +315,18 @@ build_base_initramfs() {
 		return
 	fi
 	mkdir -p "$VM_DIR" || die_setup "cannot create $VM_DIR"
-	local stage=$WORK/base tmp
+	local stage=$WORK/base
 	mkdir -p "$stage"/{bin,dev,proc,sys,newroot}
 	cp "$BUSYBOX" "$stage/bin/busybox"
 	write_init > "$stage/init"
 	write_stage2 > "$stage/stage2.sh"
 	chmod 755 "$stage/init"
-	tmp=$(mktemp "$VM_DIR/.base.cpio.gz.XXXXXX")
-	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) > "$tmp"
-	chmod 644 "$tmp"
-	mv -f "$tmp" "$BASE_IMG"
+	BASE_TMP=$(mktemp "$VM_DIR/.base.cpio.gz.XXXXXX")
+	(cd "$stage" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -6) \
+		> "$BASE_TMP"
+	chmod 644 "$BASE_TMP"
+	mv -f "$BASE_TMP" "$BASE_IMG"
+	BASE_TMP=""
 }
 
 # sq WORD: WORD quoted for any POSIX shell.
@@ -462,7 +468,7 @@ finish_log() {
 	if [ -n "$LOG" ]; then
 		kernel_log > "$LOG" || msg "cannot write the kernel log to $LOG"
 		[ "$KEEP_LOG" = 0 ] || msg "guest kernel log: $LOG"
-	elif [ "$KEEP_LOG" = 1 ]; then
+	elif [ "$KEEP_LOG" = 1 ] && [ -s "$WORK/kernel.raw" ]; then
 		local kept
 		kept=$(mktemp "${TMPDIR:-/tmp}/run-vm-kernel.XXXXXX.log") && kernel_log > "$kept" &&
 			msg "guest kernel log kept in $kept"
@@ -494,13 +500,14 @@ cleanup() {
 	done
 	QEMU_PID="" TAIL_PID="" FILTER_PID="" VIRTIOFSD_PID=""
 	finish_log
+	[ -z "$BASE_TMP" ] || rm -f "$BASE_TMP"
 	[ -z "$WORK" ] || rm -rf "$WORK"
 	WORK=""
 }
 
 # shellcheck disable=SC2317
 on_signal() {
-	trap - INT TERM
+	trap - HUP INT TERM
 	msg "interrupted: stopping the VM"
 	KEEP_LOG=1
 	cleanup
@@ -513,6 +520,7 @@ main() {
 
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/run-vm.XXXXXX")
 	trap cleanup EXIT
+	trap 'on_signal 129' HUP
 	trap 'on_signal 130' INT
 	trap 'on_signal 143' TERM
 
@@ -540,8 +548,12 @@ main() {
 		KEEP_LOG=1
 		msg "the VM stopped before the command ended (QEMU exit status $qemu_status)"
 		grep -v "TCG doesn't support requested feature" "$WORK/qemu.log" >&2 || true
-		msg "last 50 lines of the guest kernel log:"
-		kernel_log | tail -n 50 >&2
+		if [ -s "$WORK/kernel.raw" ]; then
+			msg "last 50 lines of the guest kernel log:"
+			kernel_log | tail -n 50 >&2
+		else
+			msg "the guest kernel log is empty"
+		fi
 		exit 125
 	fi
 	if scan_kernel_log; then
