@@ -139,8 +139,9 @@ reached=false
 grep -aq '^@@L2_INIT@@' "$WORK/console" && reached=true
 l2_status=$(tr -d '\r' < "$WORK/console" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
 if [ "$JSON" = 1 ]; then
-	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s}\n' \
-		"$BACKEND" "$MEM" $(((end - start) / 1000000)) "$reached" "${l2_status:-null}"
+	touch_ns=$(tr -d '\r' < "$WORK/console" | sed -n 's/^touch-mem: [0-9]* MiB in \([0-9]*\) ns$/\1/p' | tail -n 1)
+	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s,"l2_touch_ns":%s}\n' \
+		"$BACKEND" "$MEM" $(((end - start) / 1000000)) "$reached" "${l2_status:-null}" "${touch_ns:-null}"
 fi
 if [ "$reached" != true ] || [ -z "$l2_status" ]; then
 	echo "run-l2.sh: L2 did not finish (qemu status $status); its console:" >&2
