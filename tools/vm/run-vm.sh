@@ -342,7 +342,10 @@ write_cmd_script() {
 	for e in "${ENVS[@]}"; do
 		echo "export ${e%%=*}=$(sq "${e#*=}")"
 	done
-	echo "cd -- $(sq "$CWD") || { echo \"run-vm: cannot cd to $(sq "$CWD") in the VM\"; exit 125; }"
+	echo "RUN_VM_CWD=$(sq "$CWD")"
+	# shellcheck disable=SC2016  # expanded by the guest's shell
+	echo 'cd -- "$RUN_VM_CWD" || { echo "run-vm: cannot cd to $RUN_VM_CWD in the VM"; exit 125; }'
+	echo 'unset RUN_VM_CWD'
 	printf 'exec'
 	for arg in "${CMD[@]}"; do
 		printf ' %s' "$(sq "$arg")"
@@ -549,6 +552,9 @@ main() {
 		msg "the VM stopped before the command ended (QEMU exit status $qemu_status)"
 		grep -v "TCG doesn't support requested feature" "$WORK/qemu.log" >&2 || true
 		if [ -s "$WORK/kernel.raw" ]; then
+			# The first report (e.g. the panic message) may be long
+			# before the end of the log.
+			scan_kernel_log || true
 			msg "last 50 lines of the guest kernel log:"
 			kernel_log | tail -n 50 >&2
 		else
