@@ -29,10 +29,10 @@ VM_TIMEOUT ?= 1500
 
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
 
-.PHONY: all module tools selftests ksrc deps check check-l2 demo bench clean \
+.PHONY: all module bpf tools selftests ksrc deps check check-l2 demo bench clean \
 	checkpatch sparse kernel-check
 
-all: module tools selftests
+all: module bpf tools selftests
 
 module:
 	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) not found: run tools/setup-deps.sh"; exit 1; }
@@ -47,7 +47,11 @@ $(KSRC)/.stamp: $(KSRC_TARBALL)
 
 ksrc: $(KSRC)/.stamp
 
-tools:
+# The telemetry BPF programs and their skeleton, in $(BUILD)/bpf.
+bpf:
+	$(MAKE) -C bpf KDIR=$(KDIR) KVER=$(KVER) OUT=$(BUILD)/bpf
+
+tools: bpf
 	$(MAKE) -C tools
 
 selftests: ksrc
@@ -87,7 +91,7 @@ bench: deps
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree -q -f \
 		$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch])) \
-		$(REPO)/uapi/linux/*.h
+		$(REPO)/uapi/linux/*.h $(wildcard $(REPO)/bpf/*.bpf.c)
 
 sparse:
 	$(MAKE) $(KBUILD_ARGS) C=2 modules

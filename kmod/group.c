@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
@@ -327,6 +328,7 @@ int sa_group_add_vm(u32 id, pid_t nr)
 	}
 
 	vm->pid = pid;
+	vm->pid_nr = pid_nr(pid);
 	vm->group = group;
 	list_add_tail(&vm->group_node, &group->vms);
 	group->nr_vms++;
@@ -469,6 +471,8 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 		sum.hit_ns += s->hit_ns;
 		sum.miss_ns += s->miss_ns;
 		sum.discarded += s->discarded;
+		sum.events += s->events;
+		sum.events_dropped += s->events_dropped;
 	}
 	st->hits = sum.hits;
 	st->hits_huge = sum.hits_huge;
@@ -477,6 +481,8 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->hit_service_ns = sum.hit_ns;
 	st->miss_service_ns = sum.miss_ns;
 	st->discard_returned_pages = sum.discarded;
+	st->events_seen = sum.events;
+	st->events_dropped = sum.events_dropped;
 	st->hit_rate_permille = sa_permille(sum.hits, st->faults);
 
 	st->staged_pages = max(atomic_long_read(&pool->staged_pages), 0L);
@@ -519,6 +525,81 @@ struct sa_group *sa_group_of_vmm_rcu(struct pid *pid)
 	struct sa_vm *vm = sa_vm_find(pid);
 
 	return vm ? vm->group : NULL;
+}
+
+/* A member of @group by its pid number; NULL if it left. */
+static struct sa_vm *sa_group_find_vm_nr(struct sa_group *group, pid_t nr)
+{
+	struct sa_vm *vm;
+
+	lockdep_assert_held(&sa_registry_lock);
+	list_for_each_entry(vm, &group->vms, group_node)
+		if (vm->pid_nr == nr)
+			return vm;
+	return NULL;
+}
+
+/**
+ * sa_registry_account_events() - fold drained telemetry events into the
+ *	aggregates of their groups and VMs
+ * @events: the events, in ring order
+ * @n: how many
+ *
+ * For the telemetry drain worker. Events of groups destroyed or VMs removed
+ * since they were recorded count for what still exists.
+ */
+void sa_registry_account_events(const struct sa_tm_event *events,
+				unsigned int n)
+{
+	struct sa_group *group = NULL;
+	struct sa_vm *vm = NULL;
+	unsigned int i;
+
+	mutex_lock(&sa_registry_lock);
+	for (i = 0; i < n; i++) {
+		const struct sa_tm_event *ev = &events[i];
+
+		if (!group || group->id != ev->group_id) {
+			group = sa_group_find_locked(ev->group_id);
+			vm = NULL;
+			if (!group)
+				continue;
+		}
+		if (!vm || vm->pid_nr != ev->vm_pid)
+			vm = sa_group_find_vm_nr(group, ev->vm_pid);
+		sa_tm_agg_add(&group->tm, ev);
+		if (vm)
+			sa_tm_agg_add(&vm->tm, ev);
+	}
+	mutex_unlock(&sa_registry_lock);
+}
+
+/**
+ * sa_registry_show_telemetry() - print every group's and VM's aggregates
+ * @m: the debugfs file
+ */
+void sa_registry_show_telemetry(struct seq_file *m)
+{
+	u64 now = sa_tm_now_tick();
+	struct sa_group *group;
+	struct sa_vm *vm;
+	unsigned long id;
+	char who[48];
+
+	sa_tm_show_rings(m);
+	mutex_lock(&sa_registry_lock);
+	xa_for_each(&sa_groups, id, group) {
+		snprintf(who, sizeof(who), "group %u", group->id);
+		sa_tm_agg_advance(&group->tm, now);
+		sa_tm_agg_show(m, who, &group->tm);
+		list_for_each_entry(vm, &group->vms, group_node) {
+			snprintf(who, sizeof(who), "vm %u %d", group->id,
+				 vm->pid_nr);
+			sa_tm_agg_advance(&vm->tm, now);
+			sa_tm_agg_show(m, who, &vm->tm);
+		}
+	}
+	mutex_unlock(&sa_registry_lock);
 }
 
 /**

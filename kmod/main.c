@@ -33,6 +33,17 @@ static int sa_pages_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(sa_pages);
 
+/*
+ * /sys/kernel/debug/shadowalloc/telemetry: the rings and the aggregates of
+ * every group and VM (see sa_tm_agg_show()).
+ */
+static int sa_telemetry_show(struct seq_file *m, void *v)
+{
+	sa_registry_show_telemetry(m);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_telemetry);
+
 static int __init sa_init(void)
 {
 	int ret;
@@ -49,15 +60,22 @@ static int __init sa_init(void)
 	ret = sa_fs_init();
 	if (ret)
 		goto err_shrinker;
-	ret = sa_dev_init();
+	ret = sa_tm_init();
 	if (ret)
 		goto err_fs;
+	ret = sa_dev_init();
+	if (ret)
+		goto err_tm;
 	sa_debugfs_dir = debugfs_create_dir(SA_NAME, NULL);
 	debugfs_create_file("pages", 0400, sa_debugfs_dir, NULL,
 			    &sa_pages_fops);
+	debugfs_create_file("telemetry", 0400, sa_debugfs_dir, NULL,
+			    &sa_telemetry_fops);
 	pr_info(SA_NAME ": loaded\n");
 	return 0;
 
+err_tm:
+	sa_tm_exit();
 err_fs:
 	sa_fs_exit();
 err_shrinker:
@@ -73,6 +91,7 @@ static void __exit sa_exit(void)
 {
 	debugfs_remove(sa_debugfs_dir);
 	sa_dev_exit();
+	sa_tm_exit();
 	sa_fs_exit();
 	sa_shrinker_exit();
 	sa_registry_exit();

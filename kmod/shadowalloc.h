@@ -22,6 +22,8 @@
 extern unsigned int sa_max_groups;
 extern unsigned int sa_max_vms_per_group;
 extern unsigned int sa_default_max_staged_mb;
+extern unsigned int sa_tm_ring_entries;
+extern unsigned int sa_tm_drain_ms;
 
 /* Size classes of staged memory. */
 enum sa_size_class {
@@ -84,6 +86,8 @@ struct sa_pool {
  * @hit_ns: summed service time of hits
  * @miss_ns: summed service time of misses
  * @discarded: pages VMs gave back (hole punch, release of the memory)
+ * @events: telemetry events of the group's VMs while it was enabled
+ * @events_dropped: part of @events dropped because a ring was full
  */
 struct sa_fault_stats {
 	u64 hits;
@@ -93,6 +97,62 @@ struct sa_fault_stats {
 	u64 hit_ns;
 	u64 miss_ns;
 	u64 discarded;
+	u64 events;
+	u64 events_dropped;
+};
+
+/* Telemetry aggregates (telemetry.c). */
+#define SA_TM_TICK_MS		100	/* length of a tick */
+#define SA_TM_TICKS		64	/* ticks of history kept */
+#define SA_TM_SHOW_TICKS	16	/* ticks debugfs shows */
+#define SA_TM_REGION_SHIFT	27	/* 128 MiB histogram regions... */
+#define SA_TM_REGIONS		64	/* ...the last one takes the rest */
+
+/**
+ * struct sa_tm_event - a telemetry event in a ring
+ * @ts_ns: ktime_get_ns() when it was recorded
+ * @gpa: guest-physical address
+ * @group_id: the VMM's group when it was recorded
+ * @vm_pid: the VMM's process id in the initial pid namespace
+ * @vcpu_id: the vCPU (FAULT events)
+ * @kind: enum shadowalloc_bpf_kind
+ * @level: KVM's mapping level (MAPPING events)
+ */
+struct sa_tm_event {
+	u64 ts_ns;
+	u64 gpa;
+	u32 group_id;
+	pid_t vm_pid;
+	u32 vcpu_id;
+	u8 kind;
+	u8 level;
+};
+
+/**
+ * struct sa_tm_agg - telemetry aggregates of a VM or of a group
+ * @faults: nested page faults (kvm_page_fault)
+ * @mappings: mappings KVM requested (kvm_mmu_spte_requested)
+ * @mapped_bytes: bytes those mappings cover
+ * @levels: mappings per level: 4 KiB, 2 MiB, 1 GiB
+ * @late: events older than the tick window when they were drained
+ * @last_tick: newest tick in @tick_faults / @tick_pages
+ * @tick_faults: faults per tick, slot tick % SA_TM_TICKS, for the
+ *	SA_TM_TICKS ticks up to @last_tick
+ * @tick_pages: 4 KiB pages mapped per tick, same slots
+ * @regions: faults per SA_TM_REGION_SHIFT-sized guest-physical region
+ *
+ * Written by the telemetry drain worker only, under sa_registry_lock.
+ */
+struct sa_tm_agg {
+	u64 faults;
+	u64 mappings;
+	u64 mapped_bytes;
+	u64 levels[3];
+	u64 late;
+	u64 last_tick;
+	u32 tick_faults[SA_TM_TICKS];
+	u32 tick_pages[SA_TM_TICKS];
+	u64 regions[SA_TM_REGIONS];
 };
 
 /**
@@ -112,6 +172,7 @@ struct sa_fault_stats {
  *	with READ_ONCE()
  * @pool: the staging pool
  * @stats: per-CPU fault counters, summed by GET_STATS
+ * @tm: telemetry aggregates of all members; under sa_registry_lock
  * @free_rwork: frees the group after an RCU grace period
  */
 struct sa_group {
@@ -125,6 +186,7 @@ struct sa_group {
 	bool enabled;
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
+	struct sa_tm_agg tm;
 	struct rcu_work free_rwork;
 };
 
@@ -134,15 +196,20 @@ struct sa_group {
  * @group_node: entry in @group->vms
  * @pid: the VMM's thread-group pid; a reference is held, so a recycled pid
  *	number is a different struct pid and never inherits the membership
+ * @pid_nr: @pid's number in the initial pid namespace, as telemetry
+ *	events carry it
  * @group: the group; the VM holds no group reference, a group with members
  *	cannot be destroyed
+ * @tm: telemetry aggregates of this VM; under sa_registry_lock
  * @rcu: for the deferred free in sa_vm_free_rcu()
  */
 struct sa_vm {
 	struct hlist_node hnode;
 	struct list_head group_node;
 	struct pid *pid;
+	pid_t pid_nr;
 	struct sa_group *group;
+	struct sa_tm_agg tm;
 	struct rcu_head rcu;
 };
 
@@ -160,6 +227,10 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
 int sa_group_stage_reserve(u32 id, u64 pages);
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg);
 struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
+void sa_registry_account_events(const struct sa_tm_event *events,
+				unsigned int n);
+struct seq_file;
+void sa_registry_show_telemetry(struct seq_file *m);
 
 /* pool.c: staging pools. */
 extern atomic_long_t sa_staged_pages_global;
@@ -197,6 +268,18 @@ void sa_fs_exit(void);
 int sa_shrinker_init(void);
 void sa_shrinker_exit(void);
 unsigned long sa_registry_shrink(unsigned long nr_pages);
+
+/* telemetry.c: events from BPF, aggregated. */
+struct shadowalloc_bpf_event;
+int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event);
+int sa_tm_init(void);
+void sa_tm_exit(void);
+u64 sa_tm_now_tick(void);
+void sa_tm_agg_advance(struct sa_tm_agg *agg, u64 tick);
+void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event);
+void sa_tm_agg_show(struct seq_file *m, const char *who,
+		    const struct sa_tm_agg *agg);
+void sa_tm_show_rings(struct seq_file *m);
 
 /* dev.c: the misc device. */
 int sa_dev_init(void);

@@ -31,11 +31,23 @@
  *	7: 75 f7	jnz 0
  *	9: e6 10	out DONE_PORT, al
  *	b: f4		hlt
+ * and a write-only variant, where a first touch is exactly one write fault:
+ *	c: 89 36	mov [esi], esi
+ *	e: 01 d6	add esi, edx
+ *     10: 49		dec ecx
+ *     11: 75 f9	jnz c
+ *     13: e6 10	out DONE_PORT, al
+ *     15: f4		hlt
  */
 static const uint8_t guest_code[] = {
 	0x8b, 0x06, 0x89, 0x36, 0x01, 0xd6, 0x49, 0x75, 0xf7,
 	0xe6, DONE_PORT, 0xf4,
+	0x89, 0x36, 0x01, 0xd6, 0x49, 0x75, 0xf9,
+	0xe6, DONE_PORT, 0xf4,
 };
+
+#define GUEST_READ_WRITE	0x00
+#define GUEST_WRITE_ONLY	0x0c
 
 struct vm {
 	int kvm, vm, vcpu;
@@ -99,12 +111,16 @@ static inline int vm_create(struct vm *v, void *data, size_t data_size)
 	return 0;
 }
 
-/* Run the guest over @pages pages from @first_gpa; 0 when it says done. */
-static inline int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
-		    uint32_t stride)
+/*
+ * Run the guest loop at @entry (GUEST_READ_WRITE or GUEST_WRITE_ONLY) over
+ * @pages pages from @first_gpa; 0 when it says done.
+ */
+static inline int vm_run_loop(struct vm *v, uint64_t entry,
+			      uint64_t first_gpa, uint32_t pages,
+			      uint32_t stride)
 {
 	struct kvm_regs regs = {
-		.rip = 0, .rflags = 2, .rsi = first_gpa, .rcx = pages,
+		.rip = entry, .rflags = 2, .rsi = first_gpa, .rcx = pages,
 		.rdx = stride,
 	};
 
@@ -115,6 +131,13 @@ static inline int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
 	if (v->run->exit_reason != KVM_EXIT_IO || v->run->io.port != DONE_PORT)
 		return 1000 + v->run->exit_reason;
 	return 0;
+}
+
+/* Read, then write, each page: the guest's first touch is a read. */
+static inline int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
+			   uint32_t stride)
+{
+	return vm_run_loop(v, GUEST_READ_WRITE, first_gpa, pages, stride);
 }
 
 static inline void vm_destroy(struct vm *v)

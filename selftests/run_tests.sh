@@ -18,7 +18,10 @@ SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SELFTESTS")
 MODULE=$REPO/kmod/shadowalloc.ko
 PROGRAMS=("$@")
-[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test kvm_mem_test shadowctl_test.sh)
+# A program may carry arguments ("telemetry_test -F overflow": the overflow
+# fixture needs a reloaded module, telemetry_cli_test.sh runs it).
+[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test
+	kvm_mem_test shadowctl_test.sh "telemetry_test -F overflow" telemetry_cli_test.sh)
 
 passed=0
 failed=0
@@ -82,13 +85,15 @@ result ok module_load
 
 # One kselftest program: its cases count one by one.
 run_program() {
-	local prog=$1 out totals pass fail skip status
+	local prog args out totals pass fail skip status
+	read -r prog args <<<"$1"
 	out=$(mktemp)
 	if [ ! -x "$SELFTESTS/$prog" ]; then
 		result fail "$prog" "not built"
 		return
 	fi
-	"$SELFTESTS/$prog" > "$out" 2>&1 < /dev/null
+	# shellcheck disable=SC2086
+	"$SELFTESTS/$prog" $args > "$out" 2>&1 < /dev/null
 	status=$?
 	sed 's/^/# /' "$out"
 	totals=$(grep -E '^# Totals: pass:[0-9]+ fail:[0-9]+ xfail:[0-9]+ xpass:[0-9]+ skip:[0-9]+ error:[0-9]+' "$out" | tail -n 1)

@@ -14,11 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/shadowalloc_bpf.h>
+
 #include "libshadowalloc.h"
+#include "shadowctl.h"
 
 #define SHADOWCTL_VERSION "0.1"
 
-static bool json;
+bool json;
 static const char *device_path;
 
 static void usage(FILE *out)
@@ -40,6 +43,10 @@ static void usage(FILE *out)
 "                              (0 cancels)\n"
 "  group pool ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N]\n"
 "                              staging pool settings\n"
+"  attach                      load and attach the telemetry BPF programs,\n"
+"                              pinned in " SHADOWALLOC_BPF_PIN_DIR "\n"
+"  detach                      remove them (needed before rmmod)\n"
+"  status                      attached or not, per-group event counters\n"
 "  version\n"
 "\n"
 "'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
@@ -47,7 +54,7 @@ static void usage(FILE *out)
 "exit status: 0 ok, 1 the operation failed, 2 usage error\n");
 }
 
-static void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
+void usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -109,7 +116,7 @@ static const char *errno_name(int err)
 	return "E?";
 }
 
-static void json_string(const char *s)
+void json_string(const char *s)
 {
 	putchar('"');
 	for (; *s; s++) {
@@ -409,6 +416,9 @@ int main(int argc, char **argv)
 			printf("shadowctl %s\n", SHADOWCTL_VERSION);
 		return 0;
 	}
+	if (!strcmp(argv[i], "attach") || !strcmp(argv[i], "detach") ||
+	    !strcmp(argv[i], "status"))
+		return cmd_telemetry(argv[i], argc - i - 1, argv + i + 1);
 	/* "shadowctl stats 1" is short for "shadowctl group stats 1". */
 	if (!strcmp(argv[i], "group")) {
 		if (++i >= argc)

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowalloc: telemetry from BPF programs on KVM's fault tracepoints.
+ *
+ * BPF programs attached to kvm:kvm_page_fault and kvmmmu:kvm_mmu_spte_requested
+ * (bpf/shadowalloc.bpf.c) call the kfunc shadowalloc_bpf_record() from the
+ * vCPU thread that took the fault. The kfunc decides membership (the VMM's
+ * group, enabled or not) and pushes the event into a ring of the current
+ * CPU. A worker drains the rings every tm_drain_ms while events arrive and
+ * folds them into per-VM and per-group aggregates (group.c keeps them, the
+ * arithmetic is here): faults per tick, mapped bytes, KVM's mapping level
+ * mix and a coarse histogram of guest-physical regions. That is the input of
+ * the forecaster.
+ *
+ * The rings are single-producer, single-consumer: producers on one CPU are
+ * serialised by disabling interrupts around the push (a tracing program can
+ * be preempted, and an interrupt could run another one), the consumer is one
+ * work item. A full ring drops the event and counts it; a vCPU thread never
+ * waits for the consumer.
+ */
+#include <linux/btf.h>
+#include <linux/btf_ids.h>
+#include <linux/irq_work.h>
+#include <linux/mm.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+#include <linux/workqueue.h>
+#include <linux/shadowalloc_bpf.h>
+
+#include "shadowalloc.h"
+
+/* Events the worker moves from one ring per pass before yielding. */
+#define SA_TM_BATCH	256
+
+/**
+ * struct sa_tm_ring - one CPU's ring of telemetry events
+ * @events: sa_tm_ring_entries slots, allocated on the CPU's node
+ * @head: next slot to fill; written only by producers on this CPU, with
+ *	interrupts off, published with a release store
+ * @tail: next slot to drain; written only by the drain worker, published
+ *	with a release store once the slots are read
+ * @drained: events the worker took from this ring
+ * @dropped: events dropped because the ring was full
+ */
+struct sa_tm_ring {
+	struct sa_tm_event *events;
+	unsigned long head;
+	unsigned long tail;
+	u64 drained;
+	u64 dropped;
+};
+
+static struct sa_tm_ring __percpu *sa_tm_rings;
+static unsigned long sa_tm_mask;
+
+/*
+ * Bit 0 set: the drain worker is queued or running and will look at every
+ * ring again. Producers queue it (through an irq_work, as they may run in
+ * any context) only when the bit was clear, so a busy ring costs them one
+ * test_bit().
+ */
+static unsigned long sa_tm_armed;
+static struct irq_work sa_tm_kick;
+static void sa_tm_drain_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sa_tm_drain_work, sa_tm_drain_fn);
+
+/* The drain worker's batch buffer; only the (non-reentrant) worker uses it. */
+static struct sa_tm_event *sa_tm_batch;
+
+static unsigned long sa_tm_drain_delay(void)
+{
+	return msecs_to_jiffies(READ_ONCE(sa_tm_drain_ms));
+}
+
+static void sa_tm_kick_fn(struct irq_work *work)
+{
+	queue_delayed_work(system_unbound_wq, &sa_tm_drain_work,
+			   sa_tm_drain_delay());
+}
+
+/* Push one event into the current CPU's ring; false if it was full. */
+static bool sa_tm_push(const struct shadowalloc_bpf_event *event,
+		       u32 group_id)
+{
+	struct sa_tm_ring *ring;
+	struct sa_tm_event *slot;
+	unsigned long flags, head;
+	bool pushed = false;
+
+	/* An NMI may have interrupted a producer on this CPU. */
+	if (in_nmi())
+		return false;
+
+	local_irq_save(flags);
+	ring = this_cpu_ptr(sa_tm_rings);
+	head = ring->head;
+	/* Pairs with the drain's release of @tail: its reads are done. */
+	if (head - smp_load_acquire(&ring->tail) <= sa_tm_mask) {
+		slot = &ring->events[head & sa_tm_mask];
+		slot->ts_ns = ktime_get_ns();
+		slot->gpa = event->gpa;
+		slot->group_id = group_id;
+		slot->vm_pid = task_tgid_nr(current);
+		slot->vcpu_id = event->vcpu_id;
+		slot->kind = event->kind;
+		slot->level = event->level;
+		/* Pairs with the drain's acquire of @head. */
+		smp_store_release(&ring->head, head + 1);
+		pushed = true;
+	} else {
+		ring->dropped++;
+	}
+	local_irq_restore(flags);
+
+	/* Order the head store before the test, as sa_tm_drain_fn() does. */
+	smp_mb();
+	if (!test_bit(0, &sa_tm_armed) && !test_and_set_bit(0, &sa_tm_armed))
+		irq_work_queue(&sa_tm_kick);
+	return pushed;
+}
+
+__bpf_kfunc_start_defs();
+
+/**
+ * shadowalloc_bpf_record() - hand one KVM fault event to shadowalloc
+ * @event: the event; @event->group_id is written
+ *
+ * For BPF tracing programs on KVM's fault tracepoints, which run in the
+ * vCPU thread that took the fault: the caller's process is the VMM. Never
+ * sleeps, never waits.
+ *
+ * Return: SHADOWALLOC_BPF_PASSED (in the ring), SHADOWALLOC_BPF_FILTERED
+ * (the VMM is in no group, or its group is disabled),
+ * SHADOWALLOC_BPF_DROPPED (the ring was full), or -EINVAL for an unknown
+ * kind, a level out of range or non-zero reserved fields.
+ */
+__bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
+{
+	struct sa_fault_stats __percpu *stats;
+	struct sa_group *group;
+	int verdict;
+
+	if (!event)
+		return -EINVAL;
+	event->group_id = 0;
+	if (event->reserved || event->reserved2)
+		return -EINVAL;
+	switch (event->kind) {
+	case SHADOWALLOC_BPF_FAULT:
+		break;
+	case SHADOWALLOC_BPF_MAPPING:
+		if (event->level < SHADOWALLOC_BPF_LEVEL_4K ||
+		    event->level > SHADOWALLOC_BPF_LEVEL_1G)
+			return -EINVAL;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	rcu_read_lock();
+	group = sa_group_of_vmm_rcu(task_tgid(current));
+	if (!group) {
+		verdict = SHADOWALLOC_BPF_FILTERED;
+		goto out;
+	}
+	event->group_id = group->id;
+	if (!READ_ONCE(group->enabled)) {
+		verdict = SHADOWALLOC_BPF_FILTERED;
+		goto out;
+	}
+	stats = group->stats;
+	this_cpu_inc(stats->events);
+	if (sa_tm_push(event, group->id)) {
+		verdict = SHADOWALLOC_BPF_PASSED;
+	} else {
+		this_cpu_inc(stats->events_dropped);
+		verdict = SHADOWALLOC_BPF_DROPPED;
+	}
+out:
+	rcu_read_unlock();
+	return verdict;
+}
+
+__bpf_kfunc_end_defs();
+
+BTF_KFUNCS_START(sa_tm_kfunc_ids)
+BTF_ID_FLAGS(func, shadowalloc_bpf_record)
+BTF_KFUNCS_END(sa_tm_kfunc_ids)
+
+static const struct btf_kfunc_id_set sa_tm_kfunc_set = {
+	.owner = THIS_MODULE,
+	.set = &sa_tm_kfunc_ids,
+};
+
+/* Move up to SA_TM_BATCH events of one ring into the batch buffer. */
+static unsigned int sa_tm_pull(struct sa_tm_ring *ring)
+{
+	unsigned long head, tail;
+	unsigned int n = 0;
+
+	/* Pairs with the producer's release: the slots are filled. */
+	head = smp_load_acquire(&ring->head);
+	tail = ring->tail;
+	while (tail != head && n < SA_TM_BATCH)
+		sa_tm_batch[n++] = ring->events[tail++ & sa_tm_mask];
+	/* Pairs with the producer's acquire: the slots may be reused. */
+	smp_store_release(&ring->tail, tail);
+	ring->drained += n;
+	return n;
+}
+
+static bool sa_tm_rings_empty(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+
+		/* Pairs with the producer's release of @head. */
+		if (smp_load_acquire(&ring->head) != READ_ONCE(ring->tail))
+			return false;
+	}
+	return true;
+}
+
+static void sa_tm_drain_fn(struct work_struct *work)
+{
+	unsigned long total = 0;
+	unsigned int n;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+
+		while ((n = sa_tm_pull(ring))) {
+			sa_registry_account_events(sa_tm_batch, n);
+			total += n;
+			cond_resched();
+		}
+	}
+	if (total)
+		goto again;
+
+	/*
+	 * Idle: disarm, then look once more, so an event pushed by a
+	 * producer that still saw the bit set is not left behind.
+	 */
+	clear_bit(0, &sa_tm_armed);
+	/* Pairs with the smp_mb() between a push and its test of the bit. */
+	smp_mb__after_atomic();
+	if (sa_tm_rings_empty() || test_and_set_bit(0, &sa_tm_armed))
+		return;
+again:
+	queue_delayed_work(system_unbound_wq, &sa_tm_drain_work,
+			   sa_tm_drain_delay());
+}
+
+/* Move an aggregate's tick window forward to @tick, zeroing skipped ticks. */
+void sa_tm_agg_advance(struct sa_tm_agg *agg, u64 tick)
+{
+	u64 t;
+
+	if (tick <= agg->last_tick)
+		return;
+	if (tick - agg->last_tick >= SA_TM_TICKS) {
+		memset(agg->tick_faults, 0, sizeof(agg->tick_faults));
+		memset(agg->tick_pages, 0, sizeof(agg->tick_pages));
+	} else {
+		for (t = agg->last_tick + 1; t <= tick; t++) {
+			agg->tick_faults[t % SA_TM_TICKS] = 0;
+			agg->tick_pages[t % SA_TM_TICKS] = 0;
+		}
+	}
+	agg->last_tick = tick;
+}
+
+/**
+ * sa_tm_agg_add() - fold one event into an aggregate
+ * @agg: a VM's or a group's aggregate; the caller serialises
+ * @event: the event
+ */
+void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event)
+{
+	u64 tick = div_u64(event->ts_ns, SA_TM_TICK_MS * NSEC_PER_MSEC);
+	unsigned int slot = tick % SA_TM_TICKS;
+	unsigned long pages;
+
+	if (!agg->last_tick)
+		agg->last_tick = tick;
+	sa_tm_agg_advance(agg, tick);
+	if (tick + SA_TM_TICKS <= agg->last_tick) {
+		/* Older than the window (a ring drained very late). */
+		agg->late++;
+		slot = SA_TM_TICKS;
+	}
+
+	if (event->kind == SHADOWALLOC_BPF_FAULT) {
+		agg->faults++;
+		agg->regions[min_t(u64, event->gpa >> SA_TM_REGION_SHIFT,
+				   SA_TM_REGIONS - 1)]++;
+		if (slot < SA_TM_TICKS)
+			agg->tick_faults[slot]++;
+		return;
+	}
+	/* A mapping at level L covers 512^(L-1) pages. */
+	pages = 1UL << (9 * (event->level - 1));
+	agg->mappings++;
+	agg->levels[event->level - 1]++;
+	agg->mapped_bytes += (u64)pages << PAGE_SHIFT;
+	if (slot < SA_TM_TICKS)
+		agg->tick_pages[slot] += pages;
+}
+
+/* The current tick, for readers that want idle ticks shown as zeros. */
+u64 sa_tm_now_tick(void)
+{
+	return div_u64(ktime_get_ns(), SA_TM_TICK_MS * NSEC_PER_MSEC);
+}
+
+/**
+ * sa_tm_agg_show() - print an aggregate as "key value" pairs on three lines
+ * @m: the debugfs file
+ * @who: the line prefix ("group 5", "vm 5 1234")
+ * @agg: the aggregate, already advanced to the current tick
+ *
+ * Lines: totals; "ticks" with the last SA_TM_SHOW_TICKS ticks' faults,
+ * oldest first; "regions" with the non-empty 128 MiB regions as
+ * index:faults. Only aggregates: no guest address is shown.
+ */
+void sa_tm_agg_show(struct seq_file *m, const char *who,
+		    const struct sa_tm_agg *agg)
+{
+	unsigned int i;
+	u64 t;
+
+	seq_printf(m, "%s faults %llu mappings %llu mapped_bytes %llu level_4k %llu level_2m %llu level_1g %llu late %llu\n",
+		   who, agg->faults, agg->mappings, agg->mapped_bytes,
+		   agg->levels[0], agg->levels[1], agg->levels[2], agg->late);
+	seq_printf(m, "%s ticks", who);
+	for (i = SA_TM_SHOW_TICKS; i-- > 0; ) {
+		t = agg->last_tick - i;
+		seq_printf(m, " %u", t <= agg->last_tick ?
+			   agg->tick_faults[t % SA_TM_TICKS] : 0);
+	}
+	seq_printf(m, "\n%s regions", who);
+	for (i = 0; i < SA_TM_REGIONS; i++)
+		if (agg->regions[i])
+			seq_printf(m, " %u:%llu", i, agg->regions[i]);
+	seq_putc(m, '\n');
+}
+
+/**
+ * sa_tm_show_rings() - print the rings' totals
+ * @m: the debugfs file
+ */
+void sa_tm_show_rings(struct seq_file *m)
+{
+	u64 drained = 0, dropped = 0, queued = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+
+		drained += READ_ONCE(ring->drained);
+		dropped += READ_ONCE(ring->dropped);
+		queued += READ_ONCE(ring->head) - READ_ONCE(ring->tail);
+	}
+	seq_printf(m, "rings entries %lu drained %llu dropped %llu queued %llu\n",
+		   sa_tm_mask + 1, drained, dropped, queued);
+}
+
+static void sa_tm_free_rings(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		kvfree(per_cpu_ptr(sa_tm_rings, cpu)->events);
+	free_percpu(sa_tm_rings);
+}
+
+/**
+ * sa_tm_init() - allocate the rings and register the kfunc
+ *
+ * Return: 0, -ENOMEM, or the error of the kfunc registration.
+ */
+int sa_tm_init(void)
+{
+	unsigned int entries = READ_ONCE(sa_tm_ring_entries);
+	int cpu, ret;
+
+	sa_tm_mask = entries - 1;
+	init_irq_work(&sa_tm_kick, sa_tm_kick_fn);
+	sa_tm_batch = kmalloc_array(SA_TM_BATCH, sizeof(*sa_tm_batch),
+				    GFP_KERNEL);
+	if (!sa_tm_batch)
+		return -ENOMEM;
+	sa_tm_rings = alloc_percpu(struct sa_tm_ring);
+	if (!sa_tm_rings) {
+		ret = -ENOMEM;
+		goto err_batch;
+	}
+	for_each_possible_cpu(cpu) {
+		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+
+		ring->events = kvmalloc_node(array_size(entries,
+							sizeof(*ring->events)),
+					     GFP_KERNEL, cpu_to_node(cpu));
+		if (!ring->events) {
+			ret = -ENOMEM;
+			goto err_rings;
+		}
+	}
+	/*
+	 * Tracing programs only (tp_btf, fentry/fexit): a failed registration
+	 * for a program type would drop the module's earlier ones.
+	 */
+	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
+					&sa_tm_kfunc_set);
+	if (ret) {
+		pr_err(SA_NAME ": registering the BPF kfunc failed: %d\n", ret);
+		goto err_rings;
+	}
+	return 0;
+
+err_rings:
+	sa_tm_free_rings();
+err_batch:
+	kfree(sa_tm_batch);
+	return ret;
+}
+
+/**
+ * sa_tm_exit() - stop the drain and free the rings
+ *
+ * No BPF program can still call the kfunc: each holds a module reference.
+ */
+void sa_tm_exit(void)
+{
+	irq_work_sync(&sa_tm_kick);
+	cancel_delayed_work_sync(&sa_tm_drain_work);
+	sa_tm_free_rings();
+	kfree(sa_tm_batch);
+}

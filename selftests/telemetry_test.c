@@ -1,0 +1,385 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Telemetry end to end: a real KVM guest takes nested page faults, the BPF
+ * programs on KVM's tracepoints (shadowctl attach) hand them to the module's
+ * kfunc, the module drains its rings into per-group and per-VM aggregates.
+ * Counts are checked exactly against what the guest touched, on both sides:
+ * the module's aggregates (debugfs telemetry, GET_STATS) and the BPF side's
+ * pinned per-group counters.
+ *
+ * The guest's write-only loop makes each first touch exactly one nested
+ * page fault and one mapping request: 2 events per page.
+ *
+ * Fixture "overflow" needs a small ring (tm_ring_entries <= 256 at load):
+ * telemetry_cli_test.sh reloads the module so and runs it with -f overflow;
+ * run_tests.sh runs everything else with -F overflow.
+ */
+#include <sys/mman.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <linux/shadowalloc_bpf.h>
+
+#include "kselftest_harness.h"
+#include "sa_test.h"
+#include "kvm_guest.h"
+
+#define G		611
+#define PAGE		4096UL
+#define DATA_SIZE	(16UL << 20)
+#define N		512
+#define TM_DEBUGFS	"/sys/kernel/debug/shadowalloc/telemetry"
+#define COUNTERS_PIN	SHADOWALLOC_BPF_PIN_DIR "/group_counters"
+
+/* A group's or a VM's aggregate, from debugfs. */
+struct tm_agg {
+	unsigned long long faults, mappings, mapped_bytes, l4k, l2m, l1g, late;
+	unsigned long long region8;	/* 128 MiB region of DATA_GPA */
+	bool found;
+};
+
+struct tm_snap {
+	struct tm_agg group, vm;
+	unsigned long long ring_dropped, ring_drained, queued;
+	struct shadowalloc_bpf_counters bpf, bpf_none;
+	struct shadowalloc_stats st;
+};
+
+static void parse_agg(const char *rest, struct tm_agg *a)
+{
+	const char *r;
+
+	if (sscanf(rest, " faults %llu mappings %llu mapped_bytes %llu level_4k %llu level_2m %llu level_1g %llu late %llu",
+		   &a->faults, &a->mappings, &a->mapped_bytes, &a->l4k,
+		   &a->l2m, &a->l1g, &a->late) == 7) {
+		a->found = true;
+		return;
+	}
+	if (!strncmp(rest, " regions", 8)) {
+		r = strstr(rest, " 8:");
+		if (r)
+			a->region8 = strtoull(r + 3, NULL, 10);
+	}
+}
+
+/* Read everything the checks compare; 0 or -1. */
+static int snap(int fd, int map_fd, struct tm_snap *s)
+{
+	char line[1024], who[64];
+	__u32 key;
+	FILE *f;
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	f = fopen(TM_DEBUGFS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "rings entries %*u drained %llu dropped %llu queued %llu",
+			   &s->ring_drained, &s->ring_dropped, &s->queued) == 3)
+			continue;
+		snprintf(who, sizeof(who), "group %u%n", G, &n);
+		if (!strncmp(line, who, n) && line[n] == ' ') {
+			parse_agg(line + n, &s->group);
+			continue;
+		}
+		snprintf(who, sizeof(who), "vm %u %d%n", G, getpid(), &n);
+		if (!strncmp(line, who, n) && line[n] == ' ')
+			parse_agg(line + n, &s->vm);
+	}
+	fclose(f);
+	key = G;
+	bpf_map_lookup_elem(map_fd, &key, &s->bpf);
+	key = 0;
+	bpf_map_lookup_elem(map_fd, &key, &s->bpf_none);
+	return sa_stats(fd, G, &s->st) ? -1 : 0;
+}
+
+/*
+ * Wait until the module has aggregated @faults faults of the group (or 10 s
+ * passed), then two drain periods more, so anything extra would show.
+ */
+static int settle(int fd, int map_fd, unsigned long long faults,
+		  struct tm_snap *s)
+{
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		if (snap(fd, map_fd, s))
+			return -1;
+		if (s->group.faults >= faults && !s->queued)
+			break;
+		usleep(50000);
+	}
+	usleep(300000);
+	return snap(fd, map_fd, s);
+}
+
+/* shadowctl next to the tests: ../tools/shadowctl/shadowctl. */
+static int shadowctl(const char *args)
+{
+	char exe[512], cmd[1024];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return -1;
+	exe[n] = 0;
+	*strrchr(exe, '/') = 0;
+	snprintf(cmd, sizeof(cmd), "%s/../tools/shadowctl/shadowctl %s >/dev/null",
+		 exe, args);
+	return system(cmd);
+}
+
+struct tm_env {
+	int fd, mfd, map_fd;
+	bool attached_here;
+	void *data;
+	struct vm v;
+};
+
+/* Attach if needed, make this process a VM of enabled group G, warm up. */
+static const char *env_setup(struct tm_env *e)
+{
+	static char why[128];
+
+	e->fd = e->mfd = e->map_fd = -1;
+	e->data = MAP_FAILED;
+	if (access("/dev/kvm", R_OK | W_OK))
+		return "no /dev/kvm";
+	e->fd = open(SA_DEV, O_RDWR);
+	if (e->fd < 0)
+		return "no " SA_DEV;
+	if (access(COUNTERS_PIN, F_OK)) {
+		if (shadowctl("attach"))
+			return "shadowctl attach failed";
+		e->attached_here = true;
+	}
+	e->map_fd = bpf_obj_get(COUNTERS_PIN);
+	if (e->map_fd < 0)
+		return "cannot open " COUNTERS_PIN;
+	sa_remove_vm(e->fd, G, getpid());
+	sa_destroy(e->fd, G);
+	if (sa_create(e->fd, G, 0, 0, 0) ||
+	    sa_pool(e->fd, G, SHADOWALLOC_POOL_SET_HUGE |
+		    SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 0) ||
+	    sa_add_vm(e->fd, G, getpid()) || sa_enable(e->fd, G))
+		return "group setup failed";
+	e->mfd = open(SA_DEV, O_RDWR);
+	e->data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       e->mfd, 0);
+	if (e->data == MAP_FAILED)
+		return "mmap failed";
+	if (vm_create(&e->v, e->data, DATA_SIZE))
+		return "vm_create failed";
+	/* The code page and the last data page: not part of any count. */
+	if (vm_run_loop(&e->v, GUEST_WRITE_ONLY, DATA_GPA + DATA_SIZE - PAGE,
+			1, PAGE)) {
+		snprintf(why, sizeof(why), "warm-up run failed");
+		return why;
+	}
+	return NULL;
+}
+
+static void env_teardown(struct tm_env *e)
+{
+	if (e->data != MAP_FAILED) {
+		vm_destroy(&e->v);
+		munmap(e->data, DATA_SIZE);
+	}
+	if (e->mfd >= 0)
+		close(e->mfd);
+	if (e->fd >= 0) {
+		sa_remove_vm(e->fd, G, getpid());
+		sa_destroy(e->fd, G);
+		close(e->fd);
+	}
+	if (e->map_fd >= 0)
+		close(e->map_fd);
+	if (e->attached_here)
+		shadowctl("detach");
+}
+
+FIXTURE(tm) {
+	struct tm_env e;
+};
+
+FIXTURE_SETUP(tm)
+{
+	const char *why = env_setup(&self->e);
+
+	if (why)
+		SKIP(return, "%s", why);
+}
+
+FIXTURE_TEARDOWN(tm)
+{
+	env_teardown(&self->e);
+}
+
+/* N first touches: N faults and N 4 KiB mappings, 2N events, no drops. */
+TEST_F_TIMEOUT(tm, events_match_first_touches, 120)
+{
+	struct tm_snap a, b;
+
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
+	ASSERT_TRUE(a.group.found);
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, N,
+				 PAGE));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults + N, &b));
+
+	EXPECT_EQ(N, b.group.faults - a.group.faults);
+	EXPECT_EQ(N, b.group.mappings - a.group.mappings);
+	EXPECT_EQ(N, b.group.l4k - a.group.l4k);
+	EXPECT_EQ(0, b.group.l2m - a.group.l2m);
+	EXPECT_EQ(N * PAGE, b.group.mapped_bytes - a.group.mapped_bytes);
+	EXPECT_EQ(N, b.group.region8 - a.group.region8);
+	EXPECT_TRUE(b.vm.found);
+	EXPECT_EQ(N, b.vm.faults - a.vm.faults);
+	/* The BPF side saw and passed both events of every touch. */
+	EXPECT_EQ(2 * N, b.bpf.seen - a.bpf.seen);
+	EXPECT_EQ(2 * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EQ(0, b.bpf.dropped - a.bpf.dropped);
+	EXPECT_EQ(0, b.bpf.filtered - a.bpf.filtered);
+	EXPECT_EQ(2 * N, b.st.events_seen - a.st.events_seen);
+	EXPECT_EQ(0, b.st.events_dropped - a.st.events_dropped);
+	/* And the memory hook served each first touch once. */
+	EXPECT_EQ(N, b.st.faults - a.st.faults);
+	TH_LOG("faults %llu, mappings %llu, bpf seen %llu",
+	       b.group.faults - a.group.faults,
+	       b.group.mappings - a.group.mappings, b.bpf.seen - a.bpf.seen);
+}
+
+/* Disable stops the events; enable brings them back. */
+TEST_F_TIMEOUT(tm, disable_stops_events, 120)
+{
+	struct tm_snap a, b, c;
+
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
+	ASSERT_EQ(0, sa_disable(self->e.fd, G));
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, N,
+				 PAGE));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults, &b));
+	EXPECT_EQ(0, b.group.faults - a.group.faults);
+	EXPECT_EQ(0, b.group.mappings - a.group.mappings);
+	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
+	EXPECT_EQ(2 * N, b.bpf.filtered - a.bpf.filtered);
+	EXPECT_EQ(0, b.bpf.passed - a.bpf.passed);
+
+	ASSERT_EQ(0, sa_enable(self->e.fd, G));
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY,
+				 DATA_GPA + N * PAGE, N, PAGE));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, b.group.faults + N, &c));
+	EXPECT_EQ(N, c.group.faults - b.group.faults);
+	EXPECT_EQ(2 * N, c.bpf.passed - b.bpf.passed);
+}
+
+/* A VMM in no group: counted as filtered under key 0, nothing aggregated. */
+TEST_F_TIMEOUT(tm, outside_group_yields_none, 120)
+{
+	struct tm_snap a, b;
+
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
+	ASSERT_EQ(0, sa_remove_vm(self->e.fd, G, getpid()));
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, N,
+				 PAGE));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults, &b));
+	EXPECT_EQ(0, b.group.faults - a.group.faults);
+	EXPECT_FALSE(b.vm.found);
+	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
+	EXPECT_EQ(0, b.bpf.seen - a.bpf.seen);
+	EXPECT_EQ(2 * N, b.bpf_none.filtered - a.bpf_none.filtered);
+	EXPECT_EQ(2 * N, b.bpf_none.seen - a.bpf_none.seen);
+}
+
+/* Staged 2 MiB blocks: one fault per block, mapped by KVM at 2 MiB. */
+TEST_F_TIMEOUT(tm, huge_blocks_map_at_2m, 120)
+{
+	const unsigned long blocks = 2, huge = 2UL << 20;
+	struct tm_snap a, b;
+
+	ASSERT_EQ(0, sa_pool(self->e.fd, G, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	ASSERT_EQ(0, sa_reserve(self->e.fd, G, blocks * huge / PAGE));
+	ASSERT_EQ(0, sa_wait_staged(self->e.fd, G, blocks * huge / PAGE));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY,
+				 DATA_GPA + 4 * huge, blocks, huge));
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults + blocks,
+			    &b));
+	EXPECT_EQ(blocks, b.group.faults - a.group.faults);
+	EXPECT_EQ(blocks, b.group.l2m - a.group.l2m);
+	EXPECT_EQ(0, b.group.l4k - a.group.l4k);
+	EXPECT_EQ(blocks * huge, b.group.mapped_bytes - a.group.mapped_bytes);
+	EXPECT_EQ(blocks, b.st.hits_huge - a.st.hits_huge);
+}
+
+FIXTURE(overflow) {
+	struct tm_env e;
+	unsigned long drain_ms;
+};
+
+FIXTURE_SETUP(overflow)
+{
+	unsigned long entries = 0;
+	const char *why;
+
+	sa_read_param("tm_ring_entries", &entries);
+	if (entries > 256)
+		SKIP(return, "the ring has %lu entries; telemetry_cli_test.sh runs this with tm_ring_entries=64",
+		     entries);
+	self->drain_ms = 0;
+	why = env_setup(&self->e);
+	if (why)
+		SKIP(return, "%s", why);
+	ASSERT_EQ(0, sa_read_param("tm_drain_ms", &self->drain_ms));
+}
+
+FIXTURE_TEARDOWN(overflow)
+{
+	char v[32];
+
+	if (self->drain_ms) {
+		snprintf(v, sizeof(v), "%lu", self->drain_ms);
+		sa_write_param("tm_drain_ms", v);
+	}
+	env_teardown(&self->e);
+}
+
+/*
+ * Drained once a second, a 64-entry ring cannot take 4095 faults: events are
+ * dropped and counted, the guest runs to the end all the same, and every
+ * count adds up on both sides.
+ */
+TEST_F_TIMEOUT(overflow, drops_counted_not_blocking, 180)
+{
+	/* Every data page but the warm-up one. */
+	const unsigned long pages = DATA_SIZE / PAGE - 1;
+	struct tm_snap a, b;
+	unsigned long long passed;
+
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
+	ASSERT_EQ(0, sa_write_param("tm_drain_ms", "1000"));
+	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, pages,
+				 PAGE));
+	usleep(2500000);
+	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 0, &b));
+
+	passed = b.bpf.passed - a.bpf.passed;
+	TH_LOG("%lu touches: bpf seen %llu, passed %llu, dropped %llu",
+	       pages, b.bpf.seen - a.bpf.seen, passed,
+	       b.bpf.dropped - a.bpf.dropped);
+	EXPECT_EQ(2 * pages, b.bpf.seen - a.bpf.seen);
+	EXPECT_GT(b.bpf.dropped - a.bpf.dropped, 0);
+	EXPECT_EQ(2 * pages, passed + b.bpf.dropped - a.bpf.dropped);
+	/* The module counted the same drops, and aggregated what passed. */
+	EXPECT_EQ(b.bpf.dropped - a.bpf.dropped,
+		  b.st.events_dropped - a.st.events_dropped);
+	EXPECT_EQ(b.bpf.dropped - a.bpf.dropped,
+		  b.ring_dropped - a.ring_dropped);
+	EXPECT_EQ(2 * pages, b.st.events_seen - a.st.events_seen);
+	EXPECT_EQ(passed, (b.group.faults - a.group.faults) +
+			  (b.group.mappings - a.group.mappings));
+	/* Every touch was still served: nothing waited on the ring. */
+	EXPECT_EQ(pages, b.st.faults - a.st.faults);
+}
+
+TEST_HARNESS_MAIN

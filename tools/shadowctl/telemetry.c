@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowctl attach | detach | status: the telemetry BPF programs.
+ *
+ * attach loads bpf/shadowalloc.bpf.c (the skeleton), attaches its programs
+ * to KVM's tracepoints and pins the links and the counters map under
+ * SHADOWALLOC_BPF_PIN_DIR, so they stay attached after shadowctl exits.
+ * detach removes exactly those pins; the last reference to each link goes
+ * with them, which detaches the programs and drops their reference on the
+ * module (only then can it be unloaded).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+#include <linux/shadowalloc_bpf.h>
+
+#include "shadowalloc.skel.h"
+#include "shadowctl.h"
+
+#define BPFFS		"/sys/fs/bpf"
+#define PIN_MAP		SHADOWALLOC_BPF_PIN_DIR "/group_counters"
+
+/* The pins attach creates, in the order detach removes them. */
+static const struct {
+	const char *path;
+	const char *what;
+} pins[] = {
+	{ SHADOWALLOC_BPF_PIN_DIR "/link_kvm_page_fault", "kvm:kvm_page_fault" },
+	{ SHADOWALLOC_BPF_PIN_DIR "/link_kvm_mmu_spte_requested",
+	  "kvmmmu:kvm_mmu_spte_requested" },
+	{ PIN_MAP, "group_counters map" },
+};
+#define NR_PINS (sizeof(pins) / sizeof(pins[0]))
+
+/* libbpf's own messages: warnings only, they explain a failed load. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	fputs("libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int tm_fail(const char *command, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "shadowctl: %s: %s\n", command, msg);
+	if (json) {
+		printf("{\"ok\":false,\"command\":\"%s\",\"error\":", command);
+		json_string(msg);
+		printf("}\n");
+	}
+	return 1;
+}
+
+static bool exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static unsigned int pins_present(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < NR_PINS; i++)
+		n += exists(pins[i].path);
+	return n;
+}
+
+/* Remove every pin attach makes, and the directory; errors are reported. */
+static int remove_pins(const char *command)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < NR_PINS; i++) {
+		if (unlink(pins[i].path) && errno != ENOENT)
+			ret = tm_fail(command, "cannot remove %s: %s",
+				      pins[i].path, strerror(errno));
+	}
+	if (rmdir(SHADOWALLOC_BPF_PIN_DIR) && errno != ENOENT)
+		ret = tm_fail(command, "cannot remove %s: %s (pins of another tool?)",
+			      SHADOWALLOC_BPF_PIN_DIR, strerror(errno));
+	return ret;
+}
+
+/* What stands in the way of loading: a message, or NULL. */
+static const char *attach_precondition(void)
+{
+	if (!exists("/sys/kernel/btf/vmlinux"))
+		return "this kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF)";
+	if (!exists("/sys/module/shadowalloc"))
+		return "the shadowalloc module is not loaded (insmod shadowalloc.ko first)";
+	if (!exists("/sys/kernel/btf/shadowalloc"))
+		return "the shadowalloc module has no BTF (build it with pahole installed, CONFIG_DEBUG_INFO_BTF_MODULES)";
+	if (!exists("/sys/kernel/btf/kvm"))
+		return "KVM is not loaded, or without BTF (/sys/kernel/btf/kvm missing; modprobe kvm_amd or kvm_intel)";
+	return NULL;
+}
+
+/* /sys/fs/bpf must be a BPF filesystem: mount one if nothing is there. */
+static int ensure_bpffs(const char *command)
+{
+	struct statfs st;
+
+	if (statfs(BPFFS, &st))
+		return tm_fail(command, "%s: %s", BPFFS, strerror(errno));
+	if (st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
+		return tm_fail(command, "%s is not a BPF filesystem and mounting one failed: %s",
+			       BPFFS, strerror(errno));
+	return 0;
+}
+
+static int cmd_attach(void)
+{
+	const char *command = "attach", *why;
+	struct shadowalloc_bpf *skel;
+	struct bpf_link *links[2];
+	unsigned int i;
+	int err;
+
+	why = attach_precondition();
+	if (why)
+		return tm_fail(command, "%s", why);
+	if (ensure_bpffs(command))
+		return 1;
+	if (pins_present() == NR_PINS) {
+		if (json)
+			printf("{\"ok\":true,\"command\":\"attach\",\"already\":true}\n");
+		else
+			printf("telemetry already attached (%s)\n",
+			       SHADOWALLOC_BPF_PIN_DIR);
+		return 0;
+	}
+	/* Leftovers of an interrupted attach or detach: start clean. */
+	if (remove_pins(command))
+		return 1;
+
+	libbpf_set_print(libbpf_print);
+	skel = shadowalloc_bpf__open_and_load();
+	if (!skel)
+		return tm_fail(command, "loading the BPF programs failed: %s",
+			       strerror(errno));
+	err = shadowalloc_bpf__attach(skel);
+	if (err) {
+		tm_fail(command, "attaching to KVM's tracepoints failed: %s",
+			strerror(-err));
+		goto out;
+	}
+	if (mkdir(SHADOWALLOC_BPF_PIN_DIR, 0700)) {
+		err = -errno;
+		tm_fail(command, "cannot create %s: %s", SHADOWALLOC_BPF_PIN_DIR,
+			strerror(errno));
+		goto out;
+	}
+	links[0] = skel->links.sa_kvm_page_fault;
+	links[1] = skel->links.sa_kvm_mmu_spte_requested;
+	for (i = 0; i < 2; i++) {
+		err = bpf_link__pin(links[i], pins[i].path);
+		if (err)
+			break;
+	}
+	if (!err)
+		err = bpf_map__pin(skel->maps.group_counters, PIN_MAP);
+	if (err) {
+		tm_fail(command, "pinning under %s failed: %s",
+			SHADOWALLOC_BPF_PIN_DIR, strerror(-err));
+		remove_pins(command);
+		goto out;
+	}
+	if (json)
+		printf("{\"ok\":true,\"command\":\"attach\",\"already\":false}\n");
+	else
+		printf("telemetry attached: kvm:kvm_page_fault, kvmmmu:kvm_mmu_spte_requested; pinned in %s\n",
+		       SHADOWALLOC_BPF_PIN_DIR);
+out:
+	/* The pins keep links and map; the skeleton's own references go. */
+	shadowalloc_bpf__destroy(skel);
+	return err ? 1 : 0;
+}
+
+static int cmd_detach(void)
+{
+	bool was = pins_present() > 0;
+
+	if (remove_pins("detach"))
+		return 1;
+	if (json)
+		printf("{\"ok\":true,\"command\":\"detach\",\"was_attached\":%s}\n",
+		       was ? "true" : "false");
+	else
+		printf(was ? "telemetry detached\n" : "telemetry was not attached\n");
+	return 0;
+}
+
+/* The BPF program id behind a pinned link, or 0. */
+static unsigned int link_prog_id(const char *path)
+{
+	struct bpf_link_info info = {};
+	__u32 len = sizeof(info);
+	unsigned int id = 0;
+	int fd = bpf_obj_get(path);
+
+	if (fd < 0)
+		return 0;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+		id = info.prog_id;
+	close(fd);
+	return id;
+}
+
+static int cmd_status(void)
+{
+	struct shadowalloc_bpf_counters c;
+	unsigned int n = pins_present(), i;
+	__u32 key, next, *prev = NULL;
+	bool first = true;
+	int fd;
+
+	if (n == 0) {
+		if (json)
+			printf("{\"ok\":true,\"command\":\"status\",\"attached\":false,\"groups\":[]}\n");
+		else
+			printf("telemetry not attached\n");
+		return 0;
+	}
+	if (n != NR_PINS)
+		return tm_fail("status", "telemetry half attached (%u of %zu pins in %s): run 'shadowctl detach'",
+			       n, NR_PINS, SHADOWALLOC_BPF_PIN_DIR);
+	fd = bpf_obj_get(PIN_MAP);
+	if (fd < 0)
+		return tm_fail("status", "%s: %s", PIN_MAP, strerror(errno));
+
+	if (json) {
+		printf("{\"ok\":true,\"command\":\"status\",\"attached\":true,\"programs\":{");
+		for (i = 0; i < 2; i++)
+			printf("%s\"%s\":%u", i ? "," : "", pins[i].what,
+			       link_prog_id(pins[i].path));
+		printf("},\"groups\":[");
+	} else {
+		printf("telemetry attached (%s)\n", SHADOWALLOC_BPF_PIN_DIR);
+		for (i = 0; i < 2; i++)
+			printf("  %-32s prog id %u\n", pins[i].what,
+			       link_prog_id(pins[i].path));
+		printf("  %-10s %12s %12s %12s %12s\n", "group", "seen",
+		       "passed", "dropped", "filtered");
+	}
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &c))
+			continue;
+		if (json) {
+			printf("%s{\"group_id\":%u,\"seen\":%llu,\"passed\":%llu,\"dropped\":%llu,\"filtered\":%llu}",
+			       first ? "" : ",", key,
+			       (unsigned long long)c.seen,
+			       (unsigned long long)c.passed,
+			       (unsigned long long)c.dropped,
+			       (unsigned long long)c.filtered);
+		} else {
+			char name[16];
+
+			snprintf(name, sizeof(name), "%u", key);
+			printf("  %-10s %12llu %12llu %12llu %12llu\n",
+			       key ? name : "(none)",
+			       (unsigned long long)c.seen,
+			       (unsigned long long)c.passed,
+			       (unsigned long long)c.dropped,
+			       (unsigned long long)c.filtered);
+		}
+		first = false;
+	}
+	if (json)
+		printf("]}\n");
+	close(fd);
+	return 0;
+}
+
+/**
+ * cmd_telemetry() - run "attach", "detach" or "status"
+ * @name: the command
+ * @argc: arguments after it (none are taken)
+ * @argv: the arguments
+ *
+ * Return: the exit status.
+ */
+int cmd_telemetry(const char *name, int argc, char **argv)
+{
+	(void)argv;
+	if (argc)
+		usage_error("%s: takes no arguments", name);
+	if (geteuid() != 0)
+		return tm_fail(name, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+	if (!strcmp(name, "attach"))
+		return cmd_attach();
+	if (!strcmp(name, "detach"))
+		return cmd_detach();
+	return cmd_status();
+}
