@@ -85,7 +85,10 @@ BENCH_MIB ?= 32
 bench: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
-		'insmod $(REPO)/kmod/shadowalloc.ko && $(REPO)/tools/bench/kvm_touch_bench $(BENCH_MIB); s=$$?; rmmod shadowalloc; exit $$s'
+		'insmod $(REPO)/kmod/shadowalloc.ko && \
+		 $(REPO)/tools/bench/kvm_touch_bench $(BENCH_MIB) && \
+		 $(REPO)/tools/bench/tm_overhead_bench $(BENCH_MIB) 3; \
+		 s=$$?; rmmod shadowalloc; exit $$s'
 
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc

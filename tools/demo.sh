@@ -3,11 +3,13 @@
 #
 # demo.sh - shadowalloc at work; 'make demo' runs it inside the test VM.
 #
-# Loads the module, creates and enables a trust group, stages pages for it
-# and has a VMM process of the group touch guest memory from
-# /dev/shadowalloc: first with the pool staged ahead (hits), then past it
-# (misses). Then (unless DEMO_L2=0) boots a real Linux guest with QEMU + KVM
-# on /dev/shadowalloc and prints the group's stats.
+# Loads the module, creates and enables a trust group, stages pages for it,
+# attaches the telemetry and has a minimal VMM of the group run a KVM guest
+# that touches guest memory from /dev/shadowalloc: first within the pool
+# staged ahead (hits), then past it (misses); shows the events that flowed
+# (shadowctl status, bpftool map dump, the module's aggregates). Then
+# (unless DEMO_L2=0) boots a real Linux guest with QEMU + KVM on
+# /dev/shadowalloc and prints the group's stats.
 
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -35,20 +37,22 @@ for _ in $(seq 100); do
 done
 echo "staged pages: $staged"
 
-step "a VMM of the group maps /dev/shadowalloc and touches 128 MiB"
-# The process joins the group, then becomes the VMM (same pid).
-sh -c '"$0" group add-vm '$G' $$ >/dev/null && exec python3 -c "
-import mmap, os, time
-fd = os.open(\"/dev/shadowalloc\", os.O_RDWR)
-m = mmap.mmap(fd, 128 << 20, mmap.MAP_SHARED)
-for half in (0, 1):
-    t = time.monotonic_ns()
-    for off in range(half << 26, (half + 1) << 26, 4096):
-        m[off] = 1
-    ns = time.monotonic_ns() - t
-    print(\"  %s 64 MiB: %.1f ms\" % (\"staged\" if half == 0 else \"unstaged\", ns / 1e6))
-"' "$CTL"
+step "attach the telemetry: BPF on KVM's fault tracepoints, feeding the module"
+$CTL attach
+
+step "a VMM of the group (minivmm: a real KVM guest) writes 128 MiB of /dev/shadowalloc"
+# The process joins the group, then becomes the VMM (same pid). The first
+# 64 MiB were staged (hits), the rest is allocated on the fault path.
+sh -c '"$0" group add-vm '$G' $$ >/dev/null && exec "$1" 128' "$CTL" "$REPO/tools/minivmm/minivmm"
 $CTL group stats $G
+
+step "telemetry: the BPF side's per-group counters (shadowctl status, bpftool)"
+sleep 0.5
+$CTL status
+bpftool map dump pinned /sys/fs/bpf/shadowalloc/group_counters
+
+step "telemetry: the module's aggregates (faults per 100 ms tick, level mix, regions)"
+grep -E "^(rings|group $G) " /sys/kernel/debug/shadowalloc/telemetry
 
 if [ "${DEMO_L2:-1}" != 0 ]; then
 	step "boot a real Linux guest (QEMU + KVM) with its RAM on /dev/shadowalloc"
@@ -63,7 +67,8 @@ fi
 step "JSON for agents"
 $CTL --json group stats $G
 
-step "tear down"
+step "tear down: detach the telemetry first (its programs hold the module)"
+$CTL detach
 $CTL group disable $G
 $CTL group destroy $G
 cat /sys/kernel/debug/shadowalloc/pages

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KVM's own fault handling time, for the telemetry overhead benchmark
+ * (tools/bench/tm_overhead_bench): fentry/fexit on kvm_mmu_page_fault(),
+ * summed for the threads of one process (target_tgid).
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Set before load: the VMM whose vCPU threads are timed. */
+const volatile __u32 target_tgid;
+
+__u64 fault_ns;
+__u64 fault_count;
+
+/* Entry time per vCPU thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} fault_start SEC(".maps");
+
+SEC("fentry/kvm_mmu_page_fault")
+int BPF_PROG(kvm_fault_enter)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now;
+	__u32 tid = (__u32)id;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&fault_start, &tid, &now, BPF_ANY);
+	return 0;
+}
+
+SEC("fexit/kvm_mmu_page_fault")
+int BPF_PROG(kvm_fault_exit)
+{
+	__u64 id = bpf_get_current_pid_tgid(), *start;
+	__u32 tid = (__u32)id;
+
+	if ((id >> 32) != target_tgid)
+		return 0;
+	start = bpf_map_lookup_elem(&fault_start, &tid);
+	if (!start)
+		return 0;
+	__sync_fetch_and_add(&fault_ns, bpf_ktime_get_ns() - *start);
+	__sync_fetch_and_add(&fault_count, 1);
+	bpf_map_delete_elem(&fault_start, &tid);
+	return 0;
+}
