@@ -10,8 +10,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Set before load: the VMM whose vCPU threads are timed. */
-const volatile __u32 target_tgid;
+/* Set by the benchmark before it attaches: the VMM whose vCPUs are timed. */
+__u32 target_tgid;
 
 __u64 fault_ns;
 __u64 fault_count;

@@ -27,7 +27,8 @@
 /*
  * sa_registry_lock serialises every change to the set of groups (sa_groups,
  * sa_nr_groups), to membership (sa_vm_hash, sa_group.vms, sa_group.nr_vms,
- * sa_nr_vms) and to a group's settings. It is a mutex because callers may
+ * sa_nr_vms), to a group's settings and to the telemetry aggregates
+ * (sa_group.tm, sa_vm.tm, written by the telemetry drain worker). It is a mutex because callers may
  * sleep (allocations, pid lookups); it is never taken on a fault path.
  */
 static DEFINE_MUTEX(sa_registry_lock);

@@ -272,13 +272,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	timing = kvm_fault_timing_bpf__open();
+	timing = kvm_fault_timing_bpf__open_and_load();
 	if (stats_fd < 0 || !timing) {
 		fprintf(stderr, "tm_overhead_bench: BPF unavailable: %s\n", strerror(errno));
 		return 1;
 	}
-	timing->rodata->target_tgid = getpid();
-	if (kvm_fault_timing_bpf__load(timing) || kvm_fault_timing_bpf__attach(timing)) {
+	timing->bss->target_tgid = getpid();
+	if (kvm_fault_timing_bpf__attach(timing)) {
 		fprintf(stderr, "tm_overhead_bench: cannot time kvm_mmu_page_fault: %s\n",
 			strerror(errno));
 		return 1;

@@ -155,7 +155,8 @@ struct shadowalloc_horizon {
  * @forecast_pages: out: demand forecast over the horizon, in pages
  * @forecast_abs_err_pages: out: absolute forecast error of the last
  *	completed horizon window, in pages
- * @events_seen: out: telemetry events received for this group
+ * @events_seen: out: telemetry events of the group's VMs that reached the
+ *	module while shadowing was enabled (passed + dropped)
  * @events_dropped: out: telemetry events dropped (ring full)
  * @reserved_pages: out: outstanding STAGE_RESERVE reservation, in pages
  * @max_age_ms: out: staged pages unused this long are released
