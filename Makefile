@@ -65,9 +65,8 @@ check: deps
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
 		-- $(REPO)/selftests/run_tests.sh
 
-# The end-to-end boot of a real Linux guest on /dev/shadowalloc. Not in
-# 'check': under nested TCG an L2 boot takes 20 s in one run and over 400 s
-# in the next, whatever its memory (see Documentation/design.rst).
+# Only the end-to-end boot of a real Linux guest on /dev/shadowalloc (also
+# part of 'check').
 check-l2: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \

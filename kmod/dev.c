@@ -12,6 +12,7 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -151,6 +152,95 @@ static long sa_ioctl_pool_config(const void __user *uarg)
 	return sa_group_pool_config(&arg);
 }
 
+static int sa_copy_model_arg(struct shadowalloc_model *arg,
+			     const void __user *uarg)
+{
+	int ret;
+
+	ret = sa_copy_arg(arg, sizeof(*arg), SHADOWALLOC_MODEL_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (arg->flags || !sa_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * MODEL_EXPORT: a buffer too small fails with -ENOSPC and reports the size
+ * needed in blob_len.
+ */
+static long sa_ioctl_model_export(void __user *uarg)
+{
+	struct shadowalloc_model __user *umodel = uarg;
+	u32 need = sa_fc_blob_size();
+	struct shadowalloc_model arg;
+	void *blob;
+	int ret;
+
+	ret = sa_copy_model_arg(&arg, uarg);
+	if (ret)
+		return ret;
+	if (arg.blob_len < need) {
+		if (put_user(need, &umodel->blob_len))
+			return -EFAULT;
+		return -ENOSPC;
+	}
+	blob = kzalloc(need, GFP_KERNEL);
+	if (!blob)
+		return -ENOMEM;
+	ret = sa_group_model_export(arg.group_id, blob);
+	if (!ret && copy_to_user(u64_to_user_ptr(arg.blob), blob, need))
+		ret = -EFAULT;
+	if (!ret && put_user(need, &umodel->blob_len))
+		ret = -EFAULT;
+	kfree(blob);
+	return ret;
+}
+
+/* MODEL_IMPORT: the blob is validated whole before the group changes. */
+static long sa_ioctl_model_import(const void __user *uarg)
+{
+	struct shadowalloc_model arg;
+	struct sa_fc_model *model;
+	void *blob;
+	int ret;
+
+	ret = sa_copy_model_arg(&arg, uarg);
+	if (ret)
+		return ret;
+	if (!arg.blob_len || arg.blob_len > SHADOWALLOC_MODEL_BLOB_MAX)
+		return -EINVAL;
+	blob = memdup_user(u64_to_user_ptr(arg.blob), arg.blob_len);
+	if (IS_ERR(blob))
+		return PTR_ERR(blob);
+	model = kmalloc(sizeof(*model), GFP_KERNEL);
+	if (!model) {
+		ret = -ENOMEM;
+		goto out_blob;
+	}
+	ret = sa_fc_import(model, blob, arg.blob_len);
+	if (!ret)
+		ret = sa_group_model_import(arg.group_id, model);
+	kfree(model);
+out_blob:
+	kfree(blob);
+	return ret;
+}
+
+static long sa_ioctl_record(const void __user *uarg)
+{
+	struct shadowalloc_record arg;
+	int ret;
+
+	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_RECORD_SIZE_VER0, uarg);
+	if (ret)
+		return ret;
+	if (arg.flags || arg.reserved0 ||
+	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+		return -EINVAL;
+	return sa_group_record(arg.group_id);
+}
+
 /*
  * GET_STATS reads only size, flags and group_id: the rest of the caller's
  * struct is output space, whatever it holds on entry.
@@ -207,6 +297,9 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case SHADOWALLOC_IOC_SET_HORIZON:
 	case SHADOWALLOC_IOC_STAGE_RESERVE:
 	case SHADOWALLOC_IOC_POOL_CONFIG:
+	case SHADOWALLOC_IOC_MODEL_EXPORT:
+	case SHADOWALLOC_IOC_MODEL_IMPORT:
+	case SHADOWALLOC_IOC_RECORD:
 		if (!capable(CAP_SYS_ADMIN))
 			return -EPERM;
 		break;
@@ -233,6 +326,12 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return sa_ioctl_set_horizon(uarg);
 	case SHADOWALLOC_IOC_STAGE_RESERVE:
 		return sa_ioctl_stage_reserve(uarg);
+	case SHADOWALLOC_IOC_MODEL_EXPORT:
+		return sa_ioctl_model_export(uarg);
+	case SHADOWALLOC_IOC_MODEL_IMPORT:
+		return sa_ioctl_model_import(uarg);
+	case SHADOWALLOC_IOC_RECORD:
+		return sa_ioctl_record(uarg);
 	default: /* SHADOWALLOC_IOC_POOL_CONFIG */
 		return sa_ioctl_pool_config(uarg);
 	}

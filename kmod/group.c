@@ -18,6 +18,7 @@
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
+#include <linux/shadowalloc_bpf.h>
 
 #include "shadowalloc.h"
 
@@ -44,6 +45,15 @@ static unsigned int sa_nr_vms;
 
 static void sa_reaper_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_reaper_work, sa_reaper_fn);
+
+/*
+ * The forecast tick: every SA_TM_TICK_MS while a group is enabled, feed
+ * each enabled group's model with the pages its VMs first-touched and set
+ * its pool's target. One worker for all groups, under sa_registry_lock.
+ */
+static void sa_fc_tick_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sa_fc_tick_work, sa_fc_tick_fn);
+static u64 sa_group_handed_pages(struct sa_group *group);
 
 static bool sa_group_id_valid(u32 id)
 {
@@ -199,6 +209,7 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 	group->max_staged_bytes = arg->max_staged_bytes ?:
 		(u64)READ_ONCE(sa_default_max_staged_mb) << 20;
 	group->horizon_ms = arg->horizon_ms ?: SHADOWALLOC_HORIZON_DEFAULT_MS;
+	sa_fc_init(&group->fc);
 	group->stats = alloc_percpu(struct sa_fault_stats);
 	if (!group->stats) {
 		ret = -ENOMEM;
@@ -247,6 +258,10 @@ static void sa_group_unpublish_locked(struct sa_group *group)
 {
 	if (group->enabled)
 		sa_group_disable_locked(group);
+	if (group->recorder) {
+		sa_recorder_orphan(group->recorder);
+		group->recorder = NULL;
+	}
 	xa_erase(&sa_groups, group->id);
 	sa_nr_groups--;
 }
@@ -331,6 +346,9 @@ int sa_group_add_vm(u32 id, pid_t nr)
 	vm->pid = pid;
 	vm->pid_nr = pid_nr(pid);
 	vm->group = group;
+	/* A new VM starts from what its peers taught the group. */
+	sa_fc_inherit(&vm->fc, &group->fc, group->nr_vms + 1);
+	sa_fc_where_init(&vm->where);
 	list_add_tail(&vm->group_node, &group->vms);
 	group->nr_vms++;
 	hash_add_rcu(sa_vm_hash, &vm->hnode, (unsigned long)pid);
@@ -411,7 +429,11 @@ int sa_group_set_enabled(u32 id, bool enable)
 		ret = -EALREADY;
 	} else if (enable) {
 		WRITE_ONCE(group->enabled, true);
+		group->fc_handed = sa_group_handed_pages(group);
+		group->fc_tick = sa_tm_now_tick();
 		sa_pool_start(&group->pool);
+		queue_delayed_work(system_unbound_wq, &sa_fc_tick_work,
+				   msecs_to_jiffies(SA_TM_TICK_MS));
 	} else {
 		sa_group_disable_locked(group);
 	}
@@ -451,6 +473,108 @@ int sa_group_set_horizon(u32 id, u32 horizon_ms)
 static u64 sa_permille(u64 part, u64 whole)
 {
 	return whole ? div64_u64(min(part, whole) * 1000, whole) : 0;
+}
+
+/* part per 1000 of whole, not capped at 1000 (errors may exceed demand). */
+static u64 sa_permille_raw(u64 part, u64 whole)
+{
+	if (!whole)
+		return 0;
+	if (part > U64_MAX / 1000)
+		return U64_MAX;
+	return div64_u64(part * 1000, whole);
+}
+
+/* Pages a group's faults handed to VMs: hits, 2 MiB hits, misses. */
+static u64 sa_group_handed_pages(struct sa_group *group)
+{
+	u64 pages = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
+
+		pages += s->hits + s->hits_huge * (HPAGE_PMD_NR - 1) +
+			 s->miss_pages;
+	}
+	return pages;
+}
+
+static u32 sa_group_horizon_ticks(struct sa_group *group)
+{
+	return max_t(u32, group->horizon_ms / SA_TM_TICK_MS, 1);
+}
+
+/*
+ * One forecast tick of a group: the pages handed out since the last one
+ * are the newest sample of the group's model (ticks the worker missed
+ * count as empty); each VM's model takes its completed telemetry ticks.
+ * The pool's target becomes the demand over the horizon plus the margin
+ * (sa_pool_target() caps it and honours reservations); 2 MiB blocks are
+ * staged while most VMs with enough history touch regions densely.
+ */
+static void sa_group_forecast_tick(struct sa_group *group, u64 now)
+{
+	u32 horizon = sa_group_horizon_ticks(group);
+	u32 window = min_t(u32, horizon, SA_FC_WINDOW_MAX);
+	u64 handed = sa_group_handed_pages(group), pages, from, t;
+	unsigned int votes = 0, votes_huge = 0;
+	struct sa_pool *pool = &group->pool;
+	struct sa_vm *vm;
+
+	lockdep_assert_held(&sa_registry_lock);
+	if (now <= group->fc_tick)
+		return;
+	pages = min_t(u64, handed - group->fc_handed, U32_MAX);
+	group->fc_handed = handed;
+	from = max(group->fc_tick + 1, now - SA_FC_WINDOW_MAX + 1);
+	for (t = from; t <= now; t++)
+		sa_fc_observe(&group->fc, t == now ? pages : 0, window);
+
+	list_for_each_entry(vm, &group->vms, group_node) {
+		struct sa_tm_agg *tm = &vm->tm;
+
+		/* Telemetry tick t is complete once tick t + 1 began. */
+		for (t = from - 1; t < now; t++) {
+			bool in = t <= tm->last_tick &&
+				  t + SA_TM_TICKS > tm->last_tick;
+
+			sa_fc_observe(&vm->fc,
+				      in ? tm->tick_pages[t % SA_TM_TICKS] : 0,
+				      window);
+		}
+		if (vm->where.nr_steps >= 4) {
+			votes++;
+			votes_huge += sa_fc_where_huge(&vm->where);
+		}
+	}
+	group->fc_tick = now;
+
+	WRITE_ONCE(pool->forecast_pages,
+		   min_t(u64, sa_fc_demand(&group->fc, horizon) +
+			 sa_fc_margin(&group->fc, horizon), ULONG_MAX));
+	WRITE_ONCE(pool->forecast_huge, !votes || votes_huge * 2 >= votes);
+	sa_pool_kick(pool);
+}
+
+static void sa_fc_tick_fn(struct work_struct *work)
+{
+	u64 now = sa_tm_now_tick();
+	struct sa_group *group;
+	bool any = false;
+	unsigned long id;
+
+	mutex_lock(&sa_registry_lock);
+	xa_for_each(&sa_groups, id, group) {
+		if (!group->enabled)
+			continue;
+		sa_group_forecast_tick(group, now);
+		any = true;
+	}
+	if (any)
+		queue_delayed_work(system_unbound_wq, &sa_fc_tick_work,
+				   msecs_to_jiffies(SA_TM_TICK_MS));
+	mutex_unlock(&sa_registry_lock);
 }
 
 /* The pool's and the faults' side of GET_STATS. */
@@ -495,6 +619,13 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->evicted_pages = atomic64_read(&pool->evicted_pages);
 	st->max_age_ms = READ_ONCE(pool->max_age_ms);
 	st->forecast_pages = READ_ONCE(pool->forecast_pages);
+	st->forecast_abs_err_pages = group->fc.last_abs_err;
+	st->forecast_err_permille = sa_fc_error_permille(&group->fc);
+	st->naive_err_permille = min_t(u64, sa_permille_raw(
+		group->fc.sum_naive_abs_err, group->fc.sum_actual), U32_MAX);
+	st->forecast_windows = group->fc.nr_windows;
+	st->accuracy_permille = group->fc.nr_windows ?
+		1000 - min_t(u32, st->forecast_err_permille, 1000) : 0;
 
 	/* A 2 MiB hit hands over HPAGE_PMD_NR pages in one fault. */
 	handed_pages = sum.hits + sum.hits_huge * (HPAGE_PMD_NR - 1);
@@ -571,8 +702,26 @@ void sa_registry_account_events(const struct sa_tm_event *events,
 		sa_tm_agg_add(&group->tm, ev);
 		if (vm)
 			sa_tm_agg_add(&vm->tm, ev);
+		if (ev->kind != SHADOWALLOC_BPF_MAPPING)
+			continue;
+		if (vm)
+			sa_fc_where_observe(&vm->where, ev->gpa,
+					    1U << (9 * (ev->level - 1)));
+		if (group->recorder)
+			sa_recorder_push(group->recorder, ev);
 	}
 	mutex_unlock(&sa_registry_lock);
+}
+
+/* A model's forecast, margin and errors on one debugfs line. */
+static void sa_fc_show(struct seq_file *m, const char *who,
+		       const struct sa_fc_model *fc, u32 horizon)
+{
+	seq_printf(m, "%s forecast demand %llu margin %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
+		   who, sa_fc_demand(fc, horizon), sa_fc_margin(fc, horizon),
+		   fc->best, fc->nr_windows, sa_fc_error_permille(fc),
+		   sa_permille_raw(fc->sum_naive_abs_err, fc->sum_actual),
+		   fc->last_abs_err);
 }
 
 /**
@@ -590,16 +739,129 @@ void sa_registry_show_telemetry(struct seq_file *m)
 	sa_tm_show_rings(m);
 	mutex_lock(&sa_registry_lock);
 	xa_for_each(&sa_groups, id, group) {
+		u32 horizon = sa_group_horizon_ticks(group);
+
 		snprintf(who, sizeof(who), "group %u", group->id);
 		sa_tm_agg_advance(&group->tm, now);
 		sa_tm_agg_show(m, who, &group->tm);
+		sa_fc_show(m, who, &group->fc, horizon);
+		seq_printf(m, "%s pool target %lu forecast %lu huge %d\n", who,
+			   sa_pool_target(&group->pool),
+			   READ_ONCE(group->pool.forecast_pages),
+			   READ_ONCE(group->pool.forecast_huge));
 		list_for_each_entry(vm, &group->vms, group_node) {
+			u32 agree = 0;
+			u64 next = 0;
+			bool known;
+
 			snprintf(who, sizeof(who), "vm %u %d", group->id,
 				 vm->pid_nr);
 			sa_tm_agg_advance(&vm->tm, now);
 			sa_tm_agg_show(m, who, &vm->tm);
+			sa_fc_show(m, who, &vm->fc, horizon);
+			known = sa_fc_where_next(&vm->where, &next, &agree);
+			seq_printf(m, "%s where next_region %lld agree_permille %u huge %d\n",
+				   who, known ? (s64)next : -1LL, agree,
+				   sa_fc_where_huge(&vm->where));
 		}
 	}
+	mutex_unlock(&sa_registry_lock);
+}
+
+/**
+ * sa_group_model_export() - write a group's model as a blob
+ * @id: the group
+ * @blob: sa_fc_blob_size() bytes
+ *
+ * Return: 0, -EINVAL for an invalid id, -ENOENT (no group).
+ */
+int sa_group_model_export(u32 id, void *blob)
+{
+	struct sa_group *group;
+	int ret = 0;
+
+	if (!sa_group_id_valid(id))
+		return -EINVAL;
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (group)
+		sa_fc_export(&group->fc, blob);
+	else
+		ret = -ENOENT;
+	mutex_unlock(&sa_registry_lock);
+	return ret;
+}
+
+/**
+ * sa_group_model_import() - replace a group's model
+ * @id: the group
+ * @model: a model validated by sa_fc_import()
+ *
+ * The pool's target follows at the next forecast tick. Member VMs keep
+ * their own models.
+ *
+ * Return: 0, -EINVAL for an invalid id, -ENOENT (no group).
+ */
+int sa_group_model_import(u32 id, const struct sa_fc_model *model)
+{
+	struct sa_group *group;
+	int ret = 0;
+
+	if (!sa_group_id_valid(id))
+		return -EINVAL;
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (group)
+		group->fc = *model;
+	else
+		ret = -ENOENT;
+	mutex_unlock(&sa_registry_lock);
+	return ret;
+}
+
+/**
+ * sa_group_record() - start recording a group's first-touch faults
+ * @id: the group
+ *
+ * The telemetry must be attached for anything to be recorded.
+ *
+ * Return: a new file descriptor, -EINVAL for an invalid id, -ENOENT (no
+ * group), -EBUSY (a recording of the group is open), -ENOMEM, -EMFILE.
+ */
+int sa_group_record(u32 id)
+{
+	struct sa_group *group;
+	int ret;
+
+	if (!sa_group_id_valid(id))
+		return -EINVAL;
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (!group)
+		ret = -ENOENT;
+	else if (group->recorder)
+		ret = -EBUSY;
+	else
+		ret = sa_recorder_open(group);
+	mutex_unlock(&sa_registry_lock);
+	return ret;
+}
+
+/**
+ * sa_group_record_closed() - a recording's file is being released
+ * @rec: the recording
+ * @id: its group
+ *
+ * After this the drain worker no longer writes to @rec.
+ */
+void sa_group_record_closed(struct sa_recorder *rec, u32 id)
+{
+	struct sa_group *group;
+
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (group && group->recorder == rec)
+		group->recorder = NULL;
 	mutex_unlock(&sa_registry_lock);
 }
 
@@ -667,7 +929,7 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 	}
 	pool = &group->pool;
 	if (arg->flags & SHADOWALLOC_POOL_SET_MAX_AGE)
-		WRITE_ONCE(pool->max_age_ms, arg->max_age_ms);
+		sa_pool_set_max_age(pool, arg->max_age_ms);
 	if (arg->flags & SHADOWALLOC_POOL_SET_HUGE)
 		WRITE_ONCE(pool->huge, arg->huge);
 	if (arg->flags & SHADOWALLOC_POOL_SET_CAP) {
@@ -789,6 +1051,7 @@ void sa_registry_exit(void)
 	unsigned long id;
 
 	cancel_delayed_work_sync(&sa_reaper_work);
+	cancel_delayed_work_sync(&sa_fc_tick_work);
 	mutex_lock(&sa_registry_lock);
 	xa_for_each(&sa_groups, id, group) {
 		list_for_each_entry_safe(vm, tmp, &group->vms, group_node)

@@ -288,8 +288,15 @@ static void sa_refill_fn(struct work_struct *work)
 		if (staged >= target)
 			return;
 		class = SA_CLASS_4K;
+		/*
+		 * 2 MiB blocks if the operator allows them, for what an
+		 * explicit reservation asks and, beyond it, while the
+		 * where-predictor expects dense use.
+		 */
 		if (READ_ONCE(pool->huge) &&
-		    target - staged >= sa_class_pages(SA_CLASS_2M))
+		    target - staged >= sa_class_pages(SA_CLASS_2M) &&
+		    (READ_ONCE(pool->forecast_huge) ||
+		     staged < atomic_long_read(&pool->reserved_pages)))
 			class = SA_CLASS_2M;
 		folio = sa_alloc_zeroed_folio(class, gfp);
 		if (!folio && class == SA_CLASS_2M) {
@@ -423,6 +430,22 @@ void sa_pool_start(struct sa_pool *pool)
 }
 
 /**
+ * sa_pool_set_max_age() - change how long staged folios may wait unused
+ * @pool: the pool
+ * @max_age_ms: the new limit
+ *
+ * The ageing worker runs at a quarter of the limit: it is run again now, so
+ * a shorter limit applies at once rather than after the old period.
+ * Caller holds sa_registry_lock (serialised against sa_pool_stop()).
+ */
+void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms)
+{
+	WRITE_ONCE(pool->max_age_ms, max_age_ms);
+	if (READ_ONCE(pool->active))
+		mod_delayed_work(system_unbound_wq, &pool->age_work, 0);
+}
+
+/**
  * sa_pool_stop() - stop staging and release every staged page
  * @pool: the pool
  *
@@ -462,6 +485,7 @@ int sa_pool_init(struct sa_pool *pool, u64 cap_bytes)
 	INIT_DELAYED_WORK(&pool->age_work, sa_age_fn);
 	pool->cap_pages = cap_bytes >> PAGE_SHIFT;
 	pool->max_age_ms = SHADOWALLOC_MAX_AGE_DEFAULT_MS;
+	pool->forecast_huge = true;
 	return 0;
 }
 

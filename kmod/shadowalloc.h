@@ -16,6 +16,8 @@
 #include <linux/workqueue.h>
 #include <linux/shadowalloc.h>
 
+#include "forecast.h"
+
 #define SA_NAME "shadowalloc"
 
 /* params.c: module parameters, validated on every write. */
@@ -48,7 +50,9 @@ extern const unsigned int sa_class_order[SA_NR_CLASSES];
  * @forecast_pages: the forecaster's demand over the horizon
  * @cap_pages: cap on @staged_pages
  * @max_age_ms: staged folios older than this are evicted
- * @huge: stage 2 MiB folios
+ * @huge: stage 2 MiB folios (the operator's choice)
+ * @forecast_huge: the where-predictor expects 2 MiB blocks to be used
+ *	whole; with @huge, the refill stages 2 MiB folios only while set
  * @active: the group is enabled; the workers run only while set
  * @pressure_until: jiffies until which refills pause (shrinker, failed
  *	allocations)
@@ -69,6 +73,7 @@ struct sa_pool {
 	unsigned long cap_pages;
 	unsigned int max_age_ms;
 	bool huge;
+	bool forecast_huge;
 	bool active;
 	unsigned long pressure_until;
 	atomic64_t staged_total;
@@ -173,6 +178,12 @@ struct sa_tm_agg {
  * @pool: the staging pool
  * @stats: per-CPU fault counters, summed by GET_STATS
  * @tm: telemetry aggregates of all members; under sa_registry_lock
+ * @fc: the group's demand model, fed every tick with the pages its VMs
+ *	first-touched; under sa_registry_lock
+ * @fc_handed: pages handed to VMs up to the last forecast tick
+ * @fc_tick: the last forecast tick
+ * @recorder: the open recording of this group's faults, if any; under
+ *	sa_registry_lock
  * @free_rwork: frees the group after an RCU grace period
  */
 struct sa_group {
@@ -187,6 +198,10 @@ struct sa_group {
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
 	struct sa_tm_agg tm;
+	struct sa_fc_model fc;
+	u64 fc_handed;
+	u64 fc_tick;
+	struct sa_recorder *recorder;
 	struct rcu_work free_rwork;
 };
 
@@ -201,6 +216,10 @@ struct sa_group {
  * @group: the group; the VM holds no group reference, a group with members
  *	cannot be destroyed
  * @tm: telemetry aggregates of this VM; under sa_registry_lock
+ * @fc: this VM's demand model (from telemetry), started from the group's;
+ *	under sa_registry_lock
+ * @where: where-predictor of this VM's guest-physical regions; under
+ *	sa_registry_lock
  * @rcu: for the deferred free in sa_vm_free_rcu()
  */
 struct sa_vm {
@@ -210,6 +229,8 @@ struct sa_vm {
 	pid_t pid_nr;
 	struct sa_group *group;
 	struct sa_tm_agg tm;
+	struct sa_fc_model fc;
+	struct sa_fc_where where;
 	struct rcu_head rcu;
 };
 
@@ -226,6 +247,10 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
 
 int sa_group_stage_reserve(u32 id, u64 pages);
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg);
+int sa_group_model_export(u32 id, void *blob);
+int sa_group_model_import(u32 id, const struct sa_fc_model *model);
+int sa_group_record(u32 id);
+void sa_group_record_closed(struct sa_recorder *rec, u32 id);
 struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
 void sa_registry_account_events(const struct sa_tm_event *events,
 				unsigned int n);
@@ -240,6 +265,7 @@ void sa_pool_start(struct sa_pool *pool);
 void sa_pool_stop(struct sa_pool *pool);
 void sa_pool_reserve(struct sa_pool *pool, unsigned long pages);
 void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages);
+void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms);
 void sa_pool_kick(struct sa_pool *pool);
 unsigned long sa_pool_target(struct sa_pool *pool);
 unsigned long sa_pool_low_mark(struct sa_pool *pool);
@@ -280,6 +306,12 @@ void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event);
 void sa_tm_agg_show(struct seq_file *m, const char *who,
 		    const struct sa_tm_agg *agg);
 void sa_tm_show_rings(struct seq_file *m);
+
+/* record.c: recordings of a group's first-touch faults. */
+struct sa_recorder;
+int sa_recorder_open(struct sa_group *group);
+void sa_recorder_push(struct sa_recorder *rec, const struct sa_tm_event *ev);
+void sa_recorder_orphan(struct sa_recorder *rec);
 
 /* dev.c: the misc device. */
 int sa_dev_init(void);

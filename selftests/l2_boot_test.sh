@@ -39,7 +39,7 @@ for _ in $(seq 600); do
 	sleep 0.1
 done
 
-out=$("$REPO/tools/l2/run-l2.sh" --timeout 400 --group $G --backend shadowalloc --json \
+out=$("$REPO/tools/l2/run-l2.sh" --timeout 180 --group $G --backend shadowalloc --json \
 	-- 'echo "L2 up: $(uname -r)"; touch-mem 32' 2>&1)
 status=$?
 echo "$out" | sed 's/^/# /'

@@ -52,7 +52,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 31
+ktap_set_plan 40
 
 sleep 1000 &
 VM_PID=$!
@@ -82,6 +82,20 @@ check pool_nothing 2 '^$' 'nothing to set' -- group pool $G
 check reserve 0 '256 pages reserved' '^$' -- group reserve $G 256
 check reserve_over_cap 1 '^$' "more than the group's staged-memory cap \(ENOSPC\)" -- group reserve $G 16385
 check reserve_junk 2 '^$' "pages: not a number: '12x'" -- group reserve $G 12x
+MODEL=$(mktemp)
+check model_export 0 "group $G: model written to $MODEL \\([0-9]+ bytes\\)" '^$' -- model export $G "$MODEL"
+check model_import 0 "group $G: model imported from $MODEL" '^$' -- model import $G "$MODEL"
+check model_import_empty 1 '^$' 'not a model blob.*\(EINVAL\)' -- model import $G /dev/null
+# A flipped byte near the end of the payload: the checksum catches it.
+size=$(stat -c %s "$MODEL")
+printf '\x5a' | dd of="$MODEL" bs=1 seek=$((size - 3)) conv=notrunc status=none
+check model_import_corrupt 1 '^$' 'corrupt \(checksum mismatch\) \(EBADMSG\)' -- model import $G "$MODEL"
+check model_unknown_group 1 '^$' 'no such group \(ENOENT\)' -- model export 999999 "$MODEL"
+check model_bad_verb 2 '^$' 'model: expects export\|import ID FILE' -- model frob $G "$MODEL"
+rm -f "$MODEL"
+check record_usage 2 '^$' 'record: expects ID FILE' -- record $G
+check record_bad_duration 2 '^$' '--duration-ms: 0 out of range' -- record $G - --duration-ms 0
+check record_csv_header 0 '^t_ns,vm,gpa,size$' '' -- record $G - --duration-ms 200
 check remove_vm 0 "VM $VM_PID removed" '^$' -- group remove-vm $G $VM_PID
 check remove_vm_again 1 '^$' 'not a member of this group \(ENXIO\)' -- group remove-vm $G $VM_PID
 check disable 0 'shadowing disabled' '^$' -- group disable $G

@@ -235,6 +235,68 @@ int shadowalloc_pool_config(int fd, uint32_t group_id,
 }
 
 /**
+ * shadowalloc_model_export() - read a group's forecaster state as a blob
+ * @fd: device descriptor
+ * @group_id: the group
+ * @buf: where the blob goes
+ * @len: bytes at @buf (SHADOWALLOC_MODEL_BLOB_MAX always suffices)
+ * @blob_len: out: the blob's size (also on -ENOSPC: the size needed)
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_model_export(int fd, uint32_t group_id, void *buf,
+			     uint32_t len, uint32_t *blob_len)
+{
+	struct shadowalloc_model arg = {
+		.size = sizeof(arg), .group_id = group_id, .blob_len = len,
+		.blob = (uintptr_t)buf,
+	};
+	int ret = sa_ioctl(fd, SHADOWALLOC_IOC_MODEL_EXPORT, &arg);
+
+	if (!ret || ret == -ENOSPC)
+		*blob_len = arg.blob_len;
+	return ret;
+}
+
+/**
+ * shadowalloc_model_import() - replace a group's forecaster state
+ * @fd: device descriptor
+ * @group_id: the group
+ * @blob: a blob from shadowalloc_model_export()
+ * @len: its size
+ *
+ * Return: 0 or -errno (-EINVAL, -EPROTONOSUPPORT, -EBADMSG: a bad blob).
+ */
+int shadowalloc_model_import(int fd, uint32_t group_id, const void *blob,
+			     uint32_t len)
+{
+	struct shadowalloc_model arg = {
+		.size = sizeof(arg), .group_id = group_id, .blob_len = len,
+		.blob = (uintptr_t)blob,
+	};
+
+	return sa_ioctl(fd, SHADOWALLOC_IOC_MODEL_IMPORT, &arg);
+}
+
+/**
+ * shadowalloc_record() - start recording a group's first-touch faults
+ * @fd: device descriptor
+ * @group_id: the group
+ *
+ * Return: a descriptor to read struct shadowalloc_trace_record from, or
+ * -errno.
+ */
+int shadowalloc_record(int fd, uint32_t group_id)
+{
+	struct shadowalloc_record arg = {
+		.size = sizeof(arg), .group_id = group_id,
+	};
+	int ret = ioctl(fd, SHADOWALLOC_IOC_RECORD, &arg);
+
+	return ret < 0 ? -errno : ret;
+}
+
+/**
  * shadowalloc_describe_error() - what an error means for an operation
  * @op: the operation that failed
  * @err: its negative errno
@@ -259,6 +321,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 			return "the process is already a member of this group";
 		return "a group with this id exists";
 	case -ENOSPC:
+		if (op == SHADOWALLOC_OP_MODEL_EXPORT)
+			return "the buffer is smaller than the model blob";
 		if (op == SHADOWALLOC_OP_GROUP_ADD_VM)
 			return "the group has its maximum number of VMs";
 		if (op == SHADOWALLOC_OP_STAGE_RESERVE)
@@ -267,7 +331,13 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 	case -ENOTEMPTY:
 		return "group still has member VMs";
 	case -EBUSY:
+		if (op == SHADOWALLOC_OP_RECORD)
+			return "a recording of this group is already open";
 		return "the process is a member of another group";
+	case -EPROTONOSUPPORT:
+		return "the model blob has another format version";
+	case -EBADMSG:
+		return "the model blob is corrupt (checksum mismatch)";
 	case -ESRCH:
 		return "no such process";
 	case -ENXIO:
@@ -281,6 +351,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 			return "max age out of range (100..86400000 ms)";
 		return "horizon out of range (100..3600000 ms)";
 	case -EINVAL:
+		if (op == SHADOWALLOC_OP_MODEL_IMPORT)
+			return "not a model blob (size, magic or values out of range)";
 		return "invalid argument (group id 1..2147483647, pid > 0, limits within the module parameters)";
 	case -E2BIG:
 		return "argument struct too big for this kernel";

@@ -38,6 +38,9 @@ enum shadowalloc_op {
 	SHADOWALLOC_OP_GET_STATS,
 	SHADOWALLOC_OP_STAGE_RESERVE,
 	SHADOWALLOC_OP_POOL_CONFIG,
+	SHADOWALLOC_OP_MODEL_EXPORT,
+	SHADOWALLOC_OP_MODEL_IMPORT,
+	SHADOWALLOC_OP_RECORD,
 };
 
 /* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
@@ -61,6 +64,17 @@ int shadowalloc_stage_reserve(int fd, uint32_t group_id, uint64_t pages);
 /* Apply the fields of @cfg selected by cfg->flags (SHADOWALLOC_POOL_SET_*). */
 int shadowalloc_pool_config(int fd, uint32_t group_id,
 			    const struct shadowalloc_pool_config *cfg);
+
+/*
+ * MODEL_EXPORT into @buf of @len bytes; on success *@blob_len is the blob's
+ * size. -ENOSPC if @len is too small, with *@blob_len the size needed.
+ */
+int shadowalloc_model_export(int fd, uint32_t group_id, void *buf,
+			     uint32_t len, uint32_t *blob_len);
+int shadowalloc_model_import(int fd, uint32_t group_id, const void *blob,
+			     uint32_t len);
+/* RECORD: a new read-only descriptor of trace records, or -errno. */
+int shadowalloc_record(int fd, uint32_t group_id);
 
 /*
  * What @err (a negative errno) means for @op, e.g. -ENOTEMPTY for

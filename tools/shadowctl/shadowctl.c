@@ -47,6 +47,11 @@ static void usage(FILE *out)
 "                              pinned in " SHADOWALLOC_BPF_PIN_DIR "\n"
 "  detach                      remove them (needed before rmmod)\n"
 "  status                      attached or not, per-group event counters\n"
+"  model export ID FILE        write the group's forecaster state (a blob)\n"
+"  model import ID FILE        replace it (a pre-trained model; bad blobs refused)\n"
+"  record ID FILE [--duration-ms MS]\n"
+"                              write the group's first-touch faults as CSV\n"
+"                              t_ns,vm,gpa,size (needs 'attach'); FILE may be -\n"
 "  version\n"
 "\n"
 "'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
@@ -67,7 +72,7 @@ void usage_error(const char *fmt, ...)
 }
 
 /* Parse an unsigned number in [min, max]; no sign, no junk. */
-static uint64_t parse_u64(const char *what, const char *s, uint64_t min,
+uint64_t parse_u64(const char *what, const char *s, uint64_t min,
 			  uint64_t max)
 {
 	unsigned long long v;
@@ -87,7 +92,7 @@ static uint64_t parse_u64(const char *what, const char *s, uint64_t min,
 	return v;
 }
 
-static uint32_t parse_group_id(const char *s)
+uint32_t parse_group_id(const char *s)
 {
 	return parse_u64("group id", s, SHADOWALLOC_GROUP_ID_MIN,
 			 SHADOWALLOC_GROUP_ID_MAX);
@@ -107,6 +112,8 @@ static const char *errno_name(int err)
 		{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" },
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" }, { ENOMEM, "ENOMEM" },
 		{ ENOTEMPTY, "ENOTEMPTY" }, { EALREADY, "EALREADY" },
+		{ EBADMSG, "EBADMSG" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
+		{ EMFILE, "EMFILE" }, { EAGAIN, "EAGAIN" },
 	};
 	size_t i;
 
@@ -131,7 +138,7 @@ void json_string(const char *s)
 }
 
 /* Report a failed operation; returns the exit status. */
-static int fail(enum shadowalloc_op op, const char *what, int err)
+int fail(enum shadowalloc_op op, const char *what, int err)
 {
 	const char *msg = shadowalloc_describe_error(op, err);
 
@@ -158,7 +165,7 @@ static int ok(const char *command, uint32_t id, const char *text)
 }
 
 /* Open the device once; exits with a message if it cannot be opened. */
-static int open_device(void)
+int open_device(void)
 {
 	int fd = device_path ? shadowalloc_open_path(device_path) :
 			       shadowalloc_open();
@@ -326,7 +333,8 @@ static int cmd_group(const char *name, int argc, char **argv)
 	X(hit_service_ns) X(miss_service_ns) X(time_saved_ns)		\
 	X(forecast_pages) X(forecast_abs_err_pages) X(events_seen)	\
 	X(events_dropped) X(reserved_pages) X(max_age_ms)		\
-	X(staged_huge_pages) X(hits_huge)
+	X(staged_huge_pages) X(hits_huge) X(forecast_err_permille)		\
+	X(naive_err_permille) X(forecast_windows)
 
 static double avg(uint64_t sum, uint64_t n)
 {
@@ -380,9 +388,14 @@ static int cmd_stats(int argc, char **argv)
 	       (uint64_t)st.discard_returned_pages);
 	printf("  time saved           %.3f ms (estimate)\n",
 	       st.time_saved_ns / 1e6);
-	printf("  forecast             %" PRIu64 " pages, last error %" PRIu64
+	printf("  forecast             target %" PRIu64 " pages, last window error %" PRIu64
 	       " pages, accuracy %.1f%%\n", (uint64_t)st.forecast_pages,
 	       (uint64_t)st.forecast_abs_err_pages, st.accuracy_permille / 10.0);
+	printf("  forecast error       %.1f%% of demand (last-value baseline %.1f%%) over %"
+	       PRIu64 " windows\n", st.forecast_err_permille / 10.0,
+	       st.naive_err_permille / 10.0, (uint64_t)st.forecast_windows);
+	printf("  waste                %.1f%% of staged pages evicted unused\n",
+	       st.staged_total ? 100.0 * st.evicted_pages / st.staged_total : 0.0);
 	printf("  telemetry events     %" PRIu64 " seen, %" PRIu64 " dropped\n",
 	       (uint64_t)st.events_seen, (uint64_t)st.events_dropped);
 	return 0;
@@ -419,6 +432,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[i], "attach") || !strcmp(argv[i], "detach") ||
 	    !strcmp(argv[i], "status"))
 		return cmd_telemetry(argv[i], argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "model"))
+		return cmd_model(argc - i - 1, argv + i + 1);
+	if (!strcmp(argv[i], "record"))
+		return cmd_record(argc - i - 1, argv + i + 1);
 	/* "shadowctl stats 1" is short for "shadowctl group stats 1". */
 	if (!strcmp(argv[i], "group")) {
 		if (++i >= argc)

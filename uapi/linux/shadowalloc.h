@@ -134,8 +134,8 @@ struct shadowalloc_horizon {
  * @nr_vms: out: current members
  * @max_vms: out: member limit
  * @horizon_ms: out: prediction horizon
- * @accuracy_permille: out: forecast accuracy over the last completed
- *	horizon window, 1000 - min(1000, 1000 * |error| / actual)
+ * @accuracy_permille: out: forecast accuracy over the completed horizon
+ *	windows, 1000 - min(1000, @forecast_err_permille)
  * @utilisation_permille: out: staged pages handed to VMs per 1000 staged
  * @hit_rate_permille: out: hits per 1000 faults served
  * @max_staged_bytes: out: cap on staged memory
@@ -152,7 +152,8 @@ struct shadowalloc_horizon {
  * @hit_service_ns: out: sum of fault service times of hits
  * @miss_service_ns: out: sum of fault service times of misses
  * @time_saved_ns: out: estimated fault-path time saved by hits
- * @forecast_pages: out: demand forecast over the horizon, in pages
+ * @forecast_pages: out: the forecaster's staging target: demand forecast
+ *	over the horizon plus the burst margin, in pages (before the cap)
  * @forecast_abs_err_pages: out: absolute forecast error of the last
  *	completed horizon window, in pages
  * @events_seen: out: telemetry events of the group's VMs that reached the
@@ -163,6 +164,12 @@ struct shadowalloc_horizon {
  * @pad0: out: zero
  * @staged_huge_pages: out: part of @staged_pages staged as 2 MiB blocks
  * @hits_huge: out: part of @hits served with a 2 MiB block
+ * @forecast_err_permille: out: sum of |forecast - actual| over every
+ *	completed horizon window, per 1000 pages of actual demand
+ * @naive_err_permille: out: the same for the last-value forecast (next
+ *	window = the previous one), the baseline the forecaster must beat
+ * @forecast_windows: out: completed horizon windows scored (one per tick,
+ *	windows overlap)
  * @reserved: out: zero
  */
 struct shadowalloc_stats {
@@ -197,7 +204,10 @@ struct shadowalloc_stats {
 	__u32 pad0;
 	__u64 staged_huge_pages;
 	__u64 hits_huge;
-	__u64 reserved[4];
+	__u32 forecast_err_permille;
+	__u32 naive_err_permille;
+	__u64 forecast_windows;
+	__u64 reserved[2];
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
@@ -258,6 +268,70 @@ struct shadowalloc_pool_config {
 
 #define SHADOWALLOC_POOL_CONFIG_SIZE_VER0	48
 
+/* Largest model blob MODEL_EXPORT writes or MODEL_IMPORT reads. */
+#define SHADOWALLOC_MODEL_BLOB_MAX	4096U
+
+/**
+ * struct shadowalloc_model - argument of MODEL_EXPORT and MODEL_IMPORT
+ * @size: sizeof(struct shadowalloc_model) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group whose forecaster state moves
+ * @blob_len: EXPORT: in: bytes available at @blob; out: bytes written, or
+ *	the bytes needed when the call fails with -ENOSPC. IMPORT: in: bytes
+ *	of the blob at @blob (at most SHADOWALLOC_MODEL_BLOB_MAX)
+ * @blob: user pointer to the blob (a versioned, checksummed image of the
+ *	group's model, see Documentation/forecast.rst)
+ * @reserved: must be zero
+ */
+struct shadowalloc_model {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 blob_len;
+	__u64 blob;
+	__u64 reserved[2];
+};
+
+#define SHADOWALLOC_MODEL_SIZE_VER0		40
+
+/**
+ * struct shadowalloc_record - argument of SHADOWALLOC_IOC_RECORD
+ * @size: sizeof(struct shadowalloc_record) as compiled by the caller
+ * @flags: must be 0
+ * @group_id: the group whose first-touch faults are recorded
+ * @reserved0: must be zero
+ * @reserved: must be zero
+ *
+ * On success the ioctl returns a new read-only file descriptor; read()
+ * returns whole struct shadowalloc_trace_record entries (blocking unless
+ * O_NONBLOCK; poll() works) until the group is destroyed, then 0. One
+ * recording per group at a time.
+ */
+struct shadowalloc_record {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 reserved0;
+	__u64 reserved[2];
+};
+
+#define SHADOWALLOC_RECORD_SIZE_VER0		32
+
+/**
+ * struct shadowalloc_trace_record - one recorded first-touch mapping
+ * @t_ns: CLOCK_MONOTONIC time of the fault, ns
+ * @gpa: guest-physical address; for a lost-records marker (@size 0), the
+ *	number of records lost because the reader was too slow
+ * @vm_pid: the VMM's process id (initial pid namespace)
+ * @size: bytes KVM mapped: 4096 or 2097152; 0 marks lost records
+ */
+struct shadowalloc_trace_record {
+	__u64 t_ns;
+	__u64 gpa;
+	__u32 vm_pid;
+	__u32 size;
+};
+
 #define SHADOWALLOC_IOC_MAGIC	0xB9
 
 #define SHADOWALLOC_IOC_GROUP_CREATE \
@@ -280,5 +354,11 @@ struct shadowalloc_pool_config {
 	_IOW(SHADOWALLOC_IOC_MAGIC, 0x09, struct shadowalloc_stage_reserve)
 #define SHADOWALLOC_IOC_POOL_CONFIG \
 	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0a, struct shadowalloc_pool_config)
+#define SHADOWALLOC_IOC_MODEL_EXPORT \
+	_IOWR(SHADOWALLOC_IOC_MAGIC, 0x0b, struct shadowalloc_model)
+#define SHADOWALLOC_IOC_MODEL_IMPORT \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0c, struct shadowalloc_model)
+#define SHADOWALLOC_IOC_RECORD \
+	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0d, struct shadowalloc_record)
 
 #endif /* _UAPI_LINUX_SHADOWALLOC_H */

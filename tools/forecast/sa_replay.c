@@ -1,0 +1,814 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sa_replay: run a first-touch fault trace through the module's forecaster
+ * (kmod/forecast.c, compiled in) and a model of a group's staging pool,
+ * under several staging policies, and print hit rate, waste and forecast
+ * error. --synth writes a synthetic trace instead. Documentation/
+ * forecast.rst describes the trace format, the pool model and the output.
+ *
+ * Exit status: 0 done, 1 the trace could not be read or is empty, 2 bad
+ * usage or a bad trace line.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../kmod/forecast.h"
+
+#define TICK_MS		100ULL			/* SA_TM_TICK_MS */
+#define TICK_NS		(TICK_MS * 1000000ULL)
+#define PAGE_SIZE	4096ULL
+#define MAX_TICKS	(1ULL << 26)		/* 77 days of trace */
+#define MAX_VMS		4096
+#define VM_NAME_MAX	63
+#define LINE_MAX_LEN	4096
+#define EWMA_ALPHA	0.3
+
+enum policy { P_NONE, P_FIXED, P_NAIVE, P_EWMA, P_FORECAST, NR_POLICIES };
+
+static const char *const policy_names[NR_POLICIES] = {
+	"none", "fixed", "naive", "ewma", "forecast"
+};
+
+struct opts {
+	u64 horizon_ms;
+	u64 max_age_ms;
+	u64 cap;		/* pages, ~0 = none */
+	u64 refill;		/* pages per tick, ~0 = unlimited */
+	u64 reserve;
+	bool have_reserve;
+	bool json;
+	unsigned int policies;	/* bitmap of enum policy */
+	const char *synth;
+	u64 duration_ms;
+	u64 seed;
+	const char *trace;
+};
+
+struct vm {
+	char name[VM_NAME_MAX + 1];
+	struct sa_fc_where where;
+	u64 faults;
+};
+
+struct trace {
+	u32 *demand;		/* pages per tick */
+	u64 nr_ticks, cap_ticks;
+	u64 rows, pages;
+	struct vm *vms;
+	u32 nr_vms;
+	/* where-predictor: region changes, predictions made, right ones */
+	u64 region_changes, predicted, predicted_right;
+	u64 huge_votes;
+};
+
+struct result {
+	u64 demand, hits, misses, staged, evicted, left, peak;
+	/* window forecasts, for the policies that forecast */
+	bool scored;
+	u64 windows, sum_abs_err, sum_actual;
+};
+
+static const char *prog = "sa_replay";
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\n(try '%s --help')\n", prog);
+	exit(2);
+}
+
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static void usage(void)
+{
+	printf("usage: %s [OPTIONS] TRACE.csv|-\n"
+	       "       %s --synth KIND [--duration-ms MS] [--seed N] > TRACE.csv\n"
+	       "\n"
+	       "Replays a first-touch fault trace (CSV rows t_ns,vm,gpa[,size]; see\n"
+	       "Documentation/forecast.rst) through the forecaster and a model of the\n"
+	       "staging pool, one 100 ms tick at a time, for each policy.\n"
+	       "\n"
+	       "  --policy LIST            comma-separated: none,fixed,naive,ewma,forecast\n"
+	       "                           (default: all; fixed only with --reserve)\n"
+	       "  --reserve R              pages the fixed policy keeps staged\n"
+	       "  --horizon-ms MS          forecast horizon, 100..3600000 (default 5000)\n"
+	       "  --max-age-ms MS          staged pages older than this are evicted\n"
+	       "                           unused, 100..86400000 (default 30000)\n"
+	       "  --cap PAGES              most pages staged at once (default: no cap)\n"
+	       "  --refill-pages-per-tick N  most pages staged per tick (default: no limit)\n"
+	       "  --tick-ms 100            the tick is fixed at 100 ms, like the module's\n"
+	       "  --json                   one JSON object per line instead of the table\n"
+	       "  --synth KIND             write a synthetic trace to stdout: sequential,\n"
+	       "                           strided, random, burst, ramp, boot, mix\n"
+	       "  --duration-ms MS         length of a synthetic trace (default 60000)\n"
+	       "  --seed N                 seed of a synthetic trace (default 1)\n"
+	       "  -h, --help               this text\n"
+	       "\n"
+	       "Exit status: 0 done, 1 trace unreadable or empty, 2 bad usage or trace line.\n",
+	       prog, prog);
+}
+
+/* A whole decimal, or 0x-prefixed hex, number: no sign, no junk. */
+static int parse_u64(const char *s, u64 *out)
+{
+	int base = 10;
+	char *end;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s || !((*s >= '0' && *s <= '9') ||
+		     (base == 16 && strchr("abcdefABCDEF", *s))))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, base);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end)
+		return -EINVAL;
+	return 0;
+}
+
+static u64 opt_number(const char *opt, const char *arg, u64 min, u64 max)
+{
+	u64 v;
+	int ret = parse_u64(arg, &v);
+
+	if (ret == -EINVAL)
+		usage_error("%s: not a number: '%s'", opt, arg);
+	if (ret || v < min || v > max)
+		usage_error("%s: %s out of range %llu..%llu", opt, arg,
+			    (unsigned long long)min, (unsigned long long)max);
+	return v;
+}
+
+static unsigned int parse_policies(const char *arg)
+{
+	char buf[256], *tok, *save;
+	unsigned int set = 0, i;
+
+	if (strlen(arg) >= sizeof(buf))
+		usage_error("--policy: list too long");
+	strcpy(buf, arg);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < NR_POLICIES; i++)
+			if (!strcmp(tok, policy_names[i]))
+				break;
+		if (i == NR_POLICIES)
+			usage_error("--policy: unknown policy '%s' (none, fixed, naive, ewma, forecast)",
+				    tok);
+		set |= 1U << i;
+	}
+	if (!set)
+		usage_error("--policy: empty list");
+	return set;
+}
+
+/* ---------------------------------------------------------------- synth */
+
+static u64 rng_state;
+
+static u64 rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+struct synth_ev {
+	u32 vm;
+	u64 gpa, size;
+};
+
+static struct synth_ev *sev;
+static size_t nr_sev, cap_sev;
+
+static void emit(u32 vm, u64 gpa, u64 size)
+{
+	if (nr_sev == cap_sev) {
+		cap_sev = cap_sev ? 2 * cap_sev : 4096;
+		sev = realloc(sev, cap_sev * sizeof(*sev));
+		if (!sev)
+			fail(1, "out of memory");
+	}
+	sev[nr_sev++] = (struct synth_ev){ vm, gpa, size };
+}
+
+/* per-VM cursors of the sequential and strided generators */
+static u64 seq_next[8];
+
+static void gen_sequential(u32 vm, u64 base, u32 pages)
+{
+	u32 i;
+
+	for (i = 0; i < pages; i++)
+		emit(vm, base + seq_next[vm]++ * PAGE_SIZE, PAGE_SIZE);
+}
+
+static void gen_random(u32 vm, u64 space, u32 pages)
+{
+	u32 i;
+
+	for (i = 0; i < pages; i++)
+		emit(vm, (rnd() % (space / PAGE_SIZE)) * PAGE_SIZE, PAGE_SIZE);
+}
+
+/* A guest boot: 2 MiB mappings first, then fewer and fewer 4 KiB faults. */
+static void gen_boot(u32 vm, u64 tick)
+{
+	u32 i, n;
+
+	if (tick < 20) {
+		for (i = 0; i < 8; i++)
+			emit(vm, (seq_next[vm]++ * 512) * PAGE_SIZE, 2 << 20);
+		return;
+	}
+	n = 20 + (u32)(400.0 * exp(-(double)(tick - 20) / 30.0));
+	for (i = 0; i < n; i++)
+		emit(vm, (1ULL << 32) + (rnd() % (1 << 18)) * PAGE_SIZE,
+		     PAGE_SIZE);
+}
+
+static int synth(const struct opts *o)
+{
+	u64 ticks = o->duration_ms / TICK_MS, t;
+	const char *k = o->synth;
+	size_t i;
+
+	rng_state = o->seed * 2654435761ULL + 88172645463325252ULL;
+	if (strcmp(k, "sequential") && strcmp(k, "strided") &&
+	    strcmp(k, "random") && strcmp(k, "burst") && strcmp(k, "ramp") &&
+	    strcmp(k, "boot") && strcmp(k, "mix"))
+		usage_error("--synth: unknown kind '%s' (sequential, strided, random, burst, ramp, boot, mix)",
+			    k);
+	printf("# sa_replay --synth %s --duration-ms %llu --seed %llu\n"
+	       "t_ns,vm,gpa,size\n", k, (unsigned long long)o->duration_ms,
+	       (unsigned long long)o->seed);
+	for (t = 0; t < ticks; t++) {
+		nr_sev = 0;
+		if (!strcmp(k, "sequential")) {
+			/* a VM writing its memory at 10 MiB/s */
+			gen_sequential(1, 1ULL << 30, 256);
+		} else if (!strcmp(k, "strided")) {
+			/* one page every 3 regions of 2 MiB */
+			for (i = 0; i < 64; i++)
+				emit(1, (seq_next[1]++ * 3) << 21, PAGE_SIZE);
+		} else if (!strcmp(k, "random")) {
+			gen_random(1, 8ULL << 30, 50 + rnd() % 101);
+		} else if (!strcmp(k, "burst")) {
+			/* 8 MiB touched at once every 2 s */
+			if (t % 20 == 0)
+				gen_sequential(1, 1ULL << 30, 2048);
+		} else if (!strcmp(k, "ramp")) {
+			gen_sequential(1, 1ULL << 30,
+				       20 + (u32)(580 * t / (ticks ? ticks : 1)));
+		} else if (!strcmp(k, "boot")) {
+			gen_boot(1, t);
+		} else {
+			/* mix: four VMs of a group */
+			gen_sequential(1, 1ULL << 30, 128);
+			if (t % 30 == 0)
+				gen_sequential(2, 1ULL << 31, 1000);
+			gen_random(3, 4ULL << 30, 25 + rnd() % 51);
+			if (t >= 100)
+				gen_boot(4, t - 100);
+		}
+		/* spread the tick's faults evenly over its 100 ms */
+		for (i = 0; i < nr_sev; i++)
+			printf("%llu,%u,0x%llx,%llu\n",
+			       (unsigned long long)(t * TICK_NS +
+						    i * TICK_NS / nr_sev),
+			       sev[i].vm, (unsigned long long)sev[i].gpa,
+			       (unsigned long long)sev[i].size);
+	}
+	free(sev);
+	if (fflush(stdout) || ferror(stdout))
+		fail(1, "writing the trace: %s", strerror(errno));
+	return 0;
+}
+
+/* ---------------------------------------------------------------- trace */
+
+static void __attribute__((noreturn, format(printf, 3, 4)))
+bad_line(const char *file, u64 line, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: %s:%llu: ", prog, file, (unsigned long long)line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' ||
+			 e[-1] == '\n'))
+		*--e = 0;
+	return s;
+}
+
+static struct vm *find_vm(struct trace *tr, const char *name, const char *file,
+			  u64 line)
+{
+	u32 i;
+
+	/* traces have a handful of VMs; the last one is the likely one */
+	for (i = tr->nr_vms; i-- > 0;)
+		if (!strcmp(tr->vms[i].name, name))
+			return &tr->vms[i];
+	if (tr->nr_vms == MAX_VMS)
+		bad_line(file, line, "more than %d VMs", MAX_VMS);
+	if (strlen(name) > VM_NAME_MAX)
+		bad_line(file, line, "vm: longer than %d characters",
+			 VM_NAME_MAX);
+	i = tr->nr_vms++;
+	snprintf(tr->vms[i].name, sizeof(tr->vms[i].name), "%s", name);
+	sa_fc_where_init(&tr->vms[i].where);
+	tr->vms[i].faults = 0;
+	return &tr->vms[i];
+}
+
+static void add_demand(struct trace *tr, u64 tick, u64 pages)
+{
+	u64 n;
+
+	if (tick >= MAX_TICKS)
+		fail(2, "trace spans more than %llu ticks of 100 ms",
+		     (unsigned long long)MAX_TICKS);
+	if (tick >= tr->cap_ticks) {
+		n = tr->cap_ticks ? tr->cap_ticks : 1024;
+		while (n <= tick)
+			n *= 2;
+		tr->demand = realloc(tr->demand, n * sizeof(*tr->demand));
+		if (!tr->demand)
+			fail(1, "out of memory");
+		memset(tr->demand + tr->cap_ticks, 0,
+		       (n - tr->cap_ticks) * sizeof(*tr->demand));
+		tr->cap_ticks = n;
+	}
+	if (tick >= tr->nr_ticks)
+		tr->nr_ticks = tick + 1;
+	n = tr->demand[tick] + pages;
+	tr->demand[tick] = n > UINT32_MAX ? UINT32_MAX : (u32)n;
+}
+
+static void where_feed(struct trace *tr, struct vm *vm, u64 gpa, u64 pages)
+{
+	struct sa_fc_where *w = &vm->where;
+	u64 region = gpa >> 21, next;
+
+	/* a fault in another region than the VM's current one: predicted? */
+	if (w->pages_in_region && region != w->last_region) {
+		tr->region_changes++;
+		if (sa_fc_where_next(w, &next, NULL)) {
+			tr->predicted++;
+			tr->predicted_right += next == region;
+		}
+	}
+	sa_fc_where_observe(w, gpa, pages > UINT32_MAX ? UINT32_MAX :
+				    (u32)pages);
+	vm->faults++;
+}
+
+static int read_trace(const char *file, struct trace *tr)
+{
+	char buf[LINE_MAX_LEN + 2], *f[5], *p;
+	FILE *in = stdin;
+	u64 line = 0, t_ns, gpa, size, t0 = 0, last = 0, pages;
+	bool seen_data = false;
+	int nf, ret;
+	struct vm *vm;
+
+	if (strcmp(file, "-")) {
+		in = fopen(file, "r");
+		if (!in)
+			fail(1, "cannot open %s: %s", file, strerror(errno));
+	} else {
+		file = "<stdin>";
+	}
+	tr->vms = calloc(MAX_VMS, sizeof(*tr->vms));
+	if (!tr->vms)
+		fail(1, "out of memory");
+	while (fgets(buf, sizeof(buf), in)) {
+		line++;
+		if (!strchr(buf, '\n') && !feof(in))
+			bad_line(file, line, "line longer than %d bytes",
+				 LINE_MAX_LEN);
+		p = trim(buf);
+		if (!*p || *p == '#')
+			continue;
+		for (nf = 0; nf < 5; nf++) {
+			f[nf] = p;
+			p = strchr(p, ',');
+			if (!p) {
+				nf++;
+				break;
+			}
+			*p++ = 0;
+		}
+		if (nf < 3 || nf > 4)
+			bad_line(file, line,
+				 "%d fields, want t_ns,vm,gpa[,size]", nf);
+		for (ret = 0; ret < nf; ret++)
+			f[ret] = trim(f[ret]);
+		if (!seen_data && !tr->rows && !strcmp(f[0], "t_ns"))
+			continue;	/* the header line */
+		seen_data = true;
+		ret = parse_u64(f[0], &t_ns);
+		if (ret)
+			bad_line(file, line, "t_ns: %s: '%s'",
+				 ret == -ERANGE ? "too large" : "not a number",
+				 f[0]);
+		if (!*f[1])
+			bad_line(file, line, "vm: empty");
+		ret = parse_u64(f[2], &gpa);
+		if (ret)
+			bad_line(file, line, "gpa: %s: '%s'",
+				 ret == -ERANGE ? "too large" : "not a number",
+				 f[2]);
+		size = PAGE_SIZE;
+		if (nf == 4) {
+			ret = parse_u64(f[3], &size);
+			if (ret || !size || size > (1ULL << 40))
+				bad_line(file, line,
+					 "size: '%s' is not a byte count 1..2^40",
+					 f[3]);
+		}
+		if (!tr->rows)
+			t0 = last = t_ns;
+		if (t_ns < last)
+			bad_line(file, line,
+				 "t_ns %llu is before the previous row's %llu (sort the trace: sort -t, -k1,1n)",
+				 (unsigned long long)t_ns,
+				 (unsigned long long)last);
+		last = t_ns;
+		pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
+		vm = find_vm(tr, f[1], file, line);
+		add_demand(tr, (t_ns - t0) / TICK_NS, pages);
+		where_feed(tr, vm, gpa, pages);
+		tr->rows++;
+		tr->pages += pages;
+	}
+	if (ferror(in))
+		fail(1, "reading %s: %s", file, strerror(errno));
+	if (in != stdin)
+		fclose(in);
+	if (!tr->rows)
+		fail(1, "%s: no fault rows", file);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- replay */
+
+struct pool {
+	u64 *batch;		/* pages staged at tick t still in the pool */
+	u64 head;		/* oldest tick that may still have pages */
+	u64 size;
+};
+
+static void score(struct result *r, u64 *pending, u64 t, u32 w,
+		  const u64 *prefix, u64 forecast)
+{
+	u64 slot = t % w, actual;
+
+	/* the forecast made w ticks ago for the window ending now */
+	if (t >= 2 * (u64)w - 1) {
+		actual = prefix[t + 1] - prefix[t + 1 - w];
+		r->windows++;
+		r->sum_actual += actual;
+		r->sum_abs_err += actual > pending[slot] ?
+				  actual - pending[slot] :
+				  pending[slot] - actual;
+	}
+	pending[slot] = forecast;
+}
+
+static void replay(const struct opts *o, const struct trace *tr,
+		   enum policy p, struct result *r)
+{
+	u64 h = o->horizon_ms / TICK_MS, max_age = o->max_age_ms / TICK_MS;
+	u32 w = h > SA_FC_WINDOW_MAX ? SA_FC_WINDOW_MAX : (u32)h;
+	u64 n = tr->nr_ticks, t, target = 0, need, d, take, *prefix;
+	u64 pending[SA_FC_WINDOW_MAX];
+	struct sa_fc_model m;
+	struct pool pool = { 0 };
+	double ewma = 0;
+	u64 fc;
+
+	memset(r, 0, sizeof(*r));
+	r->scored = p == P_NAIVE || p == P_EWMA || p == P_FORECAST;
+	pool.batch = calloc(n, sizeof(*pool.batch));
+	prefix = calloc(n + 1, sizeof(*prefix));
+	if (!pool.batch || !prefix)
+		fail(1, "out of memory");
+	for (t = 0; t < n; t++)
+		prefix[t + 1] = prefix[t] + tr->demand[t];
+	sa_fc_init(&m);
+
+	for (t = 0; t < n; t++) {
+		/* ageing: pages staged max_age ticks ago leave unused */
+		while (pool.head < t && pool.head + max_age <= t) {
+			r->evicted += pool.batch[pool.head];
+			pool.size -= pool.batch[pool.head];
+			pool.batch[pool.head++] = 0;
+		}
+		/* refill towards the target set at the end of tick t - 1 */
+		if (target > pool.size) {
+			need = target - pool.size;
+			if (need > o->refill)
+				need = o->refill;
+			if (pool.size + need > o->cap)
+				need = o->cap > pool.size ? o->cap - pool.size :
+				       0;
+			pool.batch[t] += need;
+			pool.size += need;
+			r->staged += need;
+		}
+		if (pool.size > r->peak)
+			r->peak = pool.size;
+		/* the tick's faults, from the oldest staged pages on */
+		d = tr->demand[t];
+		r->demand += d;
+		take = d < pool.size ? d : pool.size;
+		r->hits += take;
+		r->misses += d - take;
+		pool.size -= take;
+		while (take) {
+			u64 b = pool.batch[pool.head] < take ?
+				pool.batch[pool.head] : take;
+
+			pool.batch[pool.head] -= b;
+			take -= b;
+			if (!pool.batch[pool.head] && pool.head < t)
+				pool.head++;
+		}
+
+		/* what the policy learns from the tick, its next target */
+		switch (p) {
+		case P_NONE:
+			target = 0;
+			break;
+		case P_FIXED:
+			target = o->reserve;
+			break;
+		case P_NAIVE:
+			target = prefix[t + 1] - prefix[t + 1 > h ? t + 1 - h : 0];
+			fc = prefix[t + 1] - prefix[t + 1 > w ? t + 1 - w : 0];
+			score(r, pending, t, w, prefix, fc);
+			break;
+		case P_EWMA:
+			ewma = t ? EWMA_ALPHA * d + (1 - EWMA_ALPHA) * ewma : d;
+			target = (u64)llround(ewma * h);
+			score(r, pending, t, w, prefix, (u64)llround(ewma * w));
+			break;
+		case P_FORECAST:
+			sa_fc_observe(&m, (u32)d, w);
+			target = sa_fc_demand(&m, h) + sa_fc_margin(&m, h);
+			score(r, pending, t, w, prefix, sa_fc_demand(&m, w));
+			break;
+		default:
+			break;
+		}
+	}
+	r->left = pool.size;
+	free(pool.batch);
+	free(prefix);
+}
+
+static double ratio(u64 a, u64 b)
+{
+	return b ? (double)a / (double)b : 0.0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "reserve", required_argument, NULL, 'r' },
+		{ "horizon-ms", required_argument, NULL, 'H' },
+		{ "max-age-ms", required_argument, NULL, 'a' },
+		{ "cap", required_argument, NULL, 'c' },
+		{ "refill-pages-per-tick", required_argument, NULL, 'f' },
+		{ "tick-ms", required_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "synth", required_argument, NULL, 's' },
+		{ "duration-ms", required_argument, NULL, 'd' },
+		{ "seed", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct opts o = {
+		.horizon_ms = 5000, .max_age_ms = 30000, .cap = ~0ULL,
+		.refill = ~0ULL, .duration_ms = 60000, .seed = 1,
+	};
+	struct result res[NR_POLICIES], *naive = NULL;
+	struct trace tr = { 0 };
+	bool synth_opts = false;
+	int c, i;
+	u32 w;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			o.policies = parse_policies(optarg);
+			break;
+		case 'r':
+			o.reserve = opt_number("--reserve", optarg, 0,
+					       1ULL << 40);
+			o.have_reserve = true;
+			break;
+		case 'H':
+			o.horizon_ms = opt_number("--horizon-ms", optarg, 100,
+						  3600000);
+			break;
+		case 'a':
+			o.max_age_ms = opt_number("--max-age-ms", optarg, 100,
+						  86400000);
+			break;
+		case 'c':
+			o.cap = opt_number("--cap", optarg, 1, 1ULL << 40);
+			break;
+		case 'f':
+			o.refill = opt_number("--refill-pages-per-tick", optarg,
+					      1, 1ULL << 40);
+			break;
+		case 't':
+			if (opt_number("--tick-ms", optarg, 1, 1000000) !=
+			    TICK_MS)
+				usage_error("--tick-ms: the tick is fixed at 100 ms (the module's SA_TM_TICK_MS)");
+			break;
+		case 'j':
+			o.json = true;
+			break;
+		case 's':
+			o.synth = optarg;
+			break;
+		case 'd':
+			o.duration_ms = opt_number("--duration-ms", optarg,
+						   100, 86400000);
+			synth_opts = true;
+			break;
+		case 'S':
+			o.seed = opt_number("--seed", optarg, 0, ~0ULL);
+			synth_opts = true;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case ':':
+			usage_error("%s: needs a value", argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (o.synth) {
+		if (optind < argc)
+			usage_error("--synth writes a trace and reads none: unexpected '%s'",
+				    argv[optind]);
+		return synth(&o);
+	}
+	if (synth_opts)
+		usage_error("--duration-ms and --seed go with --synth");
+	if (optind == argc)
+		usage_error("no trace given (a CSV file, or - for stdin)");
+	if (optind + 1 < argc)
+		usage_error("one trace at a time: unexpected '%s'",
+			    argv[optind + 1]);
+	if (!o.policies)
+		o.policies = (1U << P_NONE) | (1U << P_NAIVE) |
+			     (1U << P_EWMA) | (1U << P_FORECAST) |
+			     (o.have_reserve ? 1U << P_FIXED : 0);
+	if ((o.policies & (1U << P_FIXED)) && !o.have_reserve)
+		usage_error("--policy fixed needs --reserve R");
+	o.trace = argv[optind];
+
+	read_trace(o.trace, &tr);
+	w = o.horizon_ms / TICK_MS > SA_FC_WINDOW_MAX ? SA_FC_WINDOW_MAX :
+	    (u32)(o.horizon_ms / TICK_MS);
+	/* the naive errors are the baseline of the others' */
+	for (i = 0; i < NR_POLICIES; i++)
+		if (o.policies & (1U << i) || i == P_NAIVE)
+			replay(&o, &tr, i, &res[i]);
+	naive = &res[P_NAIVE];
+
+	for (i = 0; i < (int)tr.nr_vms; i++)
+		tr.huge_votes += sa_fc_where_huge(&tr.vms[i].where);
+	if (o.json) {
+		printf("{\"trace\":\"%s\",\"rows\":%llu,\"pages\":%llu,\"ticks\":%llu,\"vms\":%u,\"horizon_ms\":%llu,\"window_ticks\":%u,\"max_age_ms\":%llu,\"cap\":%lld,\"refill_pages_per_tick\":%lld,\"where\":{\"region_changes\":%llu,\"predicted\":%llu,\"predicted_right\":%llu,\"huge_vms\":%llu}}\n",
+		       o.trace, (unsigned long long)tr.rows,
+		       (unsigned long long)tr.pages,
+		       (unsigned long long)tr.nr_ticks, tr.nr_vms,
+		       (unsigned long long)o.horizon_ms, w,
+		       (unsigned long long)o.max_age_ms,
+		       o.cap == ~0ULL ? -1LL : (long long)o.cap,
+		       o.refill == ~0ULL ? -1LL : (long long)o.refill,
+		       (unsigned long long)tr.region_changes,
+		       (unsigned long long)tr.predicted,
+		       (unsigned long long)tr.predicted_right,
+		       (unsigned long long)tr.huge_votes);
+	} else {
+		printf("trace %s: %llu faults, %llu pages, %llu ticks of 100 ms, %u VMs\n"
+		       "horizon %llu ms (window %u ticks), max age %llu ms",
+		       o.trace, (unsigned long long)tr.rows,
+		       (unsigned long long)tr.pages,
+		       (unsigned long long)tr.nr_ticks, tr.nr_vms,
+		       (unsigned long long)o.horizon_ms, w,
+		       (unsigned long long)o.max_age_ms);
+		if (o.cap != ~0ULL)
+			printf(", cap %llu pages", (unsigned long long)o.cap);
+		if (o.refill != ~0ULL)
+			printf(", refill %llu pages/tick",
+			       (unsigned long long)o.refill);
+		printf("\n\n%-9s %8s %7s %10s %10s %10s %10s %12s %8s %9s\n",
+		       "policy", "hit_rate", "waste", "staged", "hits",
+		       "misses", "evicted", "mae/window", "rel_err",
+		       "vs_naive");
+	}
+	for (i = 0; i < NR_POLICIES; i++) {
+		const struct result *r = &res[i];
+
+		if (!(o.policies & (1U << i)))
+			continue;
+		if (o.json) {
+			printf("{\"policy\":\"%s\",\"hit_rate\":%.4f,\"waste\":%.4f,\"staged\":%llu,\"hits\":%llu,\"misses\":%llu,\"evicted\":%llu,\"left\":%llu,\"peak\":%llu",
+			       policy_names[i], ratio(r->hits, r->demand),
+			       ratio(r->evicted, r->staged),
+			       (unsigned long long)r->staged,
+			       (unsigned long long)r->hits,
+			       (unsigned long long)r->misses,
+			       (unsigned long long)r->evicted,
+			       (unsigned long long)r->left,
+			       (unsigned long long)r->peak);
+			if (r->scored)
+				printf(",\"windows\":%llu,\"mae_pages\":%.1f,\"rel_err\":%.4f,\"err_vs_naive\":%.4f",
+				       (unsigned long long)r->windows,
+				       ratio(r->sum_abs_err, r->windows),
+				       ratio(r->sum_abs_err, r->sum_actual),
+				       ratio(r->sum_abs_err,
+					     naive->sum_abs_err));
+			printf("}\n");
+			continue;
+		}
+		printf("%-9s %8.4f %7.4f %10llu %10llu %10llu %10llu",
+		       policy_names[i], ratio(r->hits, r->demand),
+		       ratio(r->evicted, r->staged),
+		       (unsigned long long)r->staged,
+		       (unsigned long long)r->hits,
+		       (unsigned long long)r->misses,
+		       (unsigned long long)r->evicted);
+		if (r->scored)
+			printf(" %12.1f %8.4f %9.4f\n",
+			       ratio(r->sum_abs_err, r->windows),
+			       ratio(r->sum_abs_err, r->sum_actual),
+			       ratio(r->sum_abs_err, naive->sum_abs_err));
+		else
+			printf(" %12s %8s %9s\n", "-", "-", "-");
+	}
+	if (!o.json)
+		printf("\nwhere: %llu region changes, %llu predicted by a majority stride, %llu of them right; %llu of %u VMs dense enough for 2 MiB blocks\n",
+		       (unsigned long long)tr.region_changes,
+		       (unsigned long long)tr.predicted,
+		       (unsigned long long)tr.predicted_right,
+		       (unsigned long long)tr.huge_votes, tr.nr_vms);
+	free(tr.demand);
+	free(tr.vms);
+	return 0;
+}
