@@ -2,7 +2,8 @@
 /*
  * A bounded random ioctl fuzzer with an exact model.
  *
- * Random commands (including unknown ones), struct sizes, flags, reserved
+ * Random commands (including unknown ones and model blobs with every kind of
+ * defect), struct sizes, flags, reserved
  * fields, group ids, pids and values; mostly valid so the state space gets
  * explored. A userspace model of the groups predicts every call's result,
  * 0 or the exact errno, following the check order of
@@ -42,8 +43,12 @@ struct fuzz {
 	unsigned long max_groups, max_vms, default_mb;
 	uint64_t ram_bytes;
 	unsigned int nr_groups;
+	/* model blobs: the last one exported, and room for a bad one */
+	uint32_t blob_size;
+	uint8_t good[SHADOWALLOC_MODEL_BLOB_MAX];
+	uint8_t blob[SHADOWALLOC_MODEL_BLOB_MAX + 16];
 	/* statistics */
-	unsigned long calls[9];
+	unsigned long calls[10];
 	/* the argument buffer: room for oversized structs */
 	uint8_t buf[ARG_SIZE_MAX + 64] __attribute__((aligned(8)));
 };
@@ -354,6 +359,80 @@ static int do_stats(struct fuzz *f)
 	return want ? 0 : check_stats(f, idx, st) ? -2000 : 0;
 }
 
+/*
+ * MODEL_EXPORT, or MODEL_IMPORT of the last exported blob, intact or with
+ * one defect: truncated or extended, bad magic, another version, a flipped
+ * payload byte, a length of 0 or above the maximum.
+ */
+static int do_model(struct fuzz *f)
+{
+	struct shadowalloc_model *m = (void *)f->buf;
+	bool export = below(f, 2);
+	int idx, want, ret;
+	uint32_t len;
+
+	want = pick_size(f, sizeof(*m), SHADOWALLOC_MODEL_SIZE_VER0, true);
+	m->group_id = pick_id(f, &idx);
+	if (!want)
+		want = pick_junk(f, &m->flags, m->reserved, 2, NULL);
+	if (!want && !id_valid(m->group_id))
+		want = -EINVAL;
+	m->blob = (uintptr_t)f->blob;
+	if (export) {
+		len = chance(f, 80) ? SHADOWALLOC_MODEL_BLOB_MAX :
+				      (uint32_t)below(f, SHADOWALLOC_MODEL_BLOB_MAX);
+		m->blob_len = len;
+		if (!want && len < f->blob_size)
+			want = -ENOSPC;
+		if (!want && (idx < 0 || !f->g[idx].exists))
+			want = -ENOENT;
+		ret = sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_EXPORT, f->buf);
+		if (!ret && !want) {
+			if (m->blob_len != f->blob_size)
+				return -4000;
+			memcpy(f->good, f->blob, f->blob_size);
+		}
+		return ret == want ? 0 : want - 1000;
+	}
+
+	len = f->blob_size;
+	memcpy(f->blob, f->good, len);
+	switch (below(f, 8)) {
+	case 0:	/* truncated or extended: the size does not match */
+		len = below(f, 2) ? len - 1 - below(f, len - 1) : len + 1 + below(f, 15);
+		if (!want)
+			want = -EINVAL;
+		break;
+	case 1:	/* bad magic */
+		f->blob[below(f, 4)] ^= 1 + below(f, 255);
+		if (!want)
+			want = -EINVAL;
+		break;
+	case 2:	/* another version */
+		f->blob[4] ^= 1 + below(f, 255);
+		if (!want)
+			want = -EPROTONOSUPPORT;
+		break;
+	case 3:	/* a flipped payload byte */
+		f->blob[16 + below(f, len - 16)] ^= 1 << below(f, 8);
+		if (!want)
+			want = -EBADMSG;
+		break;
+	case 4:	/* no blob, or too long a one */
+		len = below(f, 2) ? 0 : SHADOWALLOC_MODEL_BLOB_MAX + 1 + below(f, 8);
+		if (!want)
+			want = -EINVAL;
+		break;
+	default:
+		break;
+	}
+	m->blob_len = len;
+	if (!want && (idx < 0 || !f->g[idx].exists))
+		want = -ENOENT;
+	return sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_IMPORT, f->buf) == want ?
+	       0 : want - 1000;
+}
+
 static int do_bogus(struct fuzz *f)
 {
 	static const unsigned long cmds[] = {
@@ -369,9 +448,27 @@ static int do_bogus(struct fuzz *f)
 	return sa_ioctl(f->fd, cmds[below(f, 6)], f->buf) == -ENOTTY ? 0 : -3000;
 }
 
+/* A first blob, and its size, from a group outside the model. */
+static int first_blob(struct fuzz *f)
+{
+	struct shadowalloc_model m = {
+		.size = sizeof(m), .group_id = ID_BASE + NR_IDS,
+		.blob_len = sizeof(f->good), .blob = (uintptr_t)f->good,
+	};
+	int ret;
+
+	sa_destroy(f->fd, ID_BASE + NR_IDS);
+	ret = sa_create(f->fd, ID_BASE + NR_IDS, 0, 0, 0);
+	if (!ret)
+		ret = sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_EXPORT, &m);
+	f->blob_size = m.blob_len;
+	sa_destroy(f->fd, ID_BASE + NR_IDS);
+	return ret;
+}
+
 static const char * const op_names[] = {
 	"create", "destroy", "add_vm", "remove_vm", "enable", "disable",
-	"horizon", "stats", "bogus",
+	"horizon", "stats", "model", "bogus",
 };
 
 FIXTURE(fuzz) {};
@@ -420,9 +517,11 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 	ASSERT_GT(f->nopid, 0);
 	for (j = 0; j < NR_IDS; j++)
 		sa_destroy(f->fd, ID_BASE + j);
+	ASSERT_EQ(0, first_blob(f));
+	ASSERT_GT(f->blob_size, 16);
 
 	for (i = 0; i < fuzz_calls; i++) {
-		unsigned int op = below(f, 9);
+		unsigned int op = below(f, 10);
 		int ret;
 
 		switch (op) {
@@ -434,6 +533,7 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 		case 5: ret = do_group_arg(f, SHADOWALLOC_IOC_SHADOW_DISABLE); break;
 		case 6: ret = do_horizon(f); break;
 		case 7: ret = do_stats(f); break;
+		case 8: ret = do_model(f); break;
 		default: ret = do_bogus(f); break;
 		}
 		f->calls[op]++;
@@ -456,7 +556,7 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 			ASSERT_EQ(-ENOENT, ret);
 		}
 	}
-	for (j = 0; j < 9; j++)
+	for (j = 0; j < 10; j++)
 		TH_LOG("%-9s %lu calls", op_names[j], f->calls[j]);
 
 	/* Cleanup. */

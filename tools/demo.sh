@@ -46,6 +46,27 @@ step "a VMM of the group (minivmm: a real KVM guest) writes 128 MiB of /dev/shad
 sh -c '"$0" group add-vm '$G' $$ >/dev/null && exec "$1" 128' "$CTL" "$REPO/tools/minivmm/minivmm"
 $CTL group stats $G
 
+step "the forecaster: a fresh group 2; four VMMs start 3 s apart, 32 MiB each, nothing reserved"
+# The pool follows the demand it has seen: the first launch misses, later
+# ones find their pages staged.
+G2=2
+$CTL group create $G2 --horizon-ms 3000 >/dev/null
+$CTL group pool $G2 --huge 1 --max-age-ms 600000 >/dev/null
+$CTL group enable $G2 >/dev/null
+field() { sed "s/.*\"$1\":\([0-9]*\).*/\1/" <<<"$2"; }
+for i in 1 2 3 4; do
+	before=$($CTL --json group stats $G2)
+	sh -c '"$0" group add-vm '$G2' $$ >/dev/null && exec "$1" 32' "$CTL" "$REPO/tools/minivmm/minivmm" >/dev/null
+	after=$($CTL --json group stats $G2)
+	echo "  launch $i: $(( $(field hits "$after") - $(field hits "$before") )) hits," \
+		"$(( $(field misses "$after") - $(field misses "$before") )) misses" \
+		"(staged before: $(field staged_pages "$before") pages, target $(field forecast_pages "$before"))"
+	sleep 3
+done
+$CTL group stats $G2 | grep -E "forecast|waste"
+$CTL group disable $G2 >/dev/null
+$CTL group destroy $G2 >/dev/null
+
 step "telemetry: the BPF side's per-group counters (shadowctl status, bpftool)"
 sleep 0.5
 $CTL status
