@@ -319,10 +319,14 @@ static void sa_fc_score(struct sa_fc_model *m, u64 actual, u64 forecast,
 
 	if (open || !m->nr_errs) {
 		m->errs[pos] = err;
+		m->peaks[pos] = actual;
 		if (m->nr_errs < SA_FC_ERRS)
 			m->nr_errs++;
-	} else if (err > m->errs[pos]) {
-		m->errs[pos] = err;
+	} else {
+		if (err > m->errs[pos])
+			m->errs[pos] = err;
+		if (actual > m->peaks[pos])
+			m->peaks[pos] = actual;
 	}
 	if (close)
 		m->err_pos = (pos + 1) % SA_FC_ERRS;
@@ -359,6 +363,13 @@ void sa_fc_observe(struct sa_fc_model *m, u32 pages, u32 window)
 	u32 half = (w + 1) / 2, i;
 	u64 forecast, naive, actual;
 
+	/*
+	 * A model starts at its first demand: idle ticks before it (a group
+	 * enabled ahead of its VMs) would only teach the smoothers zeros and
+	 * count as errors against the first real windows.
+	 */
+	if (!m->ticks && !pages)
+		return;
 	if (w != m->window) {
 		for (i = 0; i < SA_FC_WINDOW_MAX; i++) {
 			m->pending[i] = SA_FC_NO_FORECAST;
@@ -445,6 +456,40 @@ u64 sa_fc_margin(const struct sa_fc_model *m, u32 horizon)
 }
 
 /**
+ * sa_fc_target() - the staging target over a horizon
+ * @m: the model
+ * @horizon: ticks ahead (clamped to 2^20)
+ *
+ * Demand plus margin, capped at 5/4 of the largest actual window demand in
+ * the margin's span (scaled like the margin for a horizon longer than the
+ * window). After a burst or a boot the trend and the errors can ask for far
+ * more than any window ever took; staging that only ages out. Before the
+ * first scored window there is no cap (the warm-up already keeps the
+ * forecast short).
+ *
+ * Return: pages.
+ */
+u64 sa_fc_target(const struct sa_fc_model *m, u32 horizon)
+{
+	u64 target = sa_fc_demand(m, horizon) + sa_fc_margin(m, horizon);
+	u64 h = horizon > SA_FC_HORIZON_CLAMP ? SA_FC_HORIZON_CLAMP : horizon;
+	u64 w = m->window ? m->window : SA_FC_WINDOW_MAX;
+	u32 nr = m->nr_errs > SA_FC_ERRS ? SA_FC_ERRS : m->nr_errs, i;
+	u64 peak = 0;
+
+	if (!nr)
+		return target;
+	for (i = 0; i < nr; i++)
+		if (m->peaks[i] > peak)
+			peak = m->peaks[i];
+	/* peak <= 2^38 (a window of 2^32-page ticks), h <= 2^20: no overflow */
+	if (h > w)
+		peak = div64_u64(peak * h, w);
+	peak += peak >> 2;
+	return target < peak ? target : peak;
+}
+
+/**
  * sa_fc_error_permille() - mean absolute window error relative to demand
  * @m: the model
  *
@@ -503,8 +548,10 @@ void sa_fc_inherit(struct sa_fc_model *m, const struct sa_fc_model *from,
 		m->pending[i] = sa_fc_div_forecast(m->pending[i], share);
 		m->naive[i] = sa_fc_div_forecast(m->naive[i], share);
 	}
-	for (i = 0; i < SA_FC_ERRS; i++)
+	for (i = 0; i < SA_FC_ERRS; i++) {
 		m->errs[i] = div64_s64(m->errs[i], share);
+		m->peaks[i] = div64_u64(m->peaks[i], share);
+	}
 	m->last_abs_err = div64_u64(m->last_abs_err, share);
 	m->sum_abs_err = div64_u64(m->sum_abs_err, share);
 	m->sum_naive_abs_err = div64_u64(m->sum_naive_abs_err, share);
@@ -628,7 +675,8 @@ bool sa_fc_where_huge(const struct sa_fc_where *w)
  *	over the payload);
  *	bank[6] { level s64, trend s64, err s64, window_fc u64 }, best u32,
  *	ticks u32, hist[64] u32, hist_pos u32, pending[64] u64,
- *	naive[64] u64, window u32, phase u32, errs[32] s64, err_pos u32,
+ *	naive[64] u64, window u32, phase u32, errs[32] s64, peaks[32] u64,
+ *	err_pos u32,
  *	nr_errs u32, last_abs_err u64, sum_abs_err u64,
  *	sum_naive_abs_err u64, sum_actual u64, nr_windows u64.
  */
@@ -636,7 +684,7 @@ bool sa_fc_where_huge(const struct sa_fc_where *w)
 #define SA_FC_BLOB_PAYLOAD	(SA_FC_BANK * 32 + 4 + 4 +		\
 				 SA_FC_WINDOW_MAX * 4 + 4 +		\
 				 SA_FC_WINDOW_MAX * 8 * 2 + 4 + 4 +	\
-				 SA_FC_ERRS * 8 + 4 + 4 + 5 * 8)
+				 SA_FC_ERRS * 8 * 2 + 4 + 4 + 5 * 8)
 
 #define SA_FC_FNV_OFFSET	2166136261U
 #define SA_FC_FNV_PRIME		16777619U
@@ -721,6 +769,8 @@ void sa_fc_export(const struct sa_fc_model *m, void *buf)
 	sa_fc_put32(&p, m->phase);
 	for (i = 0; i < SA_FC_ERRS; i++)
 		sa_fc_put64(&p, m->errs[i]);
+	for (i = 0; i < SA_FC_ERRS; i++)
+		sa_fc_put64(&p, m->peaks[i]);
 	sa_fc_put32(&p, m->err_pos);
 	sa_fc_put32(&p, m->nr_errs);
 	sa_fc_put64(&p, m->last_abs_err);
@@ -808,11 +858,21 @@ static int sa_fc_decode(const u8 *p, struct sa_fc_model *m)
 		if (m)
 			m->errs[i] = e;
 	}
+	for (i = 0; i < SA_FC_ERRS; i++) {
+		v64 = sa_fc_get64(&p);
+		if (v64 > SA_FC_WINDOW_PAGES_MAX)
+			return -EINVAL;
+		if (m)
+			m->peaks[i] = v64;
+	}
 	v32 = sa_fc_get32(&p);
 	i = sa_fc_get32(&p);
-	/* the ring fills from slot 0: until full, the next slot is the count */
+	/*
+	 * The ring fills from slot 0: until it is full, the count is the
+	 * next slot, or one more while that slot's half window is open.
+	 */
 	if (v32 >= SA_FC_ERRS || i > SA_FC_ERRS ||
-	    (i < SA_FC_ERRS && v32 != i))
+	    (i < SA_FC_ERRS && i != v32 && i != v32 + 1))
 		return -EINVAL;
 	if (m) {
 		m->err_pos = v32;

@@ -89,7 +89,9 @@ struct sa_fc_holt {
  * @phase: ticks since the bank's window forecasts were made
  * @errs: signed errors (actual - forecast, pages) of the last completed
  *	windows, ring of SA_FC_ERRS
- * @err_pos: next slot of @errs
+ * @peaks: the largest actual window demand (pages) in each slot of @errs,
+ *	which caps the target (sa_fc_target())
+ * @err_pos: next slot of @errs and @peaks
  * @nr_errs: valid entries of @errs
  * @last_abs_err: |error| of the window completed last, in pages
  * @sum_abs_err: sum of |error| over all completed windows
@@ -109,6 +111,7 @@ struct sa_fc_model {
 	u32 window;
 	u32 phase;
 	s64 errs[SA_FC_ERRS];
+	u64 peaks[SA_FC_ERRS];
 	u32 err_pos;
 	u32 nr_errs;
 	u64 last_abs_err;
@@ -156,6 +159,13 @@ u64 sa_fc_demand(const struct sa_fc_model *m, u32 horizon);
 
 /* Burst margin (pages) for @horizon ticks: upper quantile of window errors. */
 u64 sa_fc_margin(const struct sa_fc_model *m, u32 horizon);
+
+/*
+ * The staging target for @horizon ticks: demand plus margin, but not above
+ * 5/4 of the largest window demand the margin's span has seen (scaled to
+ * the horizon), so a transient over-forecast after a burst is not staged.
+ */
+u64 sa_fc_target(const struct sa_fc_model *m, u32 horizon);
 
 /* Mean absolute window error relative to actual demand, permille (0..1000+). */
 u32 sa_fc_error_permille(const struct sa_fc_model *m);

@@ -551,8 +551,7 @@ static void sa_group_forecast_tick(struct sa_group *group, u64 now)
 	group->fc_tick = now;
 
 	WRITE_ONCE(pool->forecast_pages,
-		   min_t(u64, sa_fc_demand(&group->fc, horizon) +
-			 sa_fc_margin(&group->fc, horizon), ULONG_MAX));
+		   min_t(u64, sa_fc_target(&group->fc, horizon), ULONG_MAX));
 	WRITE_ONCE(pool->forecast_huge, !votes || votes_huge * 2 >= votes);
 	sa_pool_kick(pool);
 }
@@ -717,8 +716,9 @@ void sa_registry_account_events(const struct sa_tm_event *events,
 static void sa_fc_show(struct seq_file *m, const char *who,
 		       const struct sa_fc_model *fc, u32 horizon)
 {
-	seq_printf(m, "%s forecast demand %llu margin %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
+	seq_printf(m, "%s forecast demand %llu margin %llu target %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
 		   who, sa_fc_demand(fc, horizon), sa_fc_margin(fc, horizon),
+		   sa_fc_target(fc, horizon),
 		   fc->best, fc->nr_windows, sa_fc_error_permille(fc),
 		   sa_permille_raw(fc->sum_naive_abs_err, fc->sum_actual),
 		   fc->last_abs_err);

@@ -49,6 +49,21 @@ static int sa_import(int fd, uint32_t id, void *blob, uint32_t len)
 	return sa_model(fd, SHADOWALLOC_IOC_MODEL_IMPORT, id, blob, &len);
 }
 
+/* Export G1's (trained) model and import it into a new group G2. */
+static int trained_round_trip(int fd)
+{
+	static unsigned char blob[SHADOWALLOC_MODEL_BLOB_MAX];
+	uint32_t len = sizeof(blob);
+	int ret;
+
+	ret = sa_export(fd, G1, blob, &len);
+	if (!ret)
+		ret = sa_create(fd, G2, 0, 0, 0);
+	if (!ret)
+		ret = sa_import(fd, G2, blob, len);
+	return ret;
+}
+
 /* This process as the one member VM of enabled group G1, with guest RAM. */
 FIXTURE(fc) {
 	int fd, mfd;
@@ -138,6 +153,8 @@ TEST_F_TIMEOUT(fc, staging_follows_periodic_bursts, 180)
 	EXPECT_GE(late_hits * 100, late_faults * 90);
 	EXPECT_GT(st.forecast_windows, 0);
 	EXPECT_EQ(0, st.reserved_pages);
+	/* What the group learned moves to another group. */
+	EXPECT_EQ(0, trained_round_trip(self->fd));
 }
 
 /* When the load stops, the forecast falls and the staged pages age out. */

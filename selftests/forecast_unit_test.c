@@ -370,6 +370,75 @@ TEST(where_few_steps)
 	EXPECT_FALSE(sa_fc_where_next(&w, &next, NULL));
 }
 
+/* A model exported at any tick imports again: partly filled rings too. */
+TEST(export_import_every_tick)
+{
+	struct sa_fc_model m, back;
+	u8 *buf = malloc(sa_fc_blob_size());
+	int t, bad = 0;
+
+	ASSERT_NE(NULL, buf);
+	sa_fc_init(&m);
+	for (t = 0; t < 400; t++) {
+		sa_fc_observe(&m, t % 17 ? 20 : 900, 10);
+		sa_fc_export(&m, buf);
+		if (sa_fc_import(&back, buf, sa_fc_blob_size()) ||
+		    memcmp(&back, &m, sizeof(m)))
+			bad++;
+	}
+	EXPECT_EQ(0, bad);
+	free(buf);
+}
+
+/* Idle ticks before the first demand are not part of the model. */
+TEST(idle_before_first_demand)
+{
+	struct sa_fc_model a, b;
+	int t;
+
+	sa_fc_init(&a);
+	sa_fc_init(&b);
+	for (t = 0; t < 20; t++)
+		sa_fc_observe(&a, 0, 10);
+	for (t = 0; t < 100; t++) {
+		sa_fc_observe(&a, 100, 10);
+		sa_fc_observe(&b, 100, 10);
+	}
+	EXPECT_EQ(100, a.ticks);
+	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
+	EXPECT_EQ(0, sa_fc_error_permille(&a));
+}
+
+/*
+ * After a boot-like burst the target never exceeds 5/4 of the largest
+ * window demand seen, while demand + margin alone would.
+ */
+TEST(target_capped_by_peak)
+{
+	u64 peak = 0, worst = 0, uncapped = 0, target;
+	struct sa_fc_model m;
+	u32 d[200];
+	int t;
+
+	sa_fc_init(&m);
+	for (t = 0; t < 200; t++)
+		d[t] = t < 40 ? 10 : t < 55 ? 100 + 300 * (t - 40) : 0;
+	for (t = 0; t < 200; t++) {
+		sa_fc_observe(&m, d[t], 10);
+		if (t >= 9 && window_sum(d, t - 9, 10) > peak)
+			peak = window_sum(d, t - 9, 10);
+		target = sa_fc_target(&m, 10);
+		if (m.nr_errs && target * 4 > peak * 5)
+			worst++;
+		if (sa_fc_demand(&m, 10) + sa_fc_margin(&m, 10) > target)
+			uncapped++;
+	}
+	TH_LOG("peak window %llu pages; %llu ticks where the cap bit",
+	       (unsigned long long)peak, (unsigned long long)uncapped);
+	EXPECT_EQ(0, worst);
+	EXPECT_GT(uncapped, 0);
+}
+
 FIXTURE(blob) {
 	struct sa_fc_model trained;
 	u8 *buf;

@@ -598,7 +598,7 @@ static void replay(const struct opts *o, const struct trace *tr,
 			break;
 		case P_FORECAST:
 			sa_fc_observe(&m, (u32)d, w);
-			target = sa_fc_demand(&m, h) + sa_fc_margin(&m, h);
+			target = sa_fc_target(&m, h);
 			score(r, pending, t, w, prefix, sa_fc_demand(&m, w));
 			break;
 		default:
