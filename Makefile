@@ -29,8 +29,8 @@ VM_TIMEOUT ?= 1500
 
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
 
-.PHONY: all module bpf tools selftests ksrc deps check check-l2 demo bench clean \
-	checkpatch sparse kernel-check
+.PHONY: all module bpf tools selftests ksrc deps check check-l2 demo bench bench-l2 clean \
+	checkpatch sparse kernel-check bench-forecast
 
 all: module bpf tools selftests
 
@@ -87,6 +87,38 @@ bench: deps
 		'insmod $(REPO)/kmod/shadowalloc.ko && \
 		 $(REPO)/tools/bench/kvm_touch_bench $(BENCH_MIB) && \
 		 $(REPO)/tools/bench/tm_overhead_bench $(BENCH_MIB) 3; \
+		 s=$$?; rmmod shadowalloc; exit $$s'
+	if [ "$(BENCH_FORECAST)" = 1 ]; then $(MAKE) bench-forecast; fi
+
+# The forecaster against its baselines on KVM guest workloads and Linux
+# boots (Documentation/forecast-eval.rst). Output in $(FC_OUT): the log,
+# results.json (one JSON object per line) and one SVG per workload.
+# FC_L2=0 skips the Linux boots; BENCH_FORECAST=0 keeps it out of 'bench'.
+BENCH_FORECAST ?= 1
+FC_L2 ?= 1
+FC_OUT ?= $(BUILD)/bench-forecast
+bench-forecast: deps
+	$(MAKE) all
+	mkdir -p $(FC_OUT)
+	{ $(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
+		'insmod $(REPO)/kmod/shadowalloc.ko || exit 1; \
+		 $(REPO)/tools/shadowctl/shadowctl attach && \
+		 $(REPO)/tools/bench/fc_workload_bench --dump-series && \
+		 if [ $(FC_L2) = 1 ]; then $(REPO)/tools/bench/fc_l2_bench.sh 64; fi; \
+		 s=$$?; $(REPO)/tools/shadowctl/shadowctl detach; rmmod shadowalloc; exit $$s'; \
+	  echo $$? > $(FC_OUT)/status; } 2>&1 | tee $(FC_OUT)/log
+	grep '^{' $(FC_OUT)/log > $(FC_OUT)/results.json || true
+	python3 $(REPO)/tools/bench/plot_series.py --outdir $(FC_OUT) $(FC_OUT)/log
+	@exit $$(cat $(FC_OUT)/status)
+
+# The same with a real Linux guest (L2) booted by QEMU on each backend
+# (tools/bench/l2_bench.sh); slow: about 11 minutes under nested TCG.
+BENCH_L2_MIB ?= 256
+bench-l2: deps
+	$(MAKE) all
+	$(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
+		'insmod $(REPO)/kmod/shadowalloc.ko && \
+		 $(REPO)/tools/bench/l2_bench.sh $(BENCH_L2_MIB); \
 		 s=$$?; rmmod shadowalloc; exit $$s'
 
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.

@@ -24,7 +24,7 @@ PROGRAMS=("$@")
 [ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test
 	kvm_mem_test shadowctl_test.sh "telemetry_test -F overflow" telemetry_cli_test.sh
 	"forecast_test -T record_first_touches" forecast_unit_test replay_test.sh
-	l2_boot_test.sh)
+	l2_boot_test.sh l2_balloon_test.sh)
 
 passed=0
 failed=0

@@ -18,7 +18,10 @@ TIMEOUT=300
 GROUP=""
 JSON=0
 KERNEL=""
+MEM_PATH=/run/shadowalloc
+CONSOLE=""
 QEMU_ARGS=()
+L2_MODULES=()
 
 usage() {
 	cat <<EOF
@@ -26,7 +29,9 @@ usage: $(basename "$0") [options] -- COMMAND-IN-L2
 
 options:
   --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd,
-                  prealloc, shadowalloc (default), shadowalloc-4k
+                  prealloc, shadowalloc (default), shadowalloc-4k,
+                  shadowallocfs (a file on a mounted shadowallocfs, see
+                  --mem-path)
   --mem MB        guest RAM (default $MEM)
   --cpus N        guest CPUs (default $CPUS)
   --group ID      make the QEMU process a member of shadowalloc group ID
@@ -34,11 +39,23 @@ options:
   --timeout SEC   (default $TIMEOUT)
   --json          print a JSON summary as the last line
   --kernel FILE   guest kernel (default: newest /boot/vmlinuz-6.12*-cloud-amd64)
-  --qemu-arg ARG  extra QEMU argument (repeatable)
+  --mem-path DIR  the shadowallocfs mount of the shadowallocfs backend
+                  (default $MEM_PATH; mount -t shadowallocfs none DIR)
+  --l2-module M   a module of the guest kernel (e.g. virtio_balloon), copied
+                  with its dependencies from modules.dep into the initramfs,
+                  decompressed, and loaded by init before the command
+                  (repeatable)
+  --console FILE  write the guest's serial console to FILE (kept; default a
+                  temporary file), to follow the guest from outside
+  --qemu-arg ARG  extra QEMU argument (repeatable), e.g. a QMP socket:
+                  --qemu-arg -qmp --qemu-arg unix:/run/l2.qmp,server=on,wait=off
 
 The shadowalloc backends map guest RAM from /dev/shadowalloc with
 share=on; "shadowalloc" also passes align=2M so 2 MiB staged blocks can be
 mapped whole (QEMU aligns file-backed RAM only to the file's page size).
+"shadowallocfs" is the same memory from a regular file, created by QEMU in
+DIR (share=on, align=2M): QEMU's discard (virtio-balloon, hole punching)
+reaches the module there, which the VFS refuses for a character device.
 EOF
 }
 
@@ -56,6 +73,10 @@ while [ $# -gt 0 ]; do
 	--timeout) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--timeout: not a number: ${2:-}"; TIMEOUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--kernel) [ -r "${2:-}" ] || die_usage "--kernel: cannot read ${2:-}"; KERNEL=$2; shift 2 ;;
+	--mem-path) [ -d "${2:-}" ] || die_usage "--mem-path: not a directory: ${2:-}"; MEM_PATH=$2; shift 2 ;;
+	--l2-module) [[ ${2:-} =~ ^[A-Za-z0-9_-]+$ ]] || die_usage "--l2-module: not a module name: ${2:-}"
+		L2_MODULES+=("$2"); shift 2 ;;
+	--console) [ -n "${2:-}" ] || die_usage "--console needs a file"; CONSOLE=$2; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die_usage "--qemu-arg needs a value"; QEMU_ARGS+=("$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -65,6 +86,11 @@ done
 [ $# -gt 0 ] || die_usage "no command given"
 [ -c /dev/kvm ] || { echo "run-l2.sh: no /dev/kvm" >&2; exit 1; }
 [ -n "$KERNEL" ] || KERNEL=$(ls /boot/vmlinuz-6.12*-cloud-amd64 | sort -V | tail -n 1)
+KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
+MODDIR=/lib/modules/$KVER
+if [ ${#L2_MODULES[@]} -gt 0 ] && [ ! -r "$MODDIR/modules.dep" ]; then
+	die_usage "--l2-module: no $MODDIR/modules.dep for kernel $KERNEL"
+fi
 
 THP=/sys/kernel/mm/transparent_hugepage/enabled
 case $BACKEND in
@@ -78,11 +104,16 @@ shadowalloc)
 	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/dev/shadowalloc,share=on,align=2M" ;;
 shadowalloc-4k)
 	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/dev/shadowalloc,share=on" ;;
+shadowallocfs)
+	[ "$(stat -f -c %t "$MEM_PATH" 2>/dev/null)" = 5ad0a11d ] ||
+		die_usage "--mem-path $MEM_PATH: not a shadowallocfs mount (mount -t shadowallocfs none $MEM_PATH)"
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=$MEM_PATH,share=on,align=2M" ;;
 *)
 	die_usage "unknown backend: $BACKEND" ;;
 esac
 
 WORK=$(mktemp -d /tmp/run-l2.XXXXXX)
+CONSOLE_FILE=${CONSOLE:-$WORK/console}
 OLD_THP=""
 cleanup() {
 	[ -n "$OLD_THP" ] && echo "$OLD_THP" > "$THP"
@@ -94,17 +125,58 @@ if [ "$BACKEND" = ram ] || [ "$BACKEND" = ram-thp ]; then
 	if [ "$BACKEND" = ram ]; then echo never > "$THP"; else echo always > "$THP"; fi
 fi
 
-# The L2 initramfs: busybox, touch-mem, an init that runs the command.
-mkdir -p "$WORK/ir/bin" "$WORK/ir/proc" "$WORK/ir/sys" "$WORK/ir/dev"
+# The L2 initramfs: busybox, touch-mem, the --l2-module modules, an init
+# that loads them and runs the command.
+mkdir -p "$WORK/ir/bin" "$WORK/ir/proc" "$WORK/ir/sys" "$WORK/ir/dev" "$WORK/ir/lib/modules"
 cp /bin/busybox "$WORK/ir/bin/"
 [ -x "$REPO/tools/l2/touch-mem" ] && cp "$REPO/tools/l2/touch-mem" "$WORK/ir/bin/"
 printf '%s\n' "$*" > "$WORK/ir/cmd"
+
+# add_module PATH: copy one module (path relative to $MODDIR, as in
+# modules.dep) into the initramfs, decompressed (busybox insmod reads only
+# plain .ko), and append it to the load order once.
+add_module() {
+	local rel=$1 name
+	name=$(basename "$rel" | sed 's/\.ko\(\.xz\|\.zst\|\.gz\)\{0,1\}$//').ko
+	grep -qxF "$name" "$WORK/ir/modules" 2>/dev/null && return 0
+	case $rel in
+	*.ko.xz) xz -dc "$MODDIR/$rel" > "$WORK/ir/lib/modules/$name" ;;
+	*.ko.zst) zstd -qdc "$MODDIR/$rel" > "$WORK/ir/lib/modules/$name" ;;
+	*.ko.gz) gzip -dc "$MODDIR/$rel" > "$WORK/ir/lib/modules/$name" ;;
+	*) cp "$MODDIR/$rel" "$WORK/ir/lib/modules/$name" ;;
+	esac
+	echo "$name" >> "$WORK/ir/modules"
+}
+: > "$WORK/ir/modules"
+for mod in "${L2_MODULES[@]}"; do
+	# modules.dep: "kernel/.../m.ko.xz: dep1 dep2 ..." with every
+	# dependency, transitively, the ones loaded first last; names match
+	# with - and _ alike.
+	line=$(awk -v m="$mod" '{
+		f = $1; sub(/:$/, "", f); n = f; sub(/.*\//, "", n); sub(/\.ko.*/, "", n)
+		gsub(/-/, "_", n); mm = m; gsub(/-/, "_", mm)
+		if (n == mm) { print; exit }
+	}' "$MODDIR/modules.dep")
+	if [ -z "$line" ]; then
+		grep -qw "$(echo "$mod" | tr - _)" "$MODDIR/modules.builtin" 2>/dev/null &&
+			continue	# built into the guest kernel
+		die_usage "--l2-module: $mod is not a module of $KVER"
+	fi
+	read -r -a deps <<<"${line#*:}"
+	for ((i = ${#deps[@]} - 1; i >= 0; i--)); do
+		add_module "${deps[i]}"
+	done
+	add_module "${line%%:*}"
+done
 cat > "$WORK/ir/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+for m in $(cat /modules); do
+	insmod "/lib/modules/$m" || echo "init: insmod $m failed"
+done
 echo "@@L2_INIT@@"
 sh /cmd
 echo "@@L2_EXIT=$?@@"
@@ -127,7 +199,7 @@ QEMU=(qemu-system-x86_64 -enable-kvm -cpu host,-kvm-asyncpf-int -m "$MEM" -smp "
       -object "$RAM" -machine q35,memory-backend=ram0,kernel-irqchip=off
       -kernel "$KERNEL" -initrd "$WORK/initrd.gz"
       -append "console=ttyS0 panic=-1"
-      -display none -monitor none -no-reboot -serial "file:$WORK/console"
+      -display none -monitor none -no-reboot -serial "file:$CONSOLE_FILE"
       "${QEMU_ARGS[@]}")
 
 start=$(date +%s%N)
@@ -141,21 +213,21 @@ else
 	timeout "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$WORK/qemu.log" 2>&1 && status=0 || status=$?
 fi
 end=$(date +%s%N)
-touch "$WORK/console"
+touch "$CONSOLE_FILE"
 
-tr -d '\r' < "$WORK/console" | sed -n '/^@@L2_INIT@@$/,/^@@L2_EXIT=/p' | grep -v '^@@L2_' || true
+tr -d '\r' < "$CONSOLE_FILE" | sed -n '/^@@L2_INIT@@$/,/^@@L2_EXIT=/p' | grep -v '^@@L2_' || true
 reached=false
-grep -aq '^@@L2_INIT@@' "$WORK/console" && reached=true
-l2_status=$(tr -d '\r' < "$WORK/console" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
+grep -aq '^@@L2_INIT@@' "$CONSOLE_FILE" && reached=true
+l2_status=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
 if [ "$JSON" = 1 ]; then
-	touch_ns=$(tr -d '\r' < "$WORK/console" | sed -n 's/^touch-mem: [0-9]* MiB in \([0-9]*\) ns$/\1/p' | tail -n 1)
+	touch_ns=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^touch-mem: [0-9]* MiB in \([0-9]*\) ns$/\1/p' | tail -n 1)
 	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s,"l2_touch_ns":%s}\n' \
 		"$BACKEND" "$MEM" $(((end - start) / 1000000)) "$reached" "${l2_status:-null}" "${touch_ns:-null}"
 fi
 if [ "$reached" != true ] || [ -z "$l2_status" ]; then
 	echo "run-l2.sh: L2 did not finish (qemu status $status); its console:" >&2
 	grep -v "TCG doesn't" "$WORK/qemu.log" >&2 || true
-	tail -n 30 "$WORK/console" >&2
+	tail -n 30 "$CONSOLE_FILE" >&2
 	exit 1
 fi
 exit "$l2_status"
