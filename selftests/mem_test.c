@@ -206,6 +206,39 @@ TEST_F(mem, huge_blocks)
 	close(mfd);
 }
 
+/*
+ * With only 4 KiB pages staged, an untouched aligned 2 MiB still gets one
+ * 2 MiB block (a miss), not 512 staged 4 KiB pages.
+ */
+TEST_F(mem, huge_range_prefers_2m_miss_to_4k_hits)
+{
+	struct shadowalloc_stats st;
+	unsigned long i;
+	char *area;
+	int mfd;
+
+	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+			     600000, 0, 0));
+	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, sa_reserve(self->fd, G1, 512));
+	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 512));
+	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	mfd = open(SA_DEV, O_RDWR);
+	area = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(0, (unsigned long)area % HUGE);
+	for (i = 0; i < HUGE; i += PAGE)
+		area[i] = 1;
+	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(1, st.faults);
+	EXPECT_EQ(1, st.misses);
+	EXPECT_EQ(0, st.hits);
+	EXPECT_EQ(512, st.staged_pages);
+	munmap(area, HUGE);
+	close(mfd);
+}
+
 TEST_F(mem, ageing_releases_unused)
 {
 	struct shadowalloc_stats st;
