@@ -464,8 +464,8 @@ u64 sa_fc_margin(const struct sa_fc_model *m, u32 horizon)
  * the margin's span (scaled like the margin for a horizon longer than the
  * window). After a burst or a boot the trend and the errors can ask for far
  * more than any window ever took; staging that only ages out. Before the
- * first scored window there is no cap (the warm-up already keeps the
- * forecast short).
+ * first scored window the cap is 5/4 of the demand seen so far (one launch
+ * must not stage several launches' worth).
  *
  * Return: pages.
  */
@@ -477,11 +477,24 @@ u64 sa_fc_target(const struct sa_fc_model *m, u32 horizon)
 	u32 nr = m->nr_errs > SA_FC_ERRS ? SA_FC_ERRS : m->nr_errs, i;
 	u64 peak = 0;
 
-	if (!nr)
+	if (!m->ticks)
 		return target;
 	for (i = 0; i < nr; i++)
 		if (m->peaks[i] > peak)
 			peak = m->peaks[i];
+	/*
+	 * Before the first scored window, or while the last windows were
+	 * quieter than what came just now: what the history holds counts too
+	 * (all of it, if fewer ticks than a window were seen).
+	 */
+	if (m->ticks < SA_FC_WINDOW_MAX || !nr) {
+		u32 seen = m->ticks < w ? m->ticks : (u32)w;
+		u64 recent = sa_fc_hist_sum(m, (m->hist_pos + SA_FC_WINDOW_MAX -
+					    1) % SA_FC_WINDOW_MAX, seen);
+
+		if (recent > peak)
+			peak = recent;
+	}
 	/* peak <= 2^38 (a window of 2^32-page ticks), h <= 2^20: no overflow */
 	if (h > w)
 		peak = div64_u64(peak * h, w);
