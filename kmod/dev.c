@@ -163,8 +163,7 @@ static int sa_copy_model_arg(struct shadowalloc_model *arg,
 	if (arg->flags || !sa_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	/* Field order: the group id's range comes before the blob's checks. */
-	if (arg->group_id < SHADOWALLOC_GROUP_ID_MIN ||
-	    arg->group_id > SHADOWALLOC_GROUP_ID_MAX)
+	if (!sa_group_id_valid(arg->group_id))
 		return -EINVAL;
 	return 0;
 }

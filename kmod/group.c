@@ -53,11 +53,42 @@ static DECLARE_DELAYED_WORK(sa_reaper_work, sa_reaper_fn);
  */
 static void sa_fc_tick_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_fc_tick_work, sa_fc_tick_fn);
-static u64 sa_group_handed_pages(struct sa_group *group);
 
-static bool sa_group_id_valid(u32 id)
+/* The per-CPU fault counters of a group, summed; readers take no lock. */
+static void sa_group_sum_stats(struct sa_group *group,
+			       struct sa_fault_stats *sum)
 {
-	return id >= SHADOWALLOC_GROUP_ID_MIN && id <= SHADOWALLOC_GROUP_ID_MAX;
+	int cpu;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
+
+		sum->hits += s->hits;
+		sum->hits_huge += s->hits_huge;
+		sum->misses += s->misses;
+		sum->miss_pages += s->miss_pages;
+		sum->hit_ns += s->hit_ns;
+		sum->miss_ns += s->miss_ns;
+		sum->discarded += s->discarded;
+		sum->events += s->events;
+		sum->events_dropped += s->events_dropped;
+	}
+}
+
+/* Pages staged folios handed to VMs: a 2 MiB hit hands over HPAGE_PMD_NR. */
+static u64 sa_staged_pages_handed(const struct sa_fault_stats *sum)
+{
+	return sum->hits + sum->hits_huge * (HPAGE_PMD_NR - 1);
+}
+
+/* Pages a group's faults handed to VMs: hits and what misses allocated. */
+static u64 sa_group_handed_pages(struct sa_group *group)
+{
+	struct sa_fault_stats sum;
+
+	sa_group_sum_stats(group, &sum);
+	return sa_staged_pages_handed(&sum) + sum.miss_pages;
 }
 
 /*
@@ -485,21 +516,6 @@ static u64 sa_permille_raw(u64 part, u64 whole)
 	return div64_u64(part * 1000, whole);
 }
 
-/* Pages a group's faults handed to VMs: hits, 2 MiB hits, misses. */
-static u64 sa_group_handed_pages(struct sa_group *group)
-{
-	u64 pages = 0;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
-
-		pages += s->hits + s->hits_huge * (HPAGE_PMD_NR - 1) +
-			 s->miss_pages;
-	}
-	return pages;
-}
-
 static u32 sa_group_horizon_ticks(struct sa_group *group)
 {
 	return max_t(u32, group->horizon_ms / SA_TM_TICK_MS, 1);
@@ -581,23 +597,10 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 				     struct shadowalloc_stats *st)
 {
 	struct sa_pool *pool = &group->pool;
-	struct sa_fault_stats sum = {};
 	u64 handed_pages, miss_ns_per_page;
-	int cpu;
+	struct sa_fault_stats sum;
 
-	for_each_possible_cpu(cpu) {
-		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
-
-		sum.hits += s->hits;
-		sum.hits_huge += s->hits_huge;
-		sum.misses += s->misses;
-		sum.miss_pages += s->miss_pages;
-		sum.hit_ns += s->hit_ns;
-		sum.miss_ns += s->miss_ns;
-		sum.discarded += s->discarded;
-		sum.events += s->events;
-		sum.events_dropped += s->events_dropped;
-	}
+	sa_group_sum_stats(group, &sum);
 	st->hits = sum.hits;
 	st->hits_huge = sum.hits_huge;
 	st->misses = sum.misses;
@@ -626,8 +629,7 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->accuracy_permille = group->fc.nr_windows ?
 		1000 - min_t(u32, st->forecast_err_permille, 1000) : 0;
 
-	/* A 2 MiB hit hands over HPAGE_PMD_NR pages in one fault. */
-	handed_pages = sum.hits + sum.hits_huge * (HPAGE_PMD_NR - 1);
+	handed_pages = sa_staged_pages_handed(&sum);
 	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
 	/*
 	 * Time saved: what the handed-over pages would have cost at the
@@ -705,7 +707,7 @@ void sa_registry_account_events(const struct sa_tm_event *events,
 			continue;
 		if (vm)
 			sa_fc_where_observe(&vm->where, ev->gpa,
-					    1U << (9 * (ev->level - 1)));
+					    sa_level_pages(ev->level));
 		if (group->recorder)
 			sa_recorder_push(group->recorder, ev);
 	}

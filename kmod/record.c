@@ -70,7 +70,7 @@ void sa_recorder_push(struct sa_recorder *rec, const struct sa_tm_event *ev)
 		.t_ns = ev->ts_ns,
 		.gpa = ev->gpa,
 		.vm_pid = ev->vm_pid,
-		.size = PAGE_SIZE << (9 * (ev->level - 1)),
+		.size = sa_level_pages(ev->level) << PAGE_SHIFT,
 	};
 
 	spin_lock(&rec->lock);

@@ -27,6 +27,17 @@ extern unsigned int sa_default_max_staged_mb;
 extern unsigned int sa_tm_ring_entries;
 extern unsigned int sa_tm_drain_ms;
 
+static inline bool sa_group_id_valid(u32 id)
+{
+	return id >= SHADOWALLOC_GROUP_ID_MIN && id <= SHADOWALLOC_GROUP_ID_MAX;
+}
+
+/* 4 KiB pages a KVM mapping at @level (1: 4 KiB, 2: 2 MiB, 3: 1 GiB) covers. */
+static inline unsigned long sa_level_pages(unsigned int level)
+{
+	return 1UL << (9 * (level - 1));
+}
+
 /* Size classes of staged memory. */
 enum sa_size_class {
 	SA_CLASS_4K,

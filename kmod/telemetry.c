@@ -306,7 +306,7 @@ void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event)
 		return;
 	}
 	/* A mapping at level L covers 512^(L-1) pages. */
-	pages = 1UL << (9 * (event->level - 1));
+	pages = sa_level_pages(event->level);
 	agg->mappings++;
 	agg->levels[event->level - 1]++;
 	agg->mapped_bytes += (u64)pages << PAGE_SHIFT;
