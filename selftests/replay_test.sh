@@ -11,6 +11,8 @@ REPO=$(dirname "$SELFTESTS")
 KSRC=${KSRC:-$REPO/build/linux-source}
 # shellcheck source=/dev/null
 . "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+# shellcheck source=cli_check.sh
+. "$SELFTESTS/cli_check.sh" || exit 4
 
 REPLAY=$REPO/tools/forecast/sa_replay
 TMP=$(mktemp -d /tmp/replay_test.XXXXXX)
@@ -18,23 +20,7 @@ trap 'rm -rf "$TMP"' EXIT
 
 # check NAME WANT_STATUS STDOUT_REGEX STDERR_REGEX -- ARGS...
 check() {
-	local name=$1 want=$2 out_re=$3 err_re=$4 status out err
-	shift 5
-	out=$("$REPLAY" "$@" 2>"$TMP/err")
-	status=$?
-	err=$(cat "$TMP/err")
-	if [ "$status" != "$want" ]; then
-		ktap_print_msg "$*: status $status, want $want; stderr: $err"
-		ktap_test_fail "$name"
-	elif ! grep -Eq -- "$out_re" <<<"$out"; then
-		ktap_print_msg "$*: stdout '$out' does not match '$out_re'"
-		ktap_test_fail "$name"
-	elif ! grep -Eq -- "$err_re" <<<"$err"; then
-		ktap_print_msg "$*: stderr '$err' does not match '$err_re'"
-		ktap_test_fail "$name"
-	else
-		ktap_test_pass "$name"
-	fi
+	check_cli "$REPLAY" "$@"
 }
 
 # hit_rate KIND MIN: the forecast policy's hit rate on a synthetic trace

@@ -10,6 +10,8 @@ REPO=$(dirname "$SELFTESTS")
 KSRC=${KSRC:-$REPO/build/linux-source}
 # shellcheck source=/dev/null
 . "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+# shellcheck source=cli_check.sh
+. "$SELFTESTS/cli_check.sh" || exit 4
 
 CTL=$REPO/tools/shadowctl/shadowctl
 G=401
@@ -24,23 +26,7 @@ trap cleanup EXIT
 
 # check NAME WANT_STATUS STDOUT_REGEX STDERR_REGEX -- ARGS...
 check() {
-	local name=$1 want=$2 out_re=$3 err_re=$4 status out err
-	shift 5
-	out=$("$CTL" "$@" 2>/tmp/shadowctl_test.err)
-	status=$?
-	err=$(cat /tmp/shadowctl_test.err)
-	if [ "$status" != "$want" ]; then
-		ktap_print_msg "$*: status $status, want $want; stdout: $out; stderr: $err"
-		ktap_test_fail "$name"
-	elif ! grep -Eq -- "$out_re" <<<"$out"; then
-		ktap_print_msg "$*: stdout '$out' does not match '$out_re'"
-		ktap_test_fail "$name"
-	elif ! grep -Eq -- "$err_re" <<<"$err"; then
-		ktap_print_msg "$*: stderr '$err' does not match '$err_re'"
-		ktap_test_fail "$name"
-	else
-		ktap_test_pass "$name"
-	fi
+	check_cli "$CTL" "$@"
 }
 
 json_valid() {
