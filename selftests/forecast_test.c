@@ -341,6 +341,14 @@ TEST_F_TIMEOUT(fc, record_first_touches, 120)
 	r.flags = 1;
 	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
 	EXPECT_EQ(EINVAL, errno);
+	r.flags = 0;
+	r.reserved0 = 1;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
+	EXPECT_EQ(EINVAL, errno);
+	r.reserved0 = 0;
+	r.size = SHADOWALLOC_RECORD_SIZE_VER0 - 8;
+	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
+	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-ENOENT, sa_record(self->fd, G2));
 
 	ASSERT_EQ(0, vm_run_loop(&self->v, GUEST_WRITE_ONLY, DATA_GPA, BURST,

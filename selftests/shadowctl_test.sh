@@ -38,7 +38,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 40
+ktap_set_plan 41
 
 sleep 1000 &
 VM_PID=$!
@@ -92,6 +92,7 @@ check id_range 2 '^$' 'group id: 0 out of range' -- group enable 0
 check bad_pid 2 '^$' "pid: not a number: '-3'" -- group add-vm $G -3
 check unknown_command 2 '^$' "unknown command 'frobnicate'" -- frobnicate 1
 check missing_device 1 '^$' 'no such device \(is the shadowalloc module loaded\?\)' -- --device /nonexistent stats 1
+check attach_extra_arg 2 '^$' 'attach: takes no arguments' -- attach now
 check help 0 '^usage: shadowctl' '^$' -- --help
 
 ktap_finished
