@@ -2,13 +2,15 @@
 /*
  * shadowalloc: the /dev/shadowalloc misc device and its ioctl dispatch.
  *
- * This file owns the ABI rules of uapi/linux/shadowalloc.h: privilege,
- * size-versioned copies, flags and reserved fields. The operations
- * themselves live in group.c and see only validated layouts.
+ * This file owns the ABI rules of uapi/linux/shadowalloc.h: one table of
+ * commands indexed by _IOC_NR() (as drivers/gpu/drm/drm_ioctl.c), privilege,
+ * the size-versioned copy in and out, flags and reserved fields. The
+ * operations themselves live in group.c and see only validated layouts.
  */
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/sizes.h>
@@ -22,144 +24,156 @@
 #define SA_ARG_SIZE_MAX SZ_4K
 
 /*
- * Copy a size-versioned argument struct from userspace. Bytes the caller
- * did not pass read as zero; bytes the kernel does not know must be zero.
+ * Version-0 sizes are ABI: a caller built against them must keep working.
+ * Each struct's VER0 size is where its first published layout ends.
  */
-static int sa_copy_arg(void *karg, size_t ksize, size_t ver0,
-		       const void __user *uarg)
-{
-	u32 usize;
+static_assert(SHADOWALLOC_API_SIZE_VER0 == sizeof(struct shadowalloc_api));
+static_assert(SHADOWALLOC_GROUP_CREATE_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_group_create));
+static_assert(SHADOWALLOC_GROUP_ARG_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_group_arg));
+static_assert(SHADOWALLOC_GROUP_VM_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_group_vm));
+static_assert(SHADOWALLOC_HORIZON_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_horizon));
+static_assert(SHADOWALLOC_STATS_SIZE_VER0 ==
+	      offsetofend(struct shadowalloc_stats, reserved));
+static_assert(SHADOWALLOC_STATS_SIZE_VER1 == sizeof(struct shadowalloc_stats));
+static_assert(SHADOWALLOC_STAGE_RESERVE_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_stage_reserve));
+static_assert(SHADOWALLOC_POOL_CONFIG_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_pool_config));
+static_assert(SHADOWALLOC_MODEL_SIZE_VER0 == sizeof(struct shadowalloc_model));
+static_assert(SHADOWALLOC_RECORD_SIZE_VER0 ==
+	      sizeof(struct shadowalloc_record));
 
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < ver0)
-		return -EINVAL;
-	if (usize > SA_ARG_SIZE_MAX)
-		return -E2BIG;
-	return copy_struct_from_user(karg, ksize, uarg, usize);
-}
+/* Every argument struct, for the one kernel copy the dispatcher makes. */
+union sa_ioctl_arg {
+	struct {
+		u32 size;
+		u32 flags;
+	} head;
+	struct shadowalloc_api api;
+	struct shadowalloc_group_create create;
+	struct shadowalloc_group_arg group;
+	struct shadowalloc_group_vm vm;
+	struct shadowalloc_horizon horizon;
+	struct shadowalloc_stats stats;
+	struct shadowalloc_stage_reserve reserve;
+	struct shadowalloc_pool_config pool;
+	struct shadowalloc_model model;
+	struct shadowalloc_record record;
+};
 
 static bool sa_zero(const void *p, size_t len)
 {
 	return !memchr_inv(p, 0, len);
 }
 
-static long sa_ioctl_group_create(const void __user *uarg)
+static long sa_ioctl_api(union sa_ioctl_arg *karg, void __user *uarg);
+
+static long sa_ioctl_group_create(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_group_create arg;
-	int ret;
+	struct shadowalloc_group_create *arg = &karg->create;
 
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_GROUP_CREATE_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.reserved0 ||
-	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
-		return -EINVAL;
-	return sa_group_create(&arg);
-}
-
-/* The argument of DESTROY, SHADOW_ENABLE and SHADOW_DISABLE. */
-static int sa_copy_group_arg(struct shadowalloc_group_arg *arg,
-			     const void __user *uarg)
-{
-	int ret;
-
-	ret = sa_copy_arg(arg, sizeof(*arg), SHADOWALLOC_GROUP_ARG_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
 	if (arg->flags || arg->reserved0 ||
 	    !sa_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
-	return 0;
+	return sa_group_create(arg);
 }
 
-static long sa_ioctl_group_destroy(const void __user *uarg)
+/* The argument of DESTROY, SHADOW_ENABLE and SHADOW_DISABLE. */
+static bool sa_group_arg_valid(const struct shadowalloc_group_arg *arg)
 {
-	struct shadowalloc_group_arg arg;
-	int ret;
-
-	ret = sa_copy_group_arg(&arg, uarg);
-	return ret ?: sa_group_destroy(arg.group_id);
+	return !arg->flags && !arg->reserved0 &&
+	       sa_zero(arg->reserved, sizeof(arg->reserved));
 }
 
-static long sa_ioctl_set_enabled(const void __user *uarg, bool enable)
+static long sa_ioctl_group_destroy(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_group_arg arg;
-	int ret;
-
-	ret = sa_copy_group_arg(&arg, uarg);
-	return ret ?: sa_group_set_enabled(arg.group_id, enable);
-}
-
-static long sa_ioctl_group_vm(const void __user *uarg, bool add)
-{
-	struct shadowalloc_group_vm arg;
-	int ret;
-
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_GROUP_VM_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || !sa_zero(arg.reserved, sizeof(arg.reserved)))
+	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
-	return add ? sa_group_add_vm(arg.group_id, arg.pid) :
-		     sa_group_remove_vm(arg.group_id, arg.pid);
+	return sa_group_destroy(karg->group.group_id);
 }
 
-static long sa_ioctl_set_horizon(const void __user *uarg)
+static long sa_ioctl_shadow_enable(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_horizon arg;
-	int ret;
-
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_HORIZON_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || !sa_zero(arg.reserved, sizeof(arg.reserved)))
+	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
-	return sa_group_set_horizon(arg.group_id, arg.horizon_ms);
+	return sa_group_set_enabled(karg->group.group_id, true);
 }
 
-static long sa_ioctl_stage_reserve(const void __user *uarg)
+static long sa_ioctl_shadow_disable(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_stage_reserve arg;
-	int ret;
-
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_STAGE_RESERVE_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.reserved0 ||
-	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
-	return sa_group_stage_reserve(arg.group_id, arg.pages);
+	return sa_group_set_enabled(karg->group.group_id, false);
 }
 
-static long sa_ioctl_pool_config(const void __user *uarg)
+static bool sa_group_vm_valid(const struct shadowalloc_group_vm *arg)
 {
-	struct shadowalloc_pool_config arg;
-	int ret;
+	return !arg->flags && sa_zero(arg->reserved, sizeof(arg->reserved));
+}
 
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_POOL_CONFIG_SIZE_VER0,
-			  uarg);
-	if (ret)
-		return ret;
-	if ((arg.flags & ~SHADOWALLOC_POOL_SET_ALL) || arg.reserved0 ||
-	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+static long sa_ioctl_group_add_vm(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	if (!sa_group_vm_valid(&karg->vm))
 		return -EINVAL;
-	return sa_group_pool_config(&arg);
+	return sa_group_add_vm(karg->vm.group_id, karg->vm.pid);
 }
 
-static int sa_copy_model_arg(struct shadowalloc_model *arg,
-			     const void __user *uarg)
+static long sa_ioctl_group_remove_vm(union sa_ioctl_arg *karg,
+				     void __user *uarg)
 {
-	int ret;
+	if (!sa_group_vm_valid(&karg->vm))
+		return -EINVAL;
+	return sa_group_remove_vm(karg->vm.group_id, karg->vm.pid);
+}
 
-	ret = sa_copy_arg(arg, sizeof(*arg), SHADOWALLOC_MODEL_SIZE_VER0, uarg);
-	if (ret)
-		return ret;
+static long sa_ioctl_set_horizon(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	struct shadowalloc_horizon *arg = &karg->horizon;
+
+	if (arg->flags || !sa_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+	return sa_group_set_horizon(arg->group_id, arg->horizon_ms);
+}
+
+/*
+ * GET_STATS reads only size, flags and group_id (the table's in_size): the
+ * rest of the caller's struct is output space, whatever it holds on entry.
+ */
+static long sa_ioctl_get_stats(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	struct shadowalloc_stats *st = &karg->stats;
+
+	if (st->flags)
+		return -EINVAL;
+	return sa_group_get_stats(st->group_id, capable(CAP_SYS_ADMIN), st);
+}
+
+static long sa_ioctl_stage_reserve(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	struct shadowalloc_stage_reserve *arg = &karg->reserve;
+
+	if (arg->flags || arg->reserved0 ||
+	    !sa_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+	return sa_group_stage_reserve(arg->group_id, arg->pages);
+}
+
+static long sa_ioctl_pool_config(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	struct shadowalloc_pool_config *arg = &karg->pool;
+
+	if ((arg->flags & ~SHADOWALLOC_POOL_SET_ALL) || arg->reserved0 ||
+	    !sa_zero(arg->reserved, sizeof(arg->reserved)))
+		return -EINVAL;
+	return sa_group_pool_config(arg);
+}
+
+static int sa_model_arg_check(const struct shadowalloc_model *arg)
+{
 	if (arg->flags || !sa_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	/* Field order: the group id's range comes before the blob's checks. */
@@ -172,18 +186,18 @@ static int sa_copy_model_arg(struct shadowalloc_model *arg,
  * MODEL_EXPORT: a buffer too small fails with -ENOSPC and reports the size
  * needed in blob_len.
  */
-static long sa_ioctl_model_export(void __user *uarg)
+static long sa_ioctl_model_export(union sa_ioctl_arg *karg, void __user *uarg)
 {
 	struct shadowalloc_model __user *umodel = uarg;
+	struct shadowalloc_model *arg = &karg->model;
 	u32 need = sa_fc_blob_size();
-	struct shadowalloc_model arg;
 	void *blob;
 	int ret;
 
-	ret = sa_copy_model_arg(&arg, uarg);
+	ret = sa_model_arg_check(arg);
 	if (ret)
 		return ret;
-	if (arg.blob_len < need) {
+	if (arg->blob_len < need) {
 		if (put_user(need, &umodel->blob_len))
 			return -EFAULT;
 		return -ENOSPC;
@@ -191,8 +205,8 @@ static long sa_ioctl_model_export(void __user *uarg)
 	blob = kzalloc(need, GFP_KERNEL);
 	if (!blob)
 		return -ENOMEM;
-	ret = sa_group_model_export(arg.group_id, blob);
-	if (!ret && copy_to_user(u64_to_user_ptr(arg.blob), blob, need))
+	ret = sa_group_model_export(arg->group_id, blob);
+	if (!ret && copy_to_user(u64_to_user_ptr(arg->blob), blob, need))
 		ret = -EFAULT;
 	if (!ret && put_user(need, &umodel->blob_len))
 		ret = -EFAULT;
@@ -201,19 +215,19 @@ static long sa_ioctl_model_export(void __user *uarg)
 }
 
 /* MODEL_IMPORT: the blob is validated whole before the group changes. */
-static long sa_ioctl_model_import(const void __user *uarg)
+static long sa_ioctl_model_import(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_model arg;
+	struct shadowalloc_model *arg = &karg->model;
 	struct sa_fc_model *model;
 	void *blob;
 	int ret;
 
-	ret = sa_copy_model_arg(&arg, uarg);
+	ret = sa_model_arg_check(arg);
 	if (ret)
 		return ret;
-	if (!arg.blob_len || arg.blob_len > SHADOWALLOC_MODEL_BLOB_MAX)
+	if (!arg->blob_len || arg->blob_len > SHADOWALLOC_MODEL_BLOB_MAX)
 		return -EINVAL;
-	blob = memdup_user(u64_to_user_ptr(arg.blob), arg.blob_len);
+	blob = memdup_user(u64_to_user_ptr(arg->blob), arg->blob_len);
 	if (IS_ERR(blob))
 		return PTR_ERR(blob);
 	model = kmalloc(sizeof(*model), GFP_KERNEL);
@@ -221,123 +235,229 @@ static long sa_ioctl_model_import(const void __user *uarg)
 		ret = -ENOMEM;
 		goto out_blob;
 	}
-	ret = sa_fc_import(model, blob, arg.blob_len);
+	ret = sa_fc_import(model, blob, arg->blob_len);
 	if (!ret)
-		ret = sa_group_model_import(arg.group_id, model);
+		ret = sa_group_model_import(arg->group_id, model);
 	kfree(model);
 out_blob:
 	kfree(blob);
 	return ret;
 }
 
-static long sa_ioctl_record(const void __user *uarg)
+static long sa_ioctl_record(union sa_ioctl_arg *karg, void __user *uarg)
 {
-	struct shadowalloc_record arg;
-	int ret;
+	struct shadowalloc_record *arg = &karg->record;
 
-	ret = sa_copy_arg(&arg, sizeof(arg), SHADOWALLOC_RECORD_SIZE_VER0, uarg);
-	if (ret)
-		return ret;
-	if (arg.flags || arg.reserved0 ||
-	    !sa_zero(arg.reserved, sizeof(arg.reserved)))
+	if (arg->flags || arg->reserved0 ||
+	    !sa_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
-	return sa_group_record(arg.group_id);
+	return sa_group_record(arg->group_id);
+}
+
+typedef long (*sa_ioctl_handler_t)(union sa_ioctl_arg *karg, void __user *uarg);
+
+/* struct sa_ioctl_desc.flags */
+#define SA_IOCTL_ADMIN	BIT(0)	/* needs CAP_SYS_ADMIN */
+#define SA_IOCTL_OUT	BIT(1)	/* the struct is written back on success */
+
+/**
+ * struct sa_ioctl_desc - one command of /dev/shadowalloc
+ * @cmd: the command as built from the current struct; only its direction
+ *	bits matter for matching, the number is the table index
+ * @handler: runs with the validated kernel copy of the argument
+ * @ver0_size: the smallest size a caller may pass (the first version)
+ * @ksize: the kernel's size of the struct
+ * @in_size: bytes the kernel reads from the caller; for output structs the
+ *	input prefix, the rest is output space and not checked
+ * @flags: SA_IOCTL_*
+ */
+struct sa_ioctl_desc {
+	unsigned int cmd;
+	sa_ioctl_handler_t handler;
+	u16 ver0_size;
+	u16 ksize;
+	u16 in_size;
+	u16 flags;
+};
+
+#define SA_IOCTL_IN(name, type, ver0, fn, fl)				\
+	[SHADOWALLOC_NR_##name] = {					\
+		.cmd = SHADOWALLOC_IOC_##name, .handler = fn,		\
+		.ver0_size = ver0, .ksize = sizeof(type),		\
+		.in_size = sizeof(type), .flags = fl,			\
+	}
+#define SA_IOCTL_INOUT(name, type, ver0, in, fn, fl)			\
+	[SHADOWALLOC_NR_##name] = {					\
+		.cmd = SHADOWALLOC_IOC_##name, .handler = fn,		\
+		.ver0_size = ver0, .ksize = sizeof(type),		\
+		.in_size = offsetofend(type, in),			\
+		.flags = (fl) | SA_IOCTL_OUT,				\
+	}
+
+/* The ioctl table, indexed by _IOC_NR(). */
+static const struct sa_ioctl_desc sa_ioctls[] = {
+	SA_IOCTL_INOUT(API, struct shadowalloc_api, SHADOWALLOC_API_SIZE_VER0,
+		       features, sa_ioctl_api, 0),
+	SA_IOCTL_IN(GROUP_CREATE, struct shadowalloc_group_create,
+		    SHADOWALLOC_GROUP_CREATE_SIZE_VER0, sa_ioctl_group_create,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(GROUP_DESTROY, struct shadowalloc_group_arg,
+		    SHADOWALLOC_GROUP_ARG_SIZE_VER0, sa_ioctl_group_destroy,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(GROUP_ADD_VM, struct shadowalloc_group_vm,
+		    SHADOWALLOC_GROUP_VM_SIZE_VER0, sa_ioctl_group_add_vm,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(GROUP_REMOVE_VM, struct shadowalloc_group_vm,
+		    SHADOWALLOC_GROUP_VM_SIZE_VER0, sa_ioctl_group_remove_vm,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(SHADOW_ENABLE, struct shadowalloc_group_arg,
+		    SHADOWALLOC_GROUP_ARG_SIZE_VER0, sa_ioctl_shadow_enable,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(SHADOW_DISABLE, struct shadowalloc_group_arg,
+		    SHADOWALLOC_GROUP_ARG_SIZE_VER0, sa_ioctl_shadow_disable,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(SET_HORIZON, struct shadowalloc_horizon,
+		    SHADOWALLOC_HORIZON_SIZE_VER0, sa_ioctl_set_horizon,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_INOUT(GET_STATS, struct shadowalloc_stats,
+		       SHADOWALLOC_STATS_SIZE_VER0, group_id, sa_ioctl_get_stats,
+		       0),
+	SA_IOCTL_IN(STAGE_RESERVE, struct shadowalloc_stage_reserve,
+		    SHADOWALLOC_STAGE_RESERVE_SIZE_VER0, sa_ioctl_stage_reserve,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(POOL_CONFIG, struct shadowalloc_pool_config,
+		    SHADOWALLOC_POOL_CONFIG_SIZE_VER0, sa_ioctl_pool_config,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(MODEL_EXPORT, struct shadowalloc_model,
+		    SHADOWALLOC_MODEL_SIZE_VER0, sa_ioctl_model_export,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(MODEL_IMPORT, struct shadowalloc_model,
+		    SHADOWALLOC_MODEL_SIZE_VER0, sa_ioctl_model_import,
+		    SA_IOCTL_ADMIN),
+	SA_IOCTL_IN(RECORD, struct shadowalloc_record,
+		    SHADOWALLOC_RECORD_SIZE_VER0, sa_ioctl_record,
+		    SA_IOCTL_ADMIN),
+};
+
+static_assert(ARRAY_SIZE(sa_ioctls) <= SHADOWALLOC_NR_MAX + 1);
+static_assert(ARRAY_SIZE(sa_ioctls) <= BITS_PER_TYPE(u64));
+
+/*
+ * API: the handshake. Reads api_version and the features the caller needs
+ * (the table's in_size); everything after them is output.
+ */
+static long sa_ioctl_api(union sa_ioctl_arg *karg, void __user *uarg)
+{
+	struct shadowalloc_api *api = &karg->api;
+	u64 wanted = api->features;
+	unsigned int nr;
+
+	if (api->flags || api->reserved0 || !api->api_version)
+		return -EINVAL;
+	api->api_version = SHADOWALLOC_API_VERSION;
+	api->features = SHADOWALLOC_FEATURES_ALL;
+	api->ioctls = 0;
+	for (nr = 0; nr < ARRAY_SIZE(sa_ioctls); nr++)
+		if (sa_ioctls[nr].handler)
+			api->ioctls |= BIT_ULL(nr);
+	api->max_groups = READ_ONCE(sa_max_groups);
+	api->max_vms_per_group = READ_ONCE(sa_max_vms_per_group);
+	api->horizon_min_ms = SHADOWALLOC_HORIZON_MIN_MS;
+	api->horizon_max_ms = SHADOWALLOC_HORIZON_MAX_MS;
+	api->max_age_min_ms = SHADOWALLOC_MAX_AGE_MIN_MS;
+	api->max_age_max_ms = SHADOWALLOC_MAX_AGE_MAX_MS;
+	api->model_blob_max = SHADOWALLOC_MODEL_BLOB_MAX;
+	api->tick_ms = SHADOWALLOC_TICK_MS;
+	if (wanted & ~SHADOWALLOC_FEATURES_ALL) {
+		/* Tell the caller what is there, then refuse. */
+		if (put_user(api->features,
+			     &((struct shadowalloc_api __user *)uarg)->features))
+			return -EFAULT;
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /*
- * GET_STATS reads only size, flags and group_id: the rest of the caller's
- * struct is output space, whatever it holds on entry.
+ * sa_copy_arg() - the kernel copy of a size-versioned argument struct
+ * @desc: the command
+ * @karg: the copy; bytes the caller did not pass read as zero
+ * @uarg: the caller's struct
+ * @usize: its size, from the command number
+ *
+ * Bytes beyond the kernel's struct must be zero (copy_struct_from_user():
+ * -E2BIG); for output structs only the input prefix is read. The struct's
+ * own size field must say the same size as the command.
  */
-static long sa_ioctl_get_stats(void __user *uarg)
+static int sa_copy_arg(const struct sa_ioctl_desc *desc,
+		       union sa_ioctl_arg *karg, const void __user *uarg,
+		       u32 usize)
 {
-	struct shadowalloc_stats __user *ust = uarg;
-	struct shadowalloc_stats st = {};
-	u32 usize, len;
 	int ret;
 
-	if (get_user(usize, &ust->size) || get_user(st.flags, &ust->flags) ||
-	    get_user(st.group_id, &ust->group_id))
-		return -EFAULT;
-	if (usize < SHADOWALLOC_STATS_SIZE_VER0)
+	if (usize < desc->ver0_size)
 		return -EINVAL;
 	if (usize > SA_ARG_SIZE_MAX)
 		return -E2BIG;
-	if (st.flags)
-		return -EINVAL;
-
-	ret = sa_group_get_stats(st.group_id, capable(CAP_SYS_ADMIN), &st);
+	memset(karg, 0, sizeof(*karg));
+	if (desc->in_size < desc->ksize)
+		ret = copy_from_user(karg, uarg, desc->in_size) ? -EFAULT : 0;
+	else
+		ret = copy_struct_from_user(karg, desc->ksize, uarg, usize);
 	if (ret)
 		return ret;
-	len = min_t(u32, usize, sizeof(st));
-	st.size = len;
-	if (copy_to_user(ust, &st, len))
-		return -EFAULT;
+	if (karg->head.size != usize)
+		return -EINVAL;
 	return 0;
 }
 
 /**
  * sa_ioctl() - dispatch an ioctl on /dev/shadowalloc
  * @file: the open device
- * @cmd: one of SHADOWALLOC_IOC_*
+ * @cmd: one of SHADOWALLOC_IOC_*, built from any version of its struct
  * @arg: user pointer to the command's argument struct
  *
- * Every command but GET_STATS needs CAP_SYS_ADMIN. Errors are documented
- * per command in Documentation/ioctl-api.rst; a failed call changes nothing.
+ * Commands are looked up by number in sa_ioctls[]; the magic and the
+ * direction must match, the size may be that of any version of the struct
+ * from version 0 on. Every command but API and GET_STATS needs
+ * CAP_SYS_ADMIN. Errors are documented per command in
+ * Documentation/ioctl-api.rst; a failed call changes nothing.
  *
- * Return: 0 or a negative errno.
+ * Return: 0 (RECORD: a file descriptor) or a negative errno: -ENOTTY for an
+ * unknown command, -EPERM, -EINVAL (size below version 0, size field
+ * mismatch, bad flags or reserved fields), -E2BIG (unknown non-zero tail),
+ * -EFAULT, or the command's own errors.
  */
 static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	void __user *uarg = (void __user *)arg;
+	const struct sa_ioctl_desc *desc;
+	union sa_ioctl_arg karg;
+	unsigned int nr = _IOC_NR(cmd);
+	u32 usize = _IOC_SIZE(cmd);
+	long ret;
 
-	switch (cmd) {
-	case SHADOWALLOC_IOC_GROUP_CREATE:
-	case SHADOWALLOC_IOC_GROUP_DESTROY:
-	case SHADOWALLOC_IOC_GROUP_ADD_VM:
-	case SHADOWALLOC_IOC_GROUP_REMOVE_VM:
-	case SHADOWALLOC_IOC_SHADOW_ENABLE:
-	case SHADOWALLOC_IOC_SHADOW_DISABLE:
-	case SHADOWALLOC_IOC_SET_HORIZON:
-	case SHADOWALLOC_IOC_STAGE_RESERVE:
-	case SHADOWALLOC_IOC_POOL_CONFIG:
-	case SHADOWALLOC_IOC_MODEL_EXPORT:
-	case SHADOWALLOC_IOC_MODEL_IMPORT:
-	case SHADOWALLOC_IOC_RECORD:
-		if (!capable(CAP_SYS_ADMIN))
-			return -EPERM;
-		break;
-	case SHADOWALLOC_IOC_GET_STATS:
-		return sa_ioctl_get_stats(uarg);
-	default:
+	if (_IOC_TYPE(cmd) != SHADOWALLOC_IOC_MAGIC || nr >= ARRAY_SIZE(sa_ioctls))
 		return -ENOTTY;
-	}
+	nr = array_index_nospec(nr, ARRAY_SIZE(sa_ioctls));
+	desc = &sa_ioctls[nr];
+	if (!desc->handler || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+		return -ENOTTY;
+	if ((desc->flags & SA_IOCTL_ADMIN) && !capable(CAP_SYS_ADMIN))
+		return -EPERM;
 
-	switch (cmd) {
-	case SHADOWALLOC_IOC_GROUP_CREATE:
-		return sa_ioctl_group_create(uarg);
-	case SHADOWALLOC_IOC_GROUP_DESTROY:
-		return sa_ioctl_group_destroy(uarg);
-	case SHADOWALLOC_IOC_GROUP_ADD_VM:
-		return sa_ioctl_group_vm(uarg, true);
-	case SHADOWALLOC_IOC_GROUP_REMOVE_VM:
-		return sa_ioctl_group_vm(uarg, false);
-	case SHADOWALLOC_IOC_SHADOW_ENABLE:
-		return sa_ioctl_set_enabled(uarg, true);
-	case SHADOWALLOC_IOC_SHADOW_DISABLE:
-		return sa_ioctl_set_enabled(uarg, false);
-	case SHADOWALLOC_IOC_SET_HORIZON:
-		return sa_ioctl_set_horizon(uarg);
-	case SHADOWALLOC_IOC_STAGE_RESERVE:
-		return sa_ioctl_stage_reserve(uarg);
-	case SHADOWALLOC_IOC_MODEL_EXPORT:
-		return sa_ioctl_model_export(uarg);
-	case SHADOWALLOC_IOC_MODEL_IMPORT:
-		return sa_ioctl_model_import(uarg);
-	case SHADOWALLOC_IOC_RECORD:
-		return sa_ioctl_record(uarg);
-	default: /* SHADOWALLOC_IOC_POOL_CONFIG */
-		return sa_ioctl_pool_config(uarg);
-	}
+	ret = sa_copy_arg(desc, &karg, uarg, usize);
+	if (ret)
+		return ret;
+	ret = desc->handler(&karg, uarg);
+	if (ret < 0 || !(desc->flags & SA_IOCTL_OUT))
+		return ret;
+
+	/* Output: up to the smaller of both sizes, size says how much. */
+	karg.head.size = min_t(u32, usize, desc->ksize);
+	if (copy_to_user(uarg, &karg, karg.head.size))
+		return -EFAULT;
+	return ret;
 }
 
 static int sa_open(struct inode *inode, struct file *file)

@@ -630,6 +630,8 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 		1000 - min_t(u32, st->forecast_err_permille, 1000) : 0;
 
 	handed_pages = sa_staged_pages_handed(&sum);
+	st->hit_pages = handed_pages;
+	st->miss_pages = sum.miss_pages;
 	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
 	/*
 	 * Time saved: what the handed-over pages would have cost at the

@@ -49,6 +49,8 @@ struct fuzz {
 	uint8_t blob[SHADOWALLOC_MODEL_BLOB_MAX + 16];
 	/* statistics */
 	unsigned long calls[10];
+	/* the size encoded in the next command (_IOC_SIZE), see pick_size() */
+	uint32_t cmd_size;
 	/* the argument buffer: room for oversized structs */
 	uint8_t buf[ARG_SIZE_MAX + 64] __attribute__((aligned(8)));
 };
@@ -106,37 +108,59 @@ static pid_t pick_pid(struct fuzz *f, int *vm)
 }
 
 /*
- * Lay out an argument of @ksize bytes in f->buf with a random size field:
- * returns the errno the size (and tail) must produce, or 0.
+ * Lay out an argument of @ksize bytes in f->buf with a random size, as a
+ * caller built against another version of the struct would: the size goes
+ * into the size field and into the command (fuzz_cmd()), or, once in a
+ * while, the two disagree. Returns the errno the size (and tail) must
+ * produce, or 0.
  */
 static int pick_size(struct fuzz *f, uint32_t ksize, uint32_t ver0,
 		     bool check_tail)
 {
 	uint32_t *size = (uint32_t *)f->buf;
+	int want = 0;
 
 	memset(f->buf, 0, sizeof(f->buf));
 	if (chance(f, 85)) {
 		*size = ksize;
+		f->cmd_size = *size;
 		return 0;
 	}
-	switch (below(f, 5)) {
+	switch (below(f, 6)) {
 	case 0:
 		*size = below(f, ver0);
-		return -EINVAL;
+		want = -EINVAL;
+		break;
 	case 1:
 		*size = ksize + 8 + below(f, 64);
-		return 0;
+		break;
 	case 2:
 		*size = ksize + 8 + below(f, 56);
 		f->buf[*size - 1 - below(f, *size - ksize)] = 1 + below(f, 255);
-		return check_tail ? -E2BIG : 0;
+		want = check_tail ? -E2BIG : 0;
+		break;
 	case 3:
-		*size = ARG_SIZE_MAX + 1 + below(f, 1000000);
-		return -E2BIG;
+		/* the largest size a command can encode is _IOC_SIZEMASK */
+		*size = ARG_SIZE_MAX + 1 + below(f, _IOC_SIZEMASK - ARG_SIZE_MAX);
+		want = -E2BIG;
+		break;
+	case 4:
+		/* the size field says another size than the command */
+		*size = ksize;
+		f->cmd_size = ksize + 8 * (1 + below(f, 8));
+		return -EINVAL;
 	default:
 		*size = ver0;
-		return 0;
+		break;
 	}
+	f->cmd_size = *size;
+	return want;
+}
+
+/* @cmd as built from the struct size pick_size() chose. */
+static unsigned long fuzz_cmd(const struct fuzz *f, unsigned long cmd)
+{
+	return _IOC(_IOC_DIR(cmd), _IOC_TYPE(cmd), _IOC_NR(cmd), f->cmd_size);
 }
 
 /* Maybe set a flag bit or a reserved word; returns -EINVAL if it did. */
@@ -214,7 +238,7 @@ static int do_create(struct fuzz *f)
 		want = pick_junk(f, &c->flags, c->reserved, 4, &c->reserved0);
 	if (!want)
 		want = model_create(f, idx, id, c);
-	return sa_ioctl(f->fd, SHADOWALLOC_IOC_GROUP_CREATE, f->buf) == want ?
+	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GROUP_CREATE), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -251,7 +275,7 @@ static int do_group_arg(struct fuzz *f, unsigned long cmd)
 				g->enabled = enable;
 		}
 	}
-	return sa_ioctl(f->fd, cmd, f->buf) == want ? 0 : want - 1000;
+	return sa_ioctl(f->fd, fuzz_cmd(f, cmd), f->buf) == want ? 0 : want - 1000;
 }
 
 /* ADD_VM, REMOVE_VM */
@@ -291,8 +315,8 @@ static int do_vm(struct fuzz *f, bool add)
 			f->g[idx].members &= ~(1u << vm);
 		}
 	}
-	return sa_ioctl(f->fd, add ? SHADOWALLOC_IOC_GROUP_ADD_VM :
-			SHADOWALLOC_IOC_GROUP_REMOVE_VM, f->buf) == want ?
+	return sa_ioctl(f->fd, fuzz_cmd(f, add ? SHADOWALLOC_IOC_GROUP_ADD_VM :
+			SHADOWALLOC_IOC_GROUP_REMOVE_VM), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -317,7 +341,7 @@ static int do_horizon(struct fuzz *f)
 		want = -ENOENT;
 	if (!want)
 		f->g[idx].horizon_ms = h->horizon_ms;
-	return sa_ioctl(f->fd, SHADOWALLOC_IOC_SET_HORIZON, f->buf) == want ?
+	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_SET_HORIZON), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -353,7 +377,7 @@ static int do_stats(struct fuzz *f)
 		want = -EINVAL;
 	if (!want && (idx < 0 || !f->g[idx].exists))
 		want = -ENOENT;
-	ret = sa_ioctl(f->fd, SHADOWALLOC_IOC_GET_STATS, f->buf);
+	ret = sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GET_STATS), f->buf);
 	if (ret != want)
 		return want - 1000;
 	return want ? 0 : check_stats(f, idx, st) ? -2000 : 0;
@@ -386,7 +410,7 @@ static int do_model(struct fuzz *f)
 			want = -ENOSPC;
 		if (!want && (idx < 0 || !f->g[idx].exists))
 			want = -ENOENT;
-		ret = sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_EXPORT, f->buf);
+		ret = sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_EXPORT), f->buf);
 		if (!ret && !want) {
 			if (m->blob_len != f->blob_size)
 				return -4000;
@@ -429,7 +453,7 @@ static int do_model(struct fuzz *f)
 	m->blob_len = len;
 	if (!want && (idx < 0 || !f->g[idx].exists))
 		want = -ENOENT;
-	return sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_IMPORT, f->buf) == want ?
+	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_IMPORT), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -437,7 +461,7 @@ static int do_bogus(struct fuzz *f)
 {
 	static const unsigned long cmds[] = {
 		_IO(SHADOWALLOC_IOC_MAGIC, 0),
-		_IOW(SHADOWALLOC_IOC_MAGIC, 0x01, uint32_t),
+		_IOR(SHADOWALLOC_IOC_MAGIC, 0x01, struct shadowalloc_group_create),
 		_IOR(SHADOWALLOC_IOC_MAGIC, 0x08, struct shadowalloc_stats),
 		_IOW(SHADOWALLOC_IOC_MAGIC, 0x7e, struct shadowalloc_group_arg),
 		_IOWR(0x42, 0x08, struct shadowalloc_stats),

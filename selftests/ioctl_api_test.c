@@ -260,20 +260,17 @@ TEST_F(dev, struct_versioning)
 	struct shadowalloc_stats before;
 	unsigned int i;
 
-	/* Too small. */
+	/*
+	 * A size field that is not the command's size (abi_test.c covers
+	 * larger and smaller versions through their own command numbers).
+	 */
 	big.c.size = SHADOWALLOC_GROUP_CREATE_SIZE_VER0 - 1;
 	big.c.group_id = G1;
 	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
 	big.c.size = 0;
 	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
-	/* Bigger with a non-zero tail. */
 	big.c.size = sizeof(big);
-	big.tail[63] = 1;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
-	/* Bigger than any version may be. */
-	big.tail[63] = 0;
-	big.c.size = 4097;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
+	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
 	/* Non-zero flags, reserved fields. */
 	big.c.size = sizeof(big.c);
 	big.c.flags = 1;
@@ -290,8 +287,6 @@ TEST_F(dev, struct_versioning)
 		big.c.reserved[i] = 0;
 	}
 	ASSERT_EQ(-ENOENT, sa_stats(self->fd, G1, &before));
-	/* Bigger with a zero tail is accepted. */
-	big.c.size = sizeof(big);
 	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
 	ASSERT_EQ(0, group_state(self->fd, G1, &before));
 
@@ -343,51 +338,11 @@ TEST_F(dev, bad_pointers_and_commands)
 	ASSERT_EQ(-EFAULT, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, unmapped));
 	ASSERT_EQ(-EFAULT, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, (void *)1));
 	munmap(unmapped, 4096);
-	/* Unknown commands: another number, another size, another type. */
+	/* Unknown commands (abi_test.c tries every number and direction). */
 	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOW(SHADOWALLOC_IOC_MAGIC, 0x7f, int), &before));
-	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOW(SHADOWALLOC_IOC_MAGIC, 0x01, int), &before));
 	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IO(SHADOWALLOC_IOC_MAGIC, 0x02), NULL));
 	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOWR('X', 0x08, struct shadowalloc_stats), &before));
 	ASSERT_UNCHANGED(self->fd, G1, &before);
-}
-
-TEST_F(dev, stats_sizes)
-{
-	struct {
-		struct shadowalloc_stats st;
-		uint8_t canary[64];
-	} buf;
-	unsigned int i;
-
-	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 4321));
-	/* The first version: the whole struct is written. */
-	memset(&buf, 0xa5, sizeof(buf));
-	buf.st.size = SHADOWALLOC_STATS_SIZE_VER0;
-	buf.st.flags = 0;
-	buf.st.group_id = G1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
-	EXPECT_EQ(SHADOWALLOC_STATS_SIZE_VER0, buf.st.size);
-	EXPECT_EQ(4321, buf.st.horizon_ms);
-	EXPECT_EQ(0, buf.st.reserved[0]);
-	for (i = 0; i < sizeof(buf.canary); i++)
-		ASSERT_EQ(0xa5, buf.canary[i]);
-	/* A newer caller: the kernel writes what it knows, says how much. */
-	memset(&buf, 0xa5, sizeof(buf));
-	buf.st.size = sizeof(buf);
-	buf.st.flags = 0;
-	buf.st.group_id = G1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
-	EXPECT_EQ(sizeof(buf.st), buf.st.size);
-	for (i = 0; i < sizeof(buf.canary); i++)
-		ASSERT_EQ(0xa5, buf.canary[i]);
-	/* Too small, too big, flags. */
-	buf.st.size = SHADOWALLOC_STATS_SIZE_VER0 - 8;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
-	buf.st.size = 8192;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
-	buf.st.size = sizeof(buf.st);
-	buf.st.flags = 1;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
 }
 
 /* Drop CAP_SYS_ADMIN (and every other capability) in this process. */

@@ -21,7 +21,7 @@ PROGRAMS=("$@")
 # A program may carry arguments ("telemetry_test -F overflow": the overflow
 # fixture needs a reloaded module; forecast_test's recording case needs the
 # telemetry attached: telemetry_cli_test.sh runs both).
-[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(ioctl_api_test concurrency_test fuzz_test mem_test
+[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(abi_test ioctl_api_test concurrency_test fuzz_test mem_test
 	kvm_mem_test shadowctl_test.sh "telemetry_test -F overflow" telemetry_cli_test.sh
 	"forecast_test -T record_first_touches" forecast_unit_test replay_test.sh
 	l2_boot_test.sh l2_balloon_test.sh)

@@ -17,16 +17,45 @@ static int sa_ioctl(int fd, unsigned long cmd, void *arg)
 }
 
 /**
- * shadowalloc_open_path() - open a shadowalloc device
+ * shadowalloc_get_api() - the module's ABI version, commands, features, limits
+ * @fd: device descriptor
+ * @api: filled in (SHADOWALLOC_IOC_API); api->size tells how much the
+ *	kernel wrote
+ *
+ * Return: 0 or -errno; -ENOTTY from a module older than ABI version 2.
+ */
+int shadowalloc_get_api(int fd, struct shadowalloc_api *api)
+{
+	memset(api, 0, sizeof(*api));
+	api->size = sizeof(*api);
+	api->api_version = SHADOWALLOC_API_VERSION;
+	return sa_ioctl(fd, SHADOWALLOC_IOC_API, api);
+}
+
+/**
+ * shadowalloc_open_path() - open a shadowalloc device and check its ABI
  * @path: the device node
  *
- * Return: a file descriptor, or -errno.
+ * The handshake (SHADOWALLOC_IOC_API) runs once here, so every later call
+ * on the descriptor talks to a module that speaks this library's ABI.
+ *
+ * Return: a file descriptor; -errno of open(); -EPROTO when the module
+ * predates the ABI this library was built for.
  */
 int shadowalloc_open_path(const char *path)
 {
+	struct shadowalloc_api api;
 	int fd = open(path, O_RDWR | O_CLOEXEC);
+	int ret;
 
-	return fd < 0 ? -errno : fd;
+	if (fd < 0)
+		return -errno;
+	ret = shadowalloc_get_api(fd, &api);
+	if (ret) {
+		close(fd);
+		return ret == -ENOTTY || ret == -EINVAL ? -EPROTO : ret;
+	}
+	return fd;
 }
 
 /**
@@ -334,6 +363,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 		if (op == SHADOWALLOC_OP_RECORD)
 			return "a recording of this group is already open";
 		return "the process is a member of another group";
+	case -EPROTO:
+		return "no ABI handshake (SHADOWALLOC_IOC_API): not a shadowalloc device, or a module older than this tool";
 	case -EPROTONOSUPPORT:
 		return "the model blob has another format version";
 	case -EBADMSG:

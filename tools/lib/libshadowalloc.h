@@ -45,9 +45,11 @@ enum shadowalloc_op {
 
 /* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
 int shadowalloc_open(void);
-/* Open a device at @path. */
+/* Open a device at @path; both check the module's ABI once (-EPROTO). */
 int shadowalloc_open_path(const char *path);
 void shadowalloc_close(int fd);
+/* SHADOWALLOC_IOC_API: version, supported ioctls and features, limits. */
+int shadowalloc_get_api(int fd, struct shadowalloc_api *api);
 
 int shadowalloc_group_create(int fd, uint32_t group_id,
 			     const struct shadowalloc_group_opts *opts);

@@ -5,14 +5,23 @@
  * The ioctl ABI of /dev/shadowalloc. This is the only header shared by the
  * kernel module and userspace.
  *
- * Every argument struct starts with __u32 size (the caller's sizeof() of the
- * struct) and __u32 flags. The kernel accepts any size from the first
- * published version (SHADOWALLOC_*_SIZE_VER0) upwards: bytes the kernel does
- * not know must be zero (else -E2BIG), fields the caller did not pass read as
+ * Commands are dispatched on their number (_IOC_NR) and type (the magic,
+ * SHADOWALLOC_IOC_MAGIC); the argument's size is the one encoded in the
+ * command (_IOC_SIZE), so a struct can grow without a new command: a caller
+ * built against an older, smaller version and one built against a newer,
+ * larger version both reach the same handler.
+ *
+ * Every argument struct starts with __u32 size, which must equal the size
+ * encoded in the command (the caller's sizeof()), and __u32 flags. The
+ * kernel accepts any size from the first published version
+ * (SHADOWALLOC_*_SIZE_VER0) upwards, else -EINVAL: bytes the kernel does not
+ * know must be zero (else -E2BIG), fields the caller did not pass read as
  * zero. Reserved fields and undefined flag bits must be zero (else -EINVAL).
  * Output structs are written up to min(caller size, kernel size) and their
  * size field is set to the number of bytes written. Invalid input changes
- * nothing. Documentation/ioctl-api.rst describes every field and errno.
+ * nothing. SHADOWALLOC_IOC_API tells which commands, features and limits the
+ * running module has. Documentation/ioctl-api.rst describes every field and
+ * errno.
  */
 #ifndef _UAPI_LINUX_SHADOWALLOC_H
 #define _UAPI_LINUX_SHADOWALLOC_H
@@ -22,6 +31,9 @@
 
 #define SHADOWALLOC_DEVICE_NAME		"shadowalloc"
 
+/* statfs() f_type of a shadowallocfs mount (guest memory as files). */
+#define SHADOWALLOCFS_MAGIC		0x5ad0a11d
+
 /* Group ids are chosen by the management agent; 0 is never a valid id. */
 #define SHADOWALLOC_GROUP_ID_MIN	1U
 #define SHADOWALLOC_GROUP_ID_MAX	0x7fffffffU
@@ -30,6 +42,13 @@
 #define SHADOWALLOC_HORIZON_MIN_MS	100U
 #define SHADOWALLOC_HORIZON_MAX_MS	3600000U
 #define SHADOWALLOC_HORIZON_DEFAULT_MS	5000U
+
+/*
+ * The forecaster's tick, in milliseconds: demand is observed, the forecast
+ * advanced and the pool target set once per tick (recordings and model
+ * blobs count in ticks).
+ */
+#define SHADOWALLOC_TICK_MS		100U
 
 /* Staged pages unused for this long are released; bounds in milliseconds. */
 #define SHADOWALLOC_MAX_AGE_MIN_MS	100U
@@ -171,6 +190,9 @@ struct shadowalloc_horizon {
  * @forecast_windows: out: completed horizon windows scored (one per tick,
  *	windows overlap)
  * @reserved: out: zero
+ * @hit_pages: out: 4 KiB pages of @hits (a 2 MiB hit counts 512); since
+ *	ABI version 2
+ * @miss_pages: out: 4 KiB pages of @misses; since ABI version 2
  */
 struct shadowalloc_stats {
 	__u32 size;
@@ -208,9 +230,13 @@ struct shadowalloc_stats {
 	__u32 naive_err_permille;
 	__u64 forecast_windows;
 	__u64 reserved[2];
+	/* ABI version 2 */
+	__u64 hit_pages;
+	__u64 miss_pages;
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
+#define SHADOWALLOC_STATS_SIZE_VER1		248
 
 /**
  * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
@@ -332,33 +358,132 @@ struct shadowalloc_trace_record {
 	__u32 size;
 };
 
+
+/*
+ * The ABI version SHADOWALLOC_IOC_API reports. 1: the first published ABI;
+ * 2: dispatch by command number with the size from the command, the API
+ * ioctl, struct shadowalloc_stats grew (VER1). A module accepts every
+ * version from 1 up to its own.
+ */
+#define SHADOWALLOC_API_VERSION		2U
+
+/* shadowalloc_api.features: what the running module can do. */
+/* Staging of 2 MiB blocks (SHADOWALLOC_POOL_SET_HUGE). */
+#define SHADOWALLOC_FEATURE_HUGE	(1ULL << 0)
+/* shadowallocfs: guest memory as files, with hole punching. */
+#define SHADOWALLOC_FEATURE_FS		(1ULL << 1)
+/* The telemetry kfunc for BPF tracing programs (shadowctl attach). */
+#define SHADOWALLOC_FEATURE_TELEMETRY	(1ULL << 2)
+/* Model blobs, SHADOWALLOC_IOC_MODEL_EXPORT / _IMPORT. */
+#define SHADOWALLOC_FEATURE_MODELS	(1ULL << 3)
+/* Recordings of first touches, SHADOWALLOC_IOC_RECORD. */
+#define SHADOWALLOC_FEATURE_RECORD	(1ULL << 4)
+#define SHADOWALLOC_FEATURES_ALL	(SHADOWALLOC_FEATURE_HUGE | \
+					 SHADOWALLOC_FEATURE_FS | \
+					 SHADOWALLOC_FEATURE_TELEMETRY | \
+					 SHADOWALLOC_FEATURE_MODELS | \
+					 SHADOWALLOC_FEATURE_RECORD)
+
+/**
+ * struct shadowalloc_api - argument of SHADOWALLOC_IOC_API, the handshake
+ * @size: in: caller's sizeof(); out: bytes written by the kernel
+ * @flags: must be 0
+ * @api_version: in: the SHADOWALLOC_API_VERSION the caller was built
+ *	against, 1 or more (else -EINVAL); out: the module's version
+ * @reserved0: must be 0
+ * @features: in: SHADOWALLOC_FEATURE_* bits the caller needs: a bit the
+ *	module lacks fails the call with -EINVAL (and @features holds what it
+ *	has); out: every feature the module has
+ * @ioctls: out: bit n set when command number n (_IOC_NR) is supported
+ * @max_groups: out: the max_groups module parameter now
+ * @max_vms_per_group: out: the max_vms_per_group module parameter now
+ * @horizon_min_ms: out: SHADOWALLOC_HORIZON_MIN_MS
+ * @horizon_max_ms: out: SHADOWALLOC_HORIZON_MAX_MS
+ * @max_age_min_ms: out: SHADOWALLOC_MAX_AGE_MIN_MS
+ * @max_age_max_ms: out: SHADOWALLOC_MAX_AGE_MAX_MS
+ * @model_blob_max: out: SHADOWALLOC_MODEL_BLOB_MAX
+ * @tick_ms: out: the forecaster's tick, SHADOWALLOC_TICK_MS
+ * @reserved: must be 0
+ *
+ * Needs no privilege. Call it once after open, as UFFDIO_API: it is how a
+ * newer tool learns what an older module lacks instead of guessing from
+ * -ENOTTY.
+ */
+struct shadowalloc_api {
+	__u32 size;
+	__u32 flags;
+	__u32 api_version;
+	__u32 reserved0;
+	__u64 features;
+	__u64 ioctls;
+	__u32 max_groups;
+	__u32 max_vms_per_group;
+	__u32 horizon_min_ms;
+	__u32 horizon_max_ms;
+	__u32 max_age_min_ms;
+	__u32 max_age_max_ms;
+	__u32 model_blob_max;
+	__u32 tick_ms;
+	__u64 reserved[4];
+};
+
+#define SHADOWALLOC_API_SIZE_VER0		96
+
+/*
+ * The ioctl magic ('type'), as Documentation/userspace-api/ioctl/
+ * ioctl-number.rst would list it: 0xB9, numbers 0x00-0x3F, this header.
+ * Command numbers (_IOC_NR) identify commands; the size part of a command
+ * is the caller's struct size and the direction is part of the command.
+ */
 #define SHADOWALLOC_IOC_MAGIC	0xB9
 
+/* Command numbers, _IOC_NR() of the commands below. */
+enum {
+	SHADOWALLOC_NR_API		= 0x00,
+	SHADOWALLOC_NR_GROUP_CREATE	= 0x01,
+	SHADOWALLOC_NR_GROUP_DESTROY	= 0x02,
+	SHADOWALLOC_NR_GROUP_ADD_VM	= 0x03,
+	SHADOWALLOC_NR_GROUP_REMOVE_VM	= 0x04,
+	SHADOWALLOC_NR_SHADOW_ENABLE	= 0x05,
+	SHADOWALLOC_NR_SHADOW_DISABLE	= 0x06,
+	SHADOWALLOC_NR_SET_HORIZON	= 0x07,
+	SHADOWALLOC_NR_GET_STATS	= 0x08,
+	SHADOWALLOC_NR_STAGE_RESERVE	= 0x09,
+	SHADOWALLOC_NR_POOL_CONFIG	= 0x0a,
+	SHADOWALLOC_NR_MODEL_EXPORT	= 0x0b,
+	SHADOWALLOC_NR_MODEL_IMPORT	= 0x0c,
+	SHADOWALLOC_NR_RECORD		= 0x0d,
+	SHADOWALLOC_NR_MAX		= 0x3f,
+};
+
+#define SHADOWALLOC_IOC_API \
+	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_API, struct shadowalloc_api)
+
 #define SHADOWALLOC_IOC_GROUP_CREATE \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x01, struct shadowalloc_group_create)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_CREATE, struct shadowalloc_group_create)
 #define SHADOWALLOC_IOC_GROUP_DESTROY \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x02, struct shadowalloc_group_arg)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_DESTROY, struct shadowalloc_group_arg)
 #define SHADOWALLOC_IOC_GROUP_ADD_VM \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x03, struct shadowalloc_group_vm)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_ADD_VM, struct shadowalloc_group_vm)
 #define SHADOWALLOC_IOC_GROUP_REMOVE_VM \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x04, struct shadowalloc_group_vm)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_REMOVE_VM, struct shadowalloc_group_vm)
 #define SHADOWALLOC_IOC_SHADOW_ENABLE \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x05, struct shadowalloc_group_arg)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_SHADOW_ENABLE, struct shadowalloc_group_arg)
 #define SHADOWALLOC_IOC_SHADOW_DISABLE \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x06, struct shadowalloc_group_arg)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_SHADOW_DISABLE, struct shadowalloc_group_arg)
 #define SHADOWALLOC_IOC_SET_HORIZON \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x07, struct shadowalloc_horizon)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_SET_HORIZON, struct shadowalloc_horizon)
 #define SHADOWALLOC_IOC_GET_STATS \
-	_IOWR(SHADOWALLOC_IOC_MAGIC, 0x08, struct shadowalloc_stats)
+	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GET_STATS, struct shadowalloc_stats)
 #define SHADOWALLOC_IOC_STAGE_RESERVE \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x09, struct shadowalloc_stage_reserve)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_STAGE_RESERVE, struct shadowalloc_stage_reserve)
 #define SHADOWALLOC_IOC_POOL_CONFIG \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0a, struct shadowalloc_pool_config)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_POOL_CONFIG, struct shadowalloc_pool_config)
 #define SHADOWALLOC_IOC_MODEL_EXPORT \
-	_IOWR(SHADOWALLOC_IOC_MAGIC, 0x0b, struct shadowalloc_model)
+	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_MODEL_EXPORT, struct shadowalloc_model)
 #define SHADOWALLOC_IOC_MODEL_IMPORT \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0c, struct shadowalloc_model)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_MODEL_IMPORT, struct shadowalloc_model)
 #define SHADOWALLOC_IOC_RECORD \
-	_IOW(SHADOWALLOC_IOC_MAGIC, 0x0d, struct shadowalloc_record)
+	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_RECORD, struct shadowalloc_record)
 
 #endif /* _UAPI_LINUX_SHADOWALLOC_H */
