@@ -27,25 +27,25 @@
  * Version-0 sizes are ABI: a caller built against them must keep working.
  * Each struct's VER0 size is where its first published layout ends.
  */
-static_assert(SHADOWALLOC_API_SIZE_VER0 == sizeof(struct shadowalloc_api));
-static_assert(SHADOWALLOC_GROUP_CREATE_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_group_create));
-static_assert(SHADOWALLOC_GROUP_ARG_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_group_arg));
-static_assert(SHADOWALLOC_GROUP_VM_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_group_vm));
-static_assert(SHADOWALLOC_HORIZON_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_horizon));
-static_assert(SHADOWALLOC_STATS_SIZE_VER0 ==
-	      offsetofend(struct shadowalloc_stats, reserved));
-static_assert(SHADOWALLOC_STATS_SIZE_VER1 == sizeof(struct shadowalloc_stats));
-static_assert(SHADOWALLOC_STAGE_RESERVE_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_stage_reserve));
-static_assert(SHADOWALLOC_POOL_CONFIG_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_pool_config));
-static_assert(SHADOWALLOC_MODEL_SIZE_VER0 == sizeof(struct shadowalloc_model));
-static_assert(SHADOWALLOC_RECORD_SIZE_VER0 ==
-	      sizeof(struct shadowalloc_record));
+static_assert(sizeof(struct shadowalloc_api) == SHADOWALLOC_API_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_group_create) ==
+	      SHADOWALLOC_GROUP_CREATE_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_group_arg) ==
+	      SHADOWALLOC_GROUP_ARG_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_group_vm) ==
+	      SHADOWALLOC_GROUP_VM_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_horizon) ==
+	      SHADOWALLOC_HORIZON_SIZE_VER0);
+static_assert(offsetofend(struct shadowalloc_stats, reserved) ==
+	      SHADOWALLOC_STATS_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER1);
+static_assert(sizeof(struct shadowalloc_stage_reserve) ==
+	      SHADOWALLOC_STAGE_RESERVE_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_pool_config) ==
+	      SHADOWALLOC_POOL_CONFIG_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_model) == SHADOWALLOC_MODEL_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_record) ==
+	      SHADOWALLOC_RECORD_SIZE_VER0);
 
 /* Every argument struct, for the one kernel copy the dispatcher makes. */
 union sa_ioctl_arg {
