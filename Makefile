@@ -47,9 +47,13 @@ $(KSRC)/.stamp: $(KSRC_TARBALL)
 
 ksrc: $(KSRC)/.stamp
 
-# The telemetry BPF programs and their skeleton, in $(BUILD)/bpf.
+# The BPF programs, each beside its loader in tools/, and their skeletons,
+# all in $(BUILD)/bpf (rules in tools/bpf.mk).
+BPF_LOADER_DIRS := tools/shadowctl tools/bench
 bpf:
-	$(MAKE) -C bpf KDIR=$(KDIR) KVER=$(KVER) OUT=$(BUILD)/bpf
+	@set -e; for d in $(BPF_LOADER_DIRS); do \
+		$(MAKE) -C $$d bpf KDIR=$(KDIR) KVER=$(KVER) OUTPUT=$(BUILD)/bpf; \
+	done
 
 tools: bpf
 	$(MAKE) -C tools
@@ -83,11 +87,7 @@ demo: deps
 BENCH_MIB ?= 32
 bench: deps
 	$(MAKE) all
-	$(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
-		'insmod $(REPO)/kmod/shadowalloc.ko && \
-		 $(REPO)/tools/bench/kvm_touch_bench $(BENCH_MIB) && \
-		 $(REPO)/tools/bench/tm_overhead_bench $(BENCH_MIB) 3; \
-		 s=$$?; rmmod shadowalloc; exit $$s'
+	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh touch $(BENCH_MIB)
 	if [ "$(BENCH_FORECAST)" = 1 ]; then $(MAKE) bench-forecast; fi
 
 # The forecaster against its baselines on KVM guest workloads and Linux
@@ -100,12 +100,7 @@ FC_OUT ?= $(BUILD)/bench-forecast
 bench-forecast: deps
 	$(MAKE) all
 	mkdir -p $(FC_OUT)
-	{ $(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
-		'insmod $(REPO)/kmod/shadowalloc.ko || exit 1; \
-		 $(REPO)/tools/shadowctl/shadowctl attach && \
-		 $(REPO)/tools/bench/fc_workload_bench --dump-series && \
-		 if [ $(FC_L2) = 1 ]; then $(REPO)/tools/bench/fc_l2_bench.sh 64; fi; \
-		 s=$$?; $(REPO)/tools/shadowctl/shadowctl detach; rmmod shadowalloc; exit $$s'; \
+	{ $(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh forecast $(FC_L2); \
 	  echo $$? > $(FC_OUT)/status; } 2>&1 | tee $(FC_OUT)/log
 	grep '^{' $(FC_OUT)/log > $(FC_OUT)/results.json || true
 	python3 $(REPO)/tools/bench/plot_series.py --outdir $(FC_OUT) $(FC_OUT)/log
@@ -116,16 +111,13 @@ bench-forecast: deps
 BENCH_L2_MIB ?= 256
 bench-l2: deps
 	$(MAKE) all
-	$(VM_RUN) --timeout $(VM_TIMEOUT) -- sh -c \
-		'insmod $(REPO)/kmod/shadowalloc.ko && \
-		 $(REPO)/tools/bench/l2_bench.sh $(BENCH_L2_MIB); \
-		 s=$$?; rmmod shadowalloc; exit $$s'
+	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB)
 
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree -q -f \
 		$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch])) \
-		$(REPO)/uapi/linux/*.h $(wildcard $(REPO)/bpf/*.bpf.c)
+		$(REPO)/uapi/linux/*.h $(wildcard $(REPO)/tools/*/*.bpf.[ch])
 
 sparse:
 	$(MAKE) $(KBUILD_ARGS) C=2 modules

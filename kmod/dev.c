@@ -190,7 +190,7 @@ static long sa_ioctl_model_export(union sa_ioctl_arg *karg, void __user *uarg)
 {
 	struct shadowalloc_model __user *umodel = uarg;
 	struct shadowalloc_model *arg = &karg->model;
-	u32 need = sa_fc_blob_size();
+	u32 need = sa_forecast_blob_size();
 	void *blob;
 	int ret;
 
@@ -218,7 +218,7 @@ static long sa_ioctl_model_export(union sa_ioctl_arg *karg, void __user *uarg)
 static long sa_ioctl_model_import(union sa_ioctl_arg *karg, void __user *uarg)
 {
 	struct shadowalloc_model *arg = &karg->model;
-	struct sa_fc_model *model;
+	struct sa_forecast_model *model;
 	void *blob;
 	int ret;
 
@@ -235,7 +235,7 @@ static long sa_ioctl_model_import(union sa_ioctl_arg *karg, void __user *uarg)
 		ret = -ENOMEM;
 		goto out_blob;
 	}
-	ret = sa_fc_import(model, blob, arg->blob_len);
+	ret = sa_forecast_import(model, blob, arg->blob_len);
 	if (!ret)
 		ret = sa_group_model_import(arg->group_id, model);
 	kfree(model);

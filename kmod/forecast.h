@@ -3,20 +3,25 @@
  * shadowalloc forecaster: demand and "where" prediction in fixed point.
  *
  * Plain C with no kernel calls, no floating point and no allocation: the
- * same forecast.c builds into the module and into userspace (the replay
- * tool, the unit tests), which include this header without __KERNEL__.
+ * same files (forecast/) build into the module and into userspace (the
+ * replay tool, the unit tests), which include this header without
+ * __KERNEL__.
  *
- * Demand: one sample per tick (SA_TM_TICK_MS) is the number of 4 KiB pages
- * first-touched in that tick. A bank of Holt double-exponential smoothers
- * with different (alpha, beta) runs on the series; each keeps a running
- * error, and the one with the smallest error forecasts. Burst awareness: the
- * signed errors of the last SA_FC_ERRS completed windows (actual demand of a
- * window minus the forecast made at its start) give a margin, their upper
- * quantile, so a periodic burst the smoothers average away is still covered.
+ * Demand (forecast/demand.c): one sample per tick (SHADOWALLOC_TICK_MS) is
+ * the number of 4 KiB pages first-touched in that tick. A bank of Holt
+ * double-exponential smoothers with different (alpha, beta) runs on the
+ * series; each keeps a running error, and the one with the smallest error
+ * forecasts. Burst awareness: the signed errors of the last
+ * SA_FORECAST_ERRS completed windows (actual demand of a window minus the
+ * forecast made at its start) give a margin, their upper quantile, so a
+ * periodic burst the smoothers average away is still covered.
  *
- * Where: the 2 MiB guest-physical regions of recent faults; a majority
- * stride among recent region-to-region steps predicts the next region, and
- * the pages touched per region say whether 2 MiB blocks would be used whole.
+ * Where (forecast/where.c): the 2 MiB guest-physical regions of recent
+ * faults; a majority stride among recent region-to-region steps predicts
+ * the next region, and the pages touched per region say whether 2 MiB
+ * blocks would be used whole.
+ *
+ * Blobs (forecast/blob.c): a model as MODEL_EXPORT / MODEL_IMPORT carry it.
  */
 #ifndef _SHADOWALLOC_FORECAST_H
 #define _SHADOWALLOC_FORECAST_H
@@ -35,35 +40,35 @@ typedef int32_t s32;
 typedef int64_t s64;
 #endif
 
-/* Fixed point: Q(64-SA_FC_SHIFT).SA_FC_SHIFT in s64/u64. */
-#define SA_FC_SHIFT		16
-#define SA_FC_ONE		(1LL << SA_FC_SHIFT)
+/* Fixed point: Q(64-SA_FORECAST_SHIFT).SA_FORECAST_SHIFT in s64/u64. */
+#define SA_FORECAST_SHIFT		16
+#define SA_FORECAST_ONE		(1LL << SA_FORECAST_SHIFT)
 
 /* Smoothers in the bank. */
-#define SA_FC_BANK		6
+#define SA_FORECAST_BANK		6
 /* Completed-window errors kept for the burst margin. */
-#define SA_FC_ERRS		32
+#define SA_FORECAST_ERRS		32
 /*
  * Ticks of demand history and of pending forecasts: windows (the horizon
  * in ticks) longer than this are evaluated over this many ticks and
  * scaled.
  */
-#define SA_FC_WINDOW_MAX	64
-/* A slot of sa_fc_model.pending or .naive without a forecast. */
-#define SA_FC_NO_FORECAST	(~0ULL)
+#define SA_FORECAST_WINDOW_MAX	64
+/* A slot of sa_forecast_model.pending or .naive without a forecast. */
+#define SA_FORECAST_NONE	(~0ULL)
 /* Region steps kept by the where-predictor. */
-#define SA_FC_STEPS		16
+#define SA_FORECAST_STEPS		16
 
 /**
- * struct sa_fc_holt - one Holt smoother of the bank
+ * struct sa_forecast_holt - one Holt smoother of the bank
  * @level: smoothed demand per tick (fixed point)
  * @trend: smoothed change of @level per tick (fixed point)
  * @err: EWMA of the absolute error of its window forecasts (pages over
  *	the window, fixed point), scored once per window
  * @window_fc: its forecast (pages) for the window in progress, made at
- *	the window's start; SA_FC_NO_FORECAST before the first
+ *	the window's start; SA_FORECAST_NONE before the first
  */
-struct sa_fc_holt {
+struct sa_forecast_holt {
 	s64 level;
 	s64 trend;
 	s64 err;
@@ -71,26 +76,28 @@ struct sa_fc_holt {
 };
 
 /**
- * struct sa_fc_model - demand model of a VM or of a group
- * @bank: the smoothers; sa_fc_alpha[i], sa_fc_beta[i] are their parameters
+ * struct sa_forecast_model - demand model of a VM or of a group
+ * @bank: the smoothers; sa_forecast_alpha[i], sa_forecast_beta[i] are their
+ *	parameters
  * @best: index of the smoother with the smallest @err, which forecasts
  * @ticks: samples observed (saturates)
- * @hist: demand per tick, ring of SA_FC_WINDOW_MAX, newest at @hist_pos - 1
+ * @hist: demand per tick, ring of SA_FORECAST_WINDOW_MAX, newest at
+ *	@hist_pos - 1
  * @hist_pos: next slot of @hist, @pending and @naive
  * @pending: the window forecast (pages over the window, without margin)
- *	made at each of the last SA_FC_WINDOW_MAX ticks, same ring;
- *	SA_FC_NO_FORECAST where none was made
+ *	made at each of the last SA_FORECAST_WINDOW_MAX ticks, same ring;
+ *	SA_FORECAST_NONE where none was made
  * @naive: the last-value forecast made at the same ticks (the demand of
- *	the window that ended there), same ring; SA_FC_NO_FORECAST where the
+ *	the window that ended there), same ring; SA_FORECAST_NONE where the
  *	history was shorter than a window
  * @window: the window (ticks) of @pending, @naive and the bank's
  *	@window_fc; 0 before the first sample. Another window invalidates
  *	them, so no window is scored against a forecast for another length
  * @phase: ticks since the bank's window forecasts were made
  * @errs: signed errors (actual - forecast, pages) of the last completed
- *	windows, ring of SA_FC_ERRS
+ *	windows, ring of SA_FORECAST_ERRS
  * @peaks: the largest actual window demand (pages) in each slot of @errs,
- *	which caps the target (sa_fc_target())
+ *	which caps the target (sa_forecast_target())
  * @err_pos: next slot of @errs and @peaks
  * @nr_errs: valid entries of @errs
  * @last_abs_err: |error| of the window completed last, in pages
@@ -100,18 +107,18 @@ struct sa_fc_holt {
  * @sum_actual: sum of the actual demand of all completed windows
  * @nr_windows: completed windows
  */
-struct sa_fc_model {
-	struct sa_fc_holt bank[SA_FC_BANK];
+struct sa_forecast_model {
+	struct sa_forecast_holt bank[SA_FORECAST_BANK];
 	u32 best;
 	u32 ticks;
-	u32 hist[SA_FC_WINDOW_MAX];
+	u32 hist[SA_FORECAST_WINDOW_MAX];
 	u32 hist_pos;
-	u64 pending[SA_FC_WINDOW_MAX];
-	u64 naive[SA_FC_WINDOW_MAX];
+	u64 pending[SA_FORECAST_WINDOW_MAX];
+	u64 naive[SA_FORECAST_WINDOW_MAX];
 	u32 window;
 	u32 phase;
-	s64 errs[SA_FC_ERRS];
-	u64 peaks[SA_FC_ERRS];
+	s64 errs[SA_FORECAST_ERRS];
+	u64 peaks[SA_FORECAST_ERRS];
 	u32 err_pos;
 	u32 nr_errs;
 	u64 last_abs_err;
@@ -122,89 +129,93 @@ struct sa_fc_model {
 };
 
 /**
- * struct sa_fc_where - where-predictor of one VM's guest-physical regions
+ * struct sa_forecast_where - where-predictor of one VM's guest-physical regions
  * @last_region: 2 MiB region (gpa >> 21) of the newest fault in a new region
- * @steps: last region-to-region steps (signed), ring of SA_FC_STEPS
+ * @steps: last region-to-region steps (signed), ring of SA_FORECAST_STEPS
  * @step_pos: next slot of @steps
  * @nr_steps: valid entries of @steps
  * @pages_in_region: pages mapped in @last_region so far
- * @dense: EWMA (fixed point, 0..SA_FC_ONE) of the share of a region's 512
+ * @dense: EWMA (fixed point, 0..SA_FORECAST_ONE) of the share of a region's 512
  *	pages touched before the next region started
  */
-struct sa_fc_where {
+struct sa_forecast_where {
 	u64 last_region;
-	s64 steps[SA_FC_STEPS];
+	s64 steps[SA_FORECAST_STEPS];
 	u32 step_pos;
 	u32 nr_steps;
 	u32 pages_in_region;
 	s64 dense;
 };
 
-extern const u16 sa_fc_alpha[SA_FC_BANK];	/* Q0.16 */
-extern const u16 sa_fc_beta[SA_FC_BANK];	/* Q0.16 */
+extern const u16 sa_forecast_alpha[SA_FORECAST_BANK];	/* Q0.16 */
+extern const u16 sa_forecast_beta[SA_FORECAST_BANK];	/* Q0.16 */
 
 /* The built-in prior: what a new group starts from. */
-void sa_fc_init(struct sa_fc_model *m);
+void sa_forecast_init(struct sa_forecast_model *m);
 
 /*
  * One tick: @pages first-touched. @window is the horizon in ticks
- * (1..SA_FC_WINDOW_MAX, larger is clamped): the forecast for the window
+ * (1..SA_FORECAST_WINDOW_MAX, larger is clamped): the forecast for the window
  * starting after this tick is recorded, and the window that ends with this
- * tick is scored. O(SA_FC_BANK + SA_FC_WINDOW_MAX) at most.
+ * tick is scored. O(SA_FORECAST_BANK + SA_FORECAST_WINDOW_MAX) at most.
  */
-void sa_fc_observe(struct sa_fc_model *m, u32 pages, u32 window);
+void sa_forecast_observe(struct sa_forecast_model *m, u32 pages, u32 window);
 
 /* Forecast demand (pages) over the next @horizon ticks, without margin. */
-u64 sa_fc_demand(const struct sa_fc_model *m, u32 horizon);
+u64 sa_forecast_demand(const struct sa_forecast_model *m, u32 horizon);
 
 /* Burst margin (pages) for @horizon ticks: upper quantile of window errors. */
-u64 sa_fc_margin(const struct sa_fc_model *m, u32 horizon);
+u64 sa_forecast_margin(const struct sa_forecast_model *m, u32 horizon);
 
 /*
  * The staging target for @horizon ticks: demand plus margin, but not above
  * 5/4 of the largest window demand the margin's span has seen (scaled to
  * the horizon), so a transient over-forecast after a burst is not staged.
  */
-u64 sa_fc_target(const struct sa_fc_model *m, u32 horizon);
+u64 sa_forecast_target(const struct sa_forecast_model *m, u32 horizon);
 
 /* Mean absolute window error relative to actual demand, permille (0..1000+). */
-u32 sa_fc_error_permille(const struct sa_fc_model *m);
+u32 sa_forecast_error_permille(const struct sa_forecast_model *m);
 
-/* Start a model from another one (a new VM from its group), demand scaled by 1/@share. */
-void sa_fc_inherit(struct sa_fc_model *m, const struct sa_fc_model *from,
-		   u32 share);
+/*
+ * Start a model from another one (a new VM from its group), demand scaled
+ * by 1/@share.
+ */
+void sa_forecast_inherit(struct sa_forecast_model *m,
+			 const struct sa_forecast_model *from, u32 share);
 
-void sa_fc_where_init(struct sa_fc_where *w);
+void sa_forecast_where_init(struct sa_forecast_where *w);
 /*
  * KVM mapped @pages 4 KiB pages at guest-physical address @gpa (1 for a
  * 4 KiB mapping, 512 for a 2 MiB one, which makes its region dense).
  */
-void sa_fc_where_observe(struct sa_fc_where *w, u64 gpa, u32 pages);
+void sa_forecast_where_observe(struct sa_forecast_where *w, u64 gpa, u32 pages);
 /*
  * The predicted next 2 MiB region and the share (permille) of recent steps
  * that agree; false while there is no majority stride.
  */
-bool sa_fc_where_next(const struct sa_fc_where *w, u64 *region,
-		      u32 *agree_permille);
+bool sa_forecast_where_next(const struct sa_forecast_where *w, u64 *region,
+			    u32 *agree_permille);
 /* Would 2 MiB blocks be used whole? (dense >= 1/2) */
-bool sa_fc_where_huge(const struct sa_fc_where *w);
+bool sa_forecast_where_huge(const struct sa_forecast_where *w);
 
 /*
  * Model blobs for MODEL_EXPORT / MODEL_IMPORT: a versioned, checksummed,
- * little-endian image of struct sa_fc_model.
+ * little-endian image of struct sa_forecast_model.
  */
-#define SA_FC_BLOB_MAGIC	0x31434653U	/* "SFC1" */
-#define SA_FC_BLOB_VERSION	1U
+#define SA_FORECAST_BLOB_MAGIC	0x31434653U	/* "SFC1" */
+#define SA_FORECAST_BLOB_VERSION	1U
 
 /* Bytes a blob takes. */
-size_t sa_fc_blob_size(void);
-/* Write a blob into @buf (sa_fc_blob_size() bytes). */
-void sa_fc_export(const struct sa_fc_model *m, void *buf);
+size_t sa_forecast_blob_size(void);
+/* Write a blob into @buf (sa_forecast_blob_size() bytes). */
+void sa_forecast_export(const struct sa_forecast_model *m, void *buf);
 /*
  * Read a blob; @m is written only if it is valid. Returns 0, -EINVAL (bad
  * size, magic, or values out of range), -EPROTONOSUPPORT (another version),
  * -EBADMSG (checksum mismatch).
  */
-int sa_fc_import(struct sa_fc_model *m, const void *buf, size_t len);
+int sa_forecast_import(struct sa_forecast_model *m, const void *buf,
+		       size_t len);
 
 #endif /* _SHADOWALLOC_FORECAST_H */

@@ -24,14 +24,6 @@
 
 #include "shadowalloc.h"
 
-#define SHADOWALLOCFS_MAGIC	0x5ad0a11d
-
-static const struct super_operations sa_fs_super_ops = {
-	.statfs		= simple_statfs,
-	.drop_inode	= generic_delete_inode,
-	.evict_inode	= sa_mem_evict_inode,
-};
-
 static int sa_fs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 			 struct iattr *attr)
 {
@@ -120,7 +112,7 @@ static int sa_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = SHADOWALLOCFS_MAGIC;
-	sb->s_op = &sa_fs_super_ops;
+	sb->s_op = &sa_mem_super_ops;
 	sb->s_time_gran = 1;
 
 	root = new_inode(sb);
@@ -152,7 +144,7 @@ static int sa_fs_init_fs_context(struct fs_context *fc)
 }
 
 /* A mounted instance pins the module: unmount before rmmod. */
-static struct file_system_type sa_fs_type = {
+static struct file_system_type sa_shadowallocfs_type = {
 	.owner			= THIS_MODULE,
 	.name			= "shadowallocfs",
 	.init_fs_context	= sa_fs_init_fs_context,
@@ -166,7 +158,7 @@ static struct file_system_type sa_fs_type = {
  */
 int sa_fs_init(void)
 {
-	return register_filesystem(&sa_fs_type);
+	return register_filesystem(&sa_shadowallocfs_type);
 }
 
 /**
@@ -174,5 +166,5 @@ int sa_fs_init(void)
  */
 void sa_fs_exit(void)
 {
-	unregister_filesystem(&sa_fs_type);
+	unregister_filesystem(&sa_shadowallocfs_type);
 }

@@ -5,91 +5,47 @@
  * Management calls (ioctls from privileged agents) are rare and change
  * several structures at once (the group table, the VM hash, a group's member
  * list and counts), so they are serialised by one mutex. Hot-path readers
- * (the fault handler and telemetry, later) never take it: groups live in an
- * xarray and VMs in an RCU hash table, and both are freed only after a grace
- * period.
+ * (the fault handler, the telemetry kfunc, the shrinker) never take it:
+ * groups live in an xarray and VMs in an RCU hash table, and both are freed
+ * only after a grace period.
+ *
+ * What runs on the registry lives elsewhere: the forecast tick in
+ * forecast_tick.c, the telemetry fan-out in telemetry.c, the GET_STATS
+ * arithmetic in stats.c, debugfs in debugfs.c.
  */
+#include <linux/err.h>
 #include <linux/hashtable.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
-#include <linux/shadowalloc_bpf.h>
 
-#include "shadowalloc.h"
+#include "registry.h"
 
 /* How often exited VMMs are dropped from their groups when nobody asks. */
 #define SA_REAPER_PERIOD	(2 * HZ)
 
-/*
- * sa_registry_lock serialises every change to the set of groups (sa_groups,
- * sa_nr_groups), to membership (sa_vm_hash, sa_group.vms, sa_group.nr_vms,
- * sa_nr_vms), to a group's settings and to the telemetry aggregates
- * (sa_group.tm, sa_vm.tm, written by the telemetry drain worker). It is a mutex because callers may
- * sleep (allocations, pid lookups); it is never taken on a fault path.
- */
-static DEFINE_MUTEX(sa_registry_lock);
+/* See registry.h for what the lock protects and the lock order. */
+DEFINE_MUTEX(sa_registry_lock);
 
-/* id -> struct sa_group; xa_load() under RCU for lockless readers. */
-static DEFINE_XARRAY(sa_groups);
+/* id -> struct sa_group, see registry.h; sa_nr_groups under the lock. */
+DEFINE_XARRAY(sa_groups);
 static unsigned int sa_nr_groups;
 
-/* struct pid * -> struct sa_vm; RCU readers, writers hold the lock. */
+/*
+ * struct pid * -> struct sa_vm. Written under sa_registry_lock, as is
+ * sa_nr_vms; RCU readers (faults, the kfunc, GET_STATS's membership check),
+ * VMs are freed only after a grace period.
+ */
 #define SA_VM_HASH_BITS 8
 static DEFINE_HASHTABLE(sa_vm_hash, SA_VM_HASH_BITS);
 static unsigned int sa_nr_vms;
 
 static void sa_reaper_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_reaper_work, sa_reaper_fn);
-
-/*
- * The forecast tick: every SA_TM_TICK_MS while a group is enabled, feed
- * each enabled group's model with the pages its VMs first-touched and set
- * its pool's target. One worker for all groups, under sa_registry_lock.
- */
-static void sa_fc_tick_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(sa_fc_tick_work, sa_fc_tick_fn);
-
-/* The per-CPU fault counters of a group, summed; readers take no lock. */
-static void sa_group_sum_stats(struct sa_group *group,
-			       struct sa_fault_stats *sum)
-{
-	int cpu;
-
-	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu) {
-		struct sa_fault_stats *s = per_cpu_ptr(group->stats, cpu);
-
-		sum->hits += s->hits;
-		sum->hits_huge += s->hits_huge;
-		sum->misses += s->misses;
-		sum->miss_pages += s->miss_pages;
-		sum->hit_ns += s->hit_ns;
-		sum->miss_ns += s->miss_ns;
-		sum->discarded += s->discarded;
-		sum->events += s->events;
-		sum->events_dropped += s->events_dropped;
-	}
-}
-
-/* Pages staged folios handed to VMs: a 2 MiB hit hands over HPAGE_PMD_NR. */
-static u64 sa_staged_pages_handed(const struct sa_fault_stats *sum)
-{
-	return sum->hits + sum->hits_huge * (HPAGE_PMD_NR - 1);
-}
-
-/* Pages a group's faults handed to VMs: hits and what misses allocated. */
-static u64 sa_group_handed_pages(struct sa_group *group)
-{
-	struct sa_fault_stats sum;
-
-	sa_group_sum_stats(group, &sum);
-	return sa_staged_pages_handed(&sum) + sum.miss_pages;
-}
 
 /*
  * sa_free_wq runs the deferred frees of destroyed groups; module exit
@@ -177,21 +133,51 @@ static void sa_reaper_fn(struct work_struct *work)
 	unsigned long id;
 
 	mutex_lock(&sa_registry_lock);
-	xa_for_each(&sa_groups, id, group)
+	sa_for_each_group(id, group)
 		sa_group_prune(group);
 	if (sa_nr_vms)
 		schedule_delayed_work(&sa_reaper_work, SA_REAPER_PERIOD);
 	mutex_unlock(&sa_registry_lock);
 }
 
-/*
- * Look up a group for a management call; the registry lock keeps it alive,
- * so no reference is taken.
+/**
+ * sa_group_find_locked() - look up a group under the registry lock
+ * @id: the group
+ *
+ * The lock keeps the group alive, so no reference is taken.
+ *
+ * Return: the group, or NULL.
  */
-static struct sa_group *sa_group_find_locked(u32 id)
+struct sa_group *sa_group_find_locked(u32 id)
 {
 	lockdep_assert_held(&sa_registry_lock);
 	return xa_load(&sa_groups, id);
+}
+
+/**
+ * sa_registry_lock_group() - take the registry lock and look up a group
+ * @id: the group
+ *
+ * For management calls. Callers that validate other arguments first check
+ * the id themselves before them, so -EINVAL for a bad id still comes first.
+ *
+ * Return: the group, with sa_registry_lock held (drop it with
+ * mutex_unlock()); or, without the lock, ERR_PTR(-EINVAL) for an invalid
+ * id, ERR_PTR(-ENOENT) if there is no such group.
+ */
+struct sa_group *sa_registry_lock_group(u32 id)
+{
+	struct sa_group *group;
+
+	if (!sa_group_id_valid(id))
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&sa_registry_lock);
+	group = sa_group_find_locked(id);
+	if (!group) {
+		mutex_unlock(&sa_registry_lock);
+		return ERR_PTR(-ENOENT);
+	}
+	return group;
 }
 
 /* Resolve a VMM's process id in the caller's pid namespace. */
@@ -240,7 +226,7 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 	group->max_staged_bytes = arg->max_staged_bytes ?:
 		(u64)READ_ONCE(sa_default_max_staged_mb) << 20;
 	group->horizon_ms = arg->horizon_ms ?: SHADOWALLOC_HORIZON_DEFAULT_MS;
-	sa_fc_init(&group->fc);
+	sa_forecast_init(&group->demand);
 	group->stats = alloc_percpu(struct sa_fault_stats);
 	if (!group->stats) {
 		ret = -ENOMEM;
@@ -308,15 +294,9 @@ int sa_group_destroy(u32 id)
 {
 	struct sa_group *group;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group) {
-		mutex_unlock(&sa_registry_lock);
-		return -ENOENT;
-	}
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
 	sa_group_prune(group);
 	if (group->nr_vms) {
 		mutex_unlock(&sa_registry_lock);
@@ -352,11 +332,10 @@ int sa_group_add_vm(u32 id, pid_t nr)
 	if (!vm)
 		return -ENOMEM;
 
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group) {
-		ret = -ENOENT;
-		goto out_unlock;
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group)) {
+		ret = PTR_ERR(group);
+		goto out_free;
 	}
 	pid = sa_get_vmm_pid(nr);
 	if (!pid) {
@@ -378,8 +357,8 @@ int sa_group_add_vm(u32 id, pid_t nr)
 	vm->pid_nr = pid_nr(pid);
 	vm->group = group;
 	/* A new VM starts from what its peers taught the group. */
-	sa_fc_inherit(&vm->fc, &group->fc, group->nr_vms + 1);
-	sa_fc_where_init(&vm->where);
+	sa_forecast_inherit(&vm->demand, &group->demand, group->nr_vms + 1);
+	sa_forecast_where_init(&vm->where);
 	list_add_tail(&vm->group_node, &group->vms);
 	group->nr_vms++;
 	hash_add_rcu(sa_vm_hash, &vm->hnode, (unsigned long)pid);
@@ -392,6 +371,7 @@ out_put_pid:
 	put_pid(pid);
 out_unlock:
 	mutex_unlock(&sa_registry_lock);
+out_free:
 	kfree(vm);
 	return ret;
 }
@@ -414,12 +394,9 @@ int sa_group_remove_vm(u32 id, pid_t nr)
 	if (!sa_group_id_valid(id) || nr <= 0)
 		return -EINVAL;
 
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group) {
-		ret = -ENOENT;
-		goto out_unlock;
-	}
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
 	pid = sa_get_vmm_pid(nr);
 	if (!pid) {
 		ret = -ESRCH;
@@ -449,22 +426,15 @@ int sa_group_set_enabled(u32 id, bool enable)
 	struct sa_group *group;
 	int ret = 0;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group) {
-		ret = -ENOENT;
-	} else if (group->enabled == enable) {
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	if (group->enabled == enable) {
 		ret = -EALREADY;
 	} else if (enable) {
 		WRITE_ONCE(group->enabled, true);
-		group->fc_handed = sa_group_handed_pages(group);
-		group->fc_tick = sa_tm_now_tick();
+		sa_forecast_start(group);
 		sa_pool_start(&group->pool);
-		queue_delayed_work(system_unbound_wq, &sa_fc_tick_work,
-				   msecs_to_jiffies(SA_TM_TICK_MS));
 	} else {
 		sa_group_disable_locked(group);
 	}
@@ -483,7 +453,6 @@ int sa_group_set_enabled(u32 id, bool enable)
 int sa_group_set_horizon(u32 id, u32 horizon_ms)
 {
 	struct sa_group *group;
-	int ret = 0;
 
 	if (!sa_group_id_valid(id))
 		return -EINVAL;
@@ -491,159 +460,12 @@ int sa_group_set_horizon(u32 id, u32 horizon_ms)
 	    horizon_ms > SHADOWALLOC_HORIZON_MAX_MS)
 		return -ERANGE;
 
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (group)
-		WRITE_ONCE(group->horizon_ms, horizon_ms);
-	else
-		ret = -ENOENT;
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	WRITE_ONCE(group->horizon_ms, horizon_ms);
 	mutex_unlock(&sa_registry_lock);
-	return ret;
-}
-
-static u64 sa_permille(u64 part, u64 whole)
-{
-	return whole ? div64_u64(min(part, whole) * 1000, whole) : 0;
-}
-
-/* part per 1000 of whole, not capped at 1000 (errors may exceed demand). */
-static u64 sa_permille_raw(u64 part, u64 whole)
-{
-	if (!whole)
-		return 0;
-	if (part > U64_MAX / 1000)
-		return U64_MAX;
-	return div64_u64(part * 1000, whole);
-}
-
-static u32 sa_group_horizon_ticks(struct sa_group *group)
-{
-	return max_t(u32, group->horizon_ms / SA_TM_TICK_MS, 1);
-}
-
-/*
- * One forecast tick of a group: the pages handed out since the last one
- * are the newest sample of the group's model (ticks the worker missed
- * count as empty); each VM's model takes its completed telemetry ticks.
- * The pool's target becomes the demand over the horizon plus the margin
- * (sa_pool_target() caps it and honours reservations); 2 MiB blocks are
- * staged while most VMs with enough history touch regions densely.
- */
-static void sa_group_forecast_tick(struct sa_group *group, u64 now)
-{
-	u32 horizon = sa_group_horizon_ticks(group);
-	u32 window = min_t(u32, horizon, SA_FC_WINDOW_MAX);
-	u64 handed = sa_group_handed_pages(group), pages, from, t;
-	unsigned int votes = 0, votes_huge = 0;
-	struct sa_pool *pool = &group->pool;
-	struct sa_vm *vm;
-
-	lockdep_assert_held(&sa_registry_lock);
-	if (now <= group->fc_tick)
-		return;
-	pages = min_t(u64, handed - group->fc_handed, U32_MAX);
-	group->fc_handed = handed;
-	from = max(group->fc_tick + 1, now - SA_FC_WINDOW_MAX + 1);
-	for (t = from; t <= now; t++)
-		sa_fc_observe(&group->fc, t == now ? pages : 0, window);
-
-	list_for_each_entry(vm, &group->vms, group_node) {
-		struct sa_tm_agg *tm = &vm->tm;
-
-		/* Telemetry tick t is complete once tick t + 1 began. */
-		for (t = from - 1; t < now; t++) {
-			bool in = t <= tm->last_tick &&
-				  t + SA_TM_TICKS > tm->last_tick;
-
-			sa_fc_observe(&vm->fc,
-				      in ? tm->tick_pages[t % SA_TM_TICKS] : 0,
-				      window);
-		}
-		if (vm->where.nr_steps >= 4) {
-			votes++;
-			votes_huge += sa_fc_where_huge(&vm->where);
-		}
-	}
-	group->fc_tick = now;
-
-	WRITE_ONCE(pool->forecast_pages,
-		   min_t(u64, sa_fc_target(&group->fc, horizon), ULONG_MAX));
-	WRITE_ONCE(pool->forecast_huge, !votes || votes_huge * 2 >= votes);
-	sa_pool_kick(pool);
-}
-
-static void sa_fc_tick_fn(struct work_struct *work)
-{
-	u64 now = sa_tm_now_tick();
-	struct sa_group *group;
-	bool any = false;
-	unsigned long id;
-
-	mutex_lock(&sa_registry_lock);
-	xa_for_each(&sa_groups, id, group) {
-		if (!group->enabled)
-			continue;
-		sa_group_forecast_tick(group, now);
-		any = true;
-	}
-	if (any)
-		queue_delayed_work(system_unbound_wq, &sa_fc_tick_work,
-				   msecs_to_jiffies(SA_TM_TICK_MS));
-	mutex_unlock(&sa_registry_lock);
-}
-
-/* The pool's and the faults' side of GET_STATS. */
-static void sa_group_fill_pool_stats(struct sa_group *group,
-				     struct shadowalloc_stats *st)
-{
-	struct sa_pool *pool = &group->pool;
-	u64 handed_pages, miss_ns_per_page;
-	struct sa_fault_stats sum;
-
-	sa_group_sum_stats(group, &sum);
-	st->hits = sum.hits;
-	st->hits_huge = sum.hits_huge;
-	st->misses = sum.misses;
-	st->faults = sum.hits + sum.misses;
-	st->hit_service_ns = sum.hit_ns;
-	st->miss_service_ns = sum.miss_ns;
-	st->discard_returned_pages = sum.discarded;
-	st->events_seen = sum.events;
-	st->events_dropped = sum.events_dropped;
-	st->hit_rate_permille = sa_permille(sum.hits, st->faults);
-
-	st->staged_pages = max(atomic_long_read(&pool->staged_pages), 0L);
-	st->staged_huge_pages = max(atomic_long_read(&pool->staged_huge_pages),
-				    0L);
-	st->staging_target_pages = sa_pool_target(pool);
-	st->reserved_pages = max(atomic_long_read(&pool->reserved_pages), 0L);
-	st->staged_total = atomic64_read(&pool->staged_total);
-	st->evicted_pages = atomic64_read(&pool->evicted_pages);
-	st->max_age_ms = READ_ONCE(pool->max_age_ms);
-	st->forecast_pages = READ_ONCE(pool->forecast_pages);
-	st->forecast_abs_err_pages = group->fc.last_abs_err;
-	st->forecast_err_permille = sa_fc_error_permille(&group->fc);
-	st->naive_err_permille = min_t(u64, sa_permille_raw(
-		group->fc.sum_naive_abs_err, group->fc.sum_actual), U32_MAX);
-	st->forecast_windows = group->fc.nr_windows;
-	st->accuracy_permille = group->fc.nr_windows ?
-		1000 - min_t(u32, st->forecast_err_permille, 1000) : 0;
-
-	handed_pages = sa_staged_pages_handed(&sum);
-	st->hit_pages = handed_pages;
-	st->miss_pages = sum.miss_pages;
-	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
-	/*
-	 * Time saved: what the handed-over pages would have cost at the
-	 * measured miss cost per page, less what the hits actually took.
-	 * No estimate before the first miss.
-	 */
-	if (sum.miss_pages) {
-		miss_ns_per_page = div64_u64(sum.miss_ns, sum.miss_pages);
-		if (handed_pages * miss_ns_per_page > sum.hit_ns)
-			st->time_saved_ns = handed_pages * miss_ns_per_page -
-					    sum.hit_ns;
-	}
+	return 0;
 }
 
 /**
@@ -662,8 +484,14 @@ struct sa_group *sa_group_of_vmm_rcu(struct pid *pid)
 	return vm ? vm->group : NULL;
 }
 
-/* A member of @group by its pid number; NULL if it left. */
-static struct sa_vm *sa_group_find_vm_nr(struct sa_group *group, pid_t nr)
+/**
+ * sa_group_find_vm_nr() - a member of a group by its pid number
+ * @group: the group; the caller holds sa_registry_lock
+ * @nr: the VMM's pid in the initial pid namespace, as events carry it
+ *
+ * Return: the VM, or NULL if it left.
+ */
+struct sa_vm *sa_group_find_vm_nr(struct sa_group *group, pid_t nr)
 {
 	struct sa_vm *vm;
 
@@ -675,152 +503,44 @@ static struct sa_vm *sa_group_find_vm_nr(struct sa_group *group, pid_t nr)
 }
 
 /**
- * sa_registry_account_events() - fold drained telemetry events into the
- *	aggregates of their groups and VMs
- * @events: the events, in ring order
- * @n: how many
- *
- * For the telemetry drain worker. Events of groups destroyed or VMs removed
- * since they were recorded count for what still exists.
- */
-void sa_registry_account_events(const struct sa_tm_event *events,
-				unsigned int n)
-{
-	struct sa_group *group = NULL;
-	struct sa_vm *vm = NULL;
-	unsigned int i;
-
-	mutex_lock(&sa_registry_lock);
-	for (i = 0; i < n; i++) {
-		const struct sa_tm_event *ev = &events[i];
-
-		if (!group || group->id != ev->group_id) {
-			group = sa_group_find_locked(ev->group_id);
-			vm = NULL;
-			if (!group)
-				continue;
-		}
-		if (!vm || vm->pid_nr != ev->vm_pid)
-			vm = sa_group_find_vm_nr(group, ev->vm_pid);
-		sa_tm_agg_add(&group->tm, ev);
-		if (vm)
-			sa_tm_agg_add(&vm->tm, ev);
-		if (ev->kind != SHADOWALLOC_BPF_MAPPING)
-			continue;
-		if (vm)
-			sa_fc_where_observe(&vm->where, ev->gpa,
-					    sa_level_pages(ev->level));
-		if (group->recorder)
-			sa_recorder_push(group->recorder, ev);
-	}
-	mutex_unlock(&sa_registry_lock);
-}
-
-/* A model's forecast, margin and errors on one debugfs line. */
-static void sa_fc_show(struct seq_file *m, const char *who,
-		       const struct sa_fc_model *fc, u32 horizon)
-{
-	seq_printf(m, "%s forecast demand %llu margin %llu target %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
-		   who, sa_fc_demand(fc, horizon), sa_fc_margin(fc, horizon),
-		   sa_fc_target(fc, horizon),
-		   fc->best, fc->nr_windows, sa_fc_error_permille(fc),
-		   sa_permille_raw(fc->sum_naive_abs_err, fc->sum_actual),
-		   fc->last_abs_err);
-}
-
-/**
- * sa_registry_show_telemetry() - print every group's and VM's aggregates
- * @m: the debugfs file
- */
-void sa_registry_show_telemetry(struct seq_file *m)
-{
-	u64 now = sa_tm_now_tick();
-	struct sa_group *group;
-	struct sa_vm *vm;
-	unsigned long id;
-	char who[48];
-
-	sa_tm_show_rings(m);
-	mutex_lock(&sa_registry_lock);
-	xa_for_each(&sa_groups, id, group) {
-		u32 horizon = sa_group_horizon_ticks(group);
-
-		snprintf(who, sizeof(who), "group %u", group->id);
-		sa_tm_agg_advance(&group->tm, now);
-		sa_tm_agg_show(m, who, &group->tm);
-		sa_fc_show(m, who, &group->fc, horizon);
-		seq_printf(m, "%s pool target %lu forecast %lu huge %d\n", who,
-			   sa_pool_target(&group->pool),
-			   READ_ONCE(group->pool.forecast_pages),
-			   READ_ONCE(group->pool.forecast_huge));
-		list_for_each_entry(vm, &group->vms, group_node) {
-			u32 agree = 0;
-			u64 next = 0;
-			bool known;
-
-			snprintf(who, sizeof(who), "vm %u %d", group->id,
-				 vm->pid_nr);
-			sa_tm_agg_advance(&vm->tm, now);
-			sa_tm_agg_show(m, who, &vm->tm);
-			sa_fc_show(m, who, &vm->fc, horizon);
-			known = sa_fc_where_next(&vm->where, &next, &agree);
-			seq_printf(m, "%s where next_region %lld agree_permille %u huge %d\n",
-				   who, known ? (s64)next : -1LL, agree,
-				   sa_fc_where_huge(&vm->where));
-		}
-	}
-	mutex_unlock(&sa_registry_lock);
-}
-
-/**
  * sa_group_model_export() - write a group's model as a blob
  * @id: the group
- * @blob: sa_fc_blob_size() bytes
+ * @blob: sa_forecast_blob_size() bytes
  *
  * Return: 0, -EINVAL for an invalid id, -ENOENT (no group).
  */
 int sa_group_model_export(u32 id, void *blob)
 {
 	struct sa_group *group;
-	int ret = 0;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (group)
-		sa_fc_export(&group->fc, blob);
-	else
-		ret = -ENOENT;
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	sa_forecast_export(&group->demand, blob);
 	mutex_unlock(&sa_registry_lock);
-	return ret;
+	return 0;
 }
 
 /**
  * sa_group_model_import() - replace a group's model
  * @id: the group
- * @model: a model validated by sa_fc_import()
+ * @model: a model validated by sa_forecast_import()
  *
  * The pool's target follows at the next forecast tick. Member VMs keep
  * their own models.
  *
  * Return: 0, -EINVAL for an invalid id, -ENOENT (no group).
  */
-int sa_group_model_import(u32 id, const struct sa_fc_model *model)
+int sa_group_model_import(u32 id, const struct sa_forecast_model *model)
 {
 	struct sa_group *group;
-	int ret = 0;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (group)
-		group->fc = *model;
-	else
-		ret = -ENOENT;
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	group->demand = *model;
 	mutex_unlock(&sa_registry_lock);
-	return ret;
+	return 0;
 }
 
 /**
@@ -837,13 +557,10 @@ int sa_group_record(u32 id)
 	struct sa_group *group;
 	int ret;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group)
-		ret = -ENOENT;
-	else if (group->recorder)
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	if (group->recorder)
 		ret = -EBUSY;
 	else
 		ret = sa_recorder_open(group);
@@ -884,14 +601,10 @@ int sa_group_stage_reserve(u32 id, u64 pages)
 	struct sa_group *group;
 	int ret = 0;
 
-	if (!sa_group_id_valid(id))
-		return -EINVAL;
-
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group)
-		ret = -ENOENT;
-	else if (pages > READ_ONCE(group->pool.cap_pages))
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	if (pages > READ_ONCE(group->pool.cap_pages))
 		ret = -ENOSPC;
 	else
 		sa_pool_reserve(&group->pool, pages);
@@ -925,12 +638,9 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 	if ((arg->flags & SHADOWALLOC_POOL_SET_HUGE) && arg->huge > 1)
 		return -EINVAL;
 
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(arg->group_id);
-	if (!group) {
-		mutex_unlock(&sa_registry_lock);
-		return -ENOENT;
-	}
+	group = sa_registry_lock_group(arg->group_id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
 	pool = &group->pool;
 	if (arg->flags & SHADOWALLOC_POOL_SET_MAX_AGE)
 		sa_pool_set_max_age(pool, arg->max_age_ms);
@@ -1011,22 +721,12 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st)
 	if (!privileged && !sa_current_in_group(id))
 		return -EPERM;
 
-	mutex_lock(&sa_registry_lock);
-	group = sa_group_find_locked(id);
-	if (!group) {
-		mutex_unlock(&sa_registry_lock);
-		return -ENOENT;
-	}
+	group = sa_registry_lock_group(id);
+	if (IS_ERR(group))
+		return PTR_ERR(group);
+	/* Members that exited are not counted. */
 	sa_group_prune(group);
-	st->group_id = group->id;
-	st->state = group->enabled ? SHADOWALLOC_STATE_ENABLED : 0;
-	if (group->pool.huge)
-		st->state |= SHADOWALLOC_STATE_HUGE;
-	st->nr_vms = group->nr_vms;
-	st->max_vms = group->max_vms;
-	st->horizon_ms = group->horizon_ms;
-	st->max_staged_bytes = group->max_staged_bytes;
-	sa_group_fill_pool_stats(group, st);
+	sa_group_fill_stats(group, st);
 	mutex_unlock(&sa_registry_lock);
 	return 0;
 }
@@ -1055,9 +755,9 @@ void sa_registry_exit(void)
 	unsigned long id;
 
 	cancel_delayed_work_sync(&sa_reaper_work);
-	cancel_delayed_work_sync(&sa_fc_tick_work);
+	sa_forecast_exit();
 	mutex_lock(&sa_registry_lock);
-	xa_for_each(&sa_groups, id, group) {
+	sa_for_each_group(id, group) {
 		list_for_each_entry_safe(vm, tmp, &group->vms, group_node)
 			sa_vm_unlink(vm);
 		if (group->enabled)
@@ -1066,7 +766,7 @@ void sa_registry_exit(void)
 	mutex_unlock(&sa_registry_lock);
 
 	mutex_lock(&sa_registry_lock);
-	xa_for_each(&sa_groups, id, group) {
+	sa_for_each_group(id, group) {
 		sa_group_unpublish_locked(group);
 		kref_put(&group->ref, sa_group_release);
 	}

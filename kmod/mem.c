@@ -28,7 +28,8 @@
 
 #include "shadowalloc.h"
 
-#define SHADOWALLOC_FS_MAGIC	0x5ad0a11c
+/* The internal filesystem's magic; shadowallocfs has SHADOWALLOCFS_MAGIC. */
+#define SA_MEM_FS_MAGIC		0x5ad0a11c
 
 /* Pages in all memory objects, for leak checks. */
 atomic_long_t sa_mem_pages_global = ATOMIC_LONG_INIT(0);
@@ -82,11 +83,8 @@ static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
 	rcu_read_unlock();
 }
 
-/**
- * sa_mem_evict_inode() - free an inode's memory object and pages
- * @inode: the inode, of either filesystem
- */
-void sa_mem_evict_inode(struct inode *inode)
+/* Free an inode's memory object and pages, on either filesystem. */
+static void sa_mem_evict_inode(struct inode *inode)
 {
 	struct sa_mem *mem = inode->i_private;
 
@@ -101,20 +99,25 @@ void sa_mem_evict_inode(struct inode *inode)
 	}
 }
 
-static const struct super_operations sa_super_ops = {
+/*
+ * The super operations of both filesystems whose inodes are memory
+ * objects, the internal one here and shadowallocfs (fs.c): an inode goes
+ * with its last reference (nothing to write back), and takes its object.
+ */
+const struct super_operations sa_mem_super_ops = {
 	.statfs		= simple_statfs,
 	.drop_inode	= generic_delete_inode,
 	.evict_inode	= sa_mem_evict_inode,
 };
 
-static int sa_init_fs_context(struct fs_context *fc)
+static int sa_mem_init_fs_context(struct fs_context *fc)
 {
 	struct pseudo_fs_context *ctx;
 
-	ctx = init_pseudo(fc, SHADOWALLOC_FS_MAGIC);
+	ctx = init_pseudo(fc, SA_MEM_FS_MAGIC);
 	if (!ctx)
 		return -ENOMEM;
-	ctx->ops = &sa_super_ops;
+	ctx->ops = &sa_mem_super_ops;
 	return 0;
 }
 
@@ -122,9 +125,9 @@ static int sa_init_fs_context(struct fs_context *fc)
  * Never registered (so never mountable from userspace) and without an
  * owner: the internal mount must not pin the module.
  */
-static struct file_system_type sa_fs_type = {
+static struct file_system_type sa_mem_fs_type = {
 	.name			= "shadowalloc",
-	.init_fs_context	= sa_init_fs_context,
+	.init_fs_context	= sa_mem_init_fs_context,
 	.kill_sb		= kill_anon_super,
 };
 
@@ -430,7 +433,7 @@ void sa_mem_release(struct file *file)
  */
 int sa_mem_init(void)
 {
-	sa_mnt = kern_mount(&sa_fs_type);
+	sa_mnt = kern_mount(&sa_mem_fs_type);
 	return PTR_ERR_OR_ZERO(sa_mnt);
 }
 

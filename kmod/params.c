@@ -17,8 +17,8 @@
 unsigned int sa_max_groups = 64;
 unsigned int sa_max_vms_per_group = 64;
 unsigned int sa_default_max_staged_mb = 256;
-unsigned int sa_tm_ring_entries = 4096;
-unsigned int sa_tm_drain_ms = 10;
+unsigned int sa_telemetry_ring_entries = 4096;
+unsigned int sa_telemetry_drain_ms = 10;
 
 /**
  * struct sa_param_range - an unsigned int parameter and its valid range
@@ -76,7 +76,7 @@ SA_PARAM(default_max_staged_mb, sa_default_max_staged_mb, 1, 1048576,
 	 "Staged-memory cap (MiB) of a group created without one");
 
 /* Read once at load: the rings are sized then. */
-SA_PARAM_PERM(tm_ring_entries, sa_tm_ring_entries, 64, 1048576, true, 0444,
-	      "Telemetry events per CPU ring, a power of two, set at load");
-SA_PARAM(tm_drain_ms, sa_tm_drain_ms, 1, 1000,
+SA_PARAM_PERM(tm_ring_entries, sa_telemetry_ring_entries, 64, 1048576, true,
+	      0444, "Telemetry events per CPU ring, a power of two, set at load");
+SA_PARAM(tm_drain_ms, sa_telemetry_drain_ms, 1, 1000,
 	 "Telemetry drain interval (ms) while events arrive");

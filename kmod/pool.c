@@ -265,7 +265,7 @@ unsigned long sa_pool_target(struct sa_pool *pool)
 {
 	unsigned long target;
 
-	if (!READ_ONCE(pool->active) ||
+	if (!READ_ONCE(pool->enabled) ||
 	    time_before(jiffies, READ_ONCE(pool->pressure_until)))
 		return 0;
 	target = max_t(long, atomic_long_read(&pool->reserved_pages),
@@ -323,7 +323,7 @@ static void sa_refill_fn(struct work_struct *work)
  */
 void sa_pool_kick(struct sa_pool *pool)
 {
-	if (READ_ONCE(pool->active) &&
+	if (READ_ONCE(pool->enabled) &&
 	    atomic_long_read(&pool->staged_pages) < sa_pool_target(pool))
 		queue_work(system_unbound_wq, &pool->refill_work);
 }
@@ -334,7 +334,7 @@ static void sa_age_fn(struct work_struct *work)
 					    struct sa_pool, age_work);
 	unsigned long max_age = msecs_to_jiffies(READ_ONCE(pool->max_age_ms));
 
-	if (!READ_ONCE(pool->active))
+	if (!READ_ONCE(pool->enabled))
 		return;
 	sa_pool_evict(pool, ULONG_MAX, jiffies - max_age, false);
 	queue_delayed_work(system_unbound_wq, &pool->age_work,
@@ -424,7 +424,7 @@ void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages)
  */
 void sa_pool_start(struct sa_pool *pool)
 {
-	WRITE_ONCE(pool->active, true);
+	WRITE_ONCE(pool->enabled, true);
 	queue_delayed_work(system_unbound_wq, &pool->age_work, HZ / 10);
 	sa_pool_kick(pool);
 }
@@ -441,7 +441,7 @@ void sa_pool_start(struct sa_pool *pool)
 void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms)
 {
 	WRITE_ONCE(pool->max_age_ms, max_age_ms);
-	if (READ_ONCE(pool->active))
+	if (READ_ONCE(pool->enabled))
 		mod_delayed_work(system_unbound_wq, &pool->age_work, 0);
 }
 
@@ -454,7 +454,7 @@ void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms)
  */
 void sa_pool_stop(struct sa_pool *pool)
 {
-	WRITE_ONCE(pool->active, false);
+	WRITE_ONCE(pool->enabled, false);
 	cancel_delayed_work_sync(&pool->age_work);
 	cancel_work_sync(&pool->refill_work);
 	atomic_long_set(&pool->reserved_pages, 0);
@@ -462,7 +462,7 @@ void sa_pool_stop(struct sa_pool *pool)
 }
 
 /**
- * sa_pool_init() - initialise an inactive, empty pool
+ * sa_pool_init() - initialise a disabled, empty pool
  * @pool: the pool
  * @cap_bytes: cap on staged memory
  *

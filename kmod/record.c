@@ -64,7 +64,8 @@ static void sa_recorder_flush_lost(struct sa_recorder *rec)
  *
  * Called by the drain worker under sa_registry_lock.
  */
-void sa_recorder_push(struct sa_recorder *rec, const struct sa_tm_event *ev)
+void sa_recorder_push(struct sa_recorder *rec,
+		      const struct sa_telemetry_event *ev)
 {
 	struct shadowalloc_trace_record r = {
 		.t_ns = ev->ts_ns,

@@ -24,8 +24,8 @@
 extern unsigned int sa_max_groups;
 extern unsigned int sa_max_vms_per_group;
 extern unsigned int sa_default_max_staged_mb;
-extern unsigned int sa_tm_ring_entries;
-extern unsigned int sa_tm_drain_ms;
+extern unsigned int sa_telemetry_ring_entries;
+extern unsigned int sa_telemetry_drain_ms;
 
 static inline bool sa_group_id_valid(u32 id)
 {
@@ -64,7 +64,7 @@ extern const unsigned int sa_class_order[SA_NR_CLASSES];
  * @huge: stage 2 MiB folios (the operator's choice)
  * @forecast_huge: the where-predictor expects 2 MiB blocks to be used
  *	whole; with @huge, the refill stages 2 MiB folios only while set
- * @active: the group is enabled; the workers run only while set
+ * @enabled: the group is enabled; the workers run only while set
  * @pressure_until: jiffies until which refills pause (shrinker, failed
  *	allocations)
  * @staged_total: pages ever staged
@@ -85,7 +85,7 @@ struct sa_pool {
 	unsigned int max_age_ms;
 	bool huge;
 	bool forecast_huge;
-	bool active;
+	bool enabled;
 	unsigned long pressure_until;
 	atomic64_t staged_total;
 	atomic64_t evicted_pages;
@@ -118,14 +118,13 @@ struct sa_fault_stats {
 };
 
 /* Telemetry aggregates (telemetry.c). */
-#define SA_TM_TICK_MS		100	/* length of a tick */
-#define SA_TM_TICKS		64	/* ticks of history kept */
-#define SA_TM_SHOW_TICKS	16	/* ticks debugfs shows */
-#define SA_TM_REGION_SHIFT	27	/* 128 MiB histogram regions... */
-#define SA_TM_REGIONS		64	/* ...the last one takes the rest */
+#define SA_TELEMETRY_TICKS		64	/* ticks of history kept */
+#define SA_TELEMETRY_SHOW_TICKS	16	/* ticks debugfs shows */
+#define SA_TELEMETRY_REGION_SHIFT	27	/* 128 MiB histogram regions... */
+#define SA_TELEMETRY_REGIONS		64	/* ...the last one takes the rest */
 
 /**
- * struct sa_tm_event - a telemetry event in a ring
+ * struct sa_telemetry_event - a telemetry event in a ring
  * @ts_ns: ktime_get_ns() when it was recorded
  * @gpa: guest-physical address
  * @group_id: the VMM's group when it was recorded
@@ -134,7 +133,7 @@ struct sa_fault_stats {
  * @kind: enum shadowalloc_bpf_kind
  * @level: KVM's mapping level (MAPPING events)
  */
-struct sa_tm_event {
+struct sa_telemetry_event {
 	u64 ts_ns;
 	u64 gpa;
 	u32 group_id;
@@ -145,30 +144,30 @@ struct sa_tm_event {
 };
 
 /**
- * struct sa_tm_agg - telemetry aggregates of a VM or of a group
+ * struct sa_telemetry_agg - telemetry aggregates of a VM or of a group
  * @faults: nested page faults (kvm_page_fault)
  * @mappings: mappings KVM requested (kvm_mmu_spte_requested)
  * @mapped_bytes: bytes those mappings cover
  * @levels: mappings per level: 4 KiB, 2 MiB, 1 GiB
  * @late: events older than the tick window when they were drained
  * @last_tick: newest tick in @tick_faults / @tick_pages
- * @tick_faults: faults per tick, slot tick % SA_TM_TICKS, for the
- *	SA_TM_TICKS ticks up to @last_tick
+ * @tick_faults: faults per tick, slot tick % SA_TELEMETRY_TICKS, for the
+ *	SA_TELEMETRY_TICKS ticks up to @last_tick
  * @tick_pages: 4 KiB pages mapped per tick, same slots
- * @regions: faults per SA_TM_REGION_SHIFT-sized guest-physical region
+ * @regions: faults per SA_TELEMETRY_REGION_SHIFT-sized guest-physical region
  *
  * Written by the telemetry drain worker only, under sa_registry_lock.
  */
-struct sa_tm_agg {
+struct sa_telemetry_agg {
 	u64 faults;
 	u64 mappings;
 	u64 mapped_bytes;
 	u64 levels[3];
 	u64 late;
 	u64 last_tick;
-	u32 tick_faults[SA_TM_TICKS];
-	u32 tick_pages[SA_TM_TICKS];
-	u64 regions[SA_TM_REGIONS];
+	u32 tick_faults[SA_TELEMETRY_TICKS];
+	u32 tick_pages[SA_TELEMETRY_TICKS];
+	u64 regions[SA_TELEMETRY_REGIONS];
 };
 
 /**
@@ -188,11 +187,11 @@ struct sa_tm_agg {
  *	with READ_ONCE()
  * @pool: the staging pool
  * @stats: per-CPU fault counters, summed by GET_STATS
- * @tm: telemetry aggregates of all members; under sa_registry_lock
- * @fc: the group's demand model, fed every tick with the pages its VMs
+ * @telemetry: telemetry aggregates of all members; under sa_registry_lock
+ * @demand: the group's demand model, fed every tick with the pages its VMs
  *	first-touched; under sa_registry_lock
- * @fc_handed: pages handed to VMs up to the last forecast tick
- * @fc_tick: the last forecast tick
+ * @forecast_handed: pages handed to VMs up to the last forecast tick
+ * @forecast_tick: the last forecast tick
  * @recorder: the open recording of this group's faults, if any; under
  *	sa_registry_lock
  * @free_rwork: frees the group after an RCU grace period
@@ -208,10 +207,10 @@ struct sa_group {
 	bool enabled;
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
-	struct sa_tm_agg tm;
-	struct sa_fc_model fc;
-	u64 fc_handed;
-	u64 fc_tick;
+	struct sa_telemetry_agg telemetry;
+	struct sa_forecast_model demand;
+	u64 forecast_handed;
+	u64 forecast_tick;
 	struct sa_recorder *recorder;
 	struct rcu_work free_rwork;
 };
@@ -226,8 +225,8 @@ struct sa_group {
  *	events carry it
  * @group: the group; the VM holds no group reference, a group with members
  *	cannot be destroyed
- * @tm: telemetry aggregates of this VM; under sa_registry_lock
- * @fc: this VM's demand model (from telemetry), started from the group's;
+ * @telemetry: telemetry aggregates of this VM; under sa_registry_lock
+ * @demand: this VM's demand model (from telemetry), started from the group's;
  *	under sa_registry_lock
  * @where: where-predictor of this VM's guest-physical regions; under
  *	sa_registry_lock
@@ -239,9 +238,9 @@ struct sa_vm {
 	struct pid *pid;
 	pid_t pid_nr;
 	struct sa_group *group;
-	struct sa_tm_agg tm;
-	struct sa_fc_model fc;
-	struct sa_fc_where where;
+	struct sa_telemetry_agg telemetry;
+	struct sa_forecast_model demand;
+	struct sa_forecast_where where;
 	struct rcu_head rcu;
 };
 
@@ -259,14 +258,10 @@ int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
 int sa_group_stage_reserve(u32 id, u64 pages);
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg);
 int sa_group_model_export(u32 id, void *blob);
-int sa_group_model_import(u32 id, const struct sa_fc_model *model);
+int sa_group_model_import(u32 id, const struct sa_forecast_model *model);
 int sa_group_record(u32 id);
 void sa_group_record_closed(struct sa_recorder *rec, u32 id);
 struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
-void sa_registry_account_events(const struct sa_tm_event *events,
-				unsigned int n);
-struct seq_file;
-void sa_registry_show_telemetry(struct seq_file *m);
 
 /* pool.c: staging pools. */
 extern atomic_long_t sa_staged_pages_global;
@@ -291,7 +286,7 @@ DECLARE_PER_CPU(u64, sa_plain_faults);
 int sa_mem_init(void);
 void sa_mem_exit(void);
 int sa_mem_attach(struct inode *inode);
-void sa_mem_evict_inode(struct inode *inode);
+extern const struct super_operations sa_mem_super_ops;
 void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len);
 int sa_mem_open(struct file *file);
 void sa_mem_release(struct file *file);
@@ -309,20 +304,39 @@ unsigned long sa_registry_shrink(unsigned long nr_pages);
 /* telemetry.c: events from BPF, aggregated. */
 struct shadowalloc_bpf_event;
 int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event);
-int sa_tm_init(void);
-void sa_tm_exit(void);
-u64 sa_tm_now_tick(void);
-void sa_tm_agg_advance(struct sa_tm_agg *agg, u64 tick);
-void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event);
-void sa_tm_agg_show(struct seq_file *m, const char *who,
-		    const struct sa_tm_agg *agg);
-void sa_tm_show_rings(struct seq_file *m);
+int sa_telemetry_init(void);
+void sa_telemetry_exit(void);
+u64 sa_telemetry_now_tick(void);
+void sa_telemetry_agg_advance(struct sa_telemetry_agg *agg, u64 tick);
+void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
+			  const struct sa_telemetry_event *event);
+
+/**
+ * struct sa_telemetry_ring_totals - the rings' counters, for debugfs
+ * @entries: slots per ring
+ * @drained: events the drain took
+ * @dropped: events dropped because a ring was full
+ * @queued: events waiting in the rings
+ */
+struct sa_telemetry_ring_totals {
+	unsigned long entries;
+	u64 drained;
+	u64 dropped;
+	u64 queued;
+};
+
+void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t);
 
 /* record.c: recordings of a group's first-touch faults. */
 struct sa_recorder;
 int sa_recorder_open(struct sa_group *group);
-void sa_recorder_push(struct sa_recorder *rec, const struct sa_tm_event *ev);
+void sa_recorder_push(struct sa_recorder *rec,
+		      const struct sa_telemetry_event *ev);
 void sa_recorder_orphan(struct sa_recorder *rec);
+
+/* debugfs.c: /sys/kernel/debug/shadowalloc. */
+void sa_debugfs_init(void);
+void sa_debugfs_exit(void);
 
 /* dev.c: the misc device. */
 int sa_dev_init(void);

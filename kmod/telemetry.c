@@ -7,10 +7,10 @@
  * vCPU thread that took the fault. The kfunc decides membership (the VMM's
  * group, enabled or not) and pushes the event into a ring of the current
  * CPU. A worker drains the rings every tm_drain_ms while events arrive and
- * folds them into per-VM and per-group aggregates (group.c keeps them, the
- * arithmetic is here): faults per tick, mapped bytes, KVM's mapping level
- * mix and a coarse histogram of guest-physical regions. That is the input of
- * the forecaster.
+ * fans them out into per-VM and per-group aggregates (the groups and VMs of
+ * group.c hold them, the arithmetic is here): faults per tick, mapped
+ * bytes, KVM's mapping level mix and a coarse histogram of guest-physical
+ * regions. That is the input of the forecaster.
  *
  * The rings are single-producer, single-consumer: producers on one CPU are
  * serialised by disabling interrupts around the push (a tracing program can
@@ -24,20 +24,19 @@
 #include <linux/mm.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
-#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/workqueue.h>
-#include <linux/shadowalloc_bpf.h>
+#include "telemetry.bpf.h"
 
-#include "shadowalloc.h"
+#include "registry.h"
 
 /* Events the worker moves from one ring per pass before yielding. */
-#define SA_TM_BATCH	256
+#define SA_TELEMETRY_BATCH	256
 
 /**
- * struct sa_tm_ring - one CPU's ring of telemetry events
- * @events: sa_tm_ring_entries slots, allocated on the CPU's node
+ * struct sa_telemetry_ring - one CPU's ring of telemetry events
+ * @events: sa_telemetry_ring_entries slots, allocated on the CPU's node
  * @head: next slot to fill; written only by producers on this CPU, with
  *	interrupts off, published with a release store
  * @tail: next slot to drain; written only by the drain worker, published
@@ -45,16 +44,16 @@
  * @drained: events the worker took from this ring
  * @dropped: events dropped because the ring was full
  */
-struct sa_tm_ring {
-	struct sa_tm_event *events;
+struct sa_telemetry_ring {
+	struct sa_telemetry_event *events;
 	unsigned long head;
 	unsigned long tail;
 	u64 drained;
 	u64 dropped;
 };
 
-static struct sa_tm_ring __percpu *sa_tm_rings;
-static unsigned long sa_tm_mask;
+static struct sa_telemetry_ring __percpu *sa_telemetry_rings;
+static unsigned long sa_telemetry_mask;
 
 /*
  * Bit 0 set: the drain worker is queued or running and will look at every
@@ -62,31 +61,36 @@ static unsigned long sa_tm_mask;
  * any context) only when the bit was clear, so a busy ring costs them one
  * test_bit().
  */
-static unsigned long sa_tm_armed;
-static struct irq_work sa_tm_kick;
-static void sa_tm_drain_fn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(sa_tm_drain_work, sa_tm_drain_fn);
+static unsigned long sa_telemetry_armed;
+static struct irq_work sa_telemetry_kick;
+static void sa_telemetry_drain_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(sa_telemetry_drain_work, sa_telemetry_drain_fn);
 
-/* The drain worker's batch buffer; only the (non-reentrant) worker uses it. */
-static struct sa_tm_event *sa_tm_batch;
-
-static unsigned long sa_tm_drain_delay(void)
+static struct sa_telemetry_ring *sa_telemetry_cpu_ring(int cpu)
 {
-	return msecs_to_jiffies(READ_ONCE(sa_tm_drain_ms));
+	return per_cpu_ptr(sa_telemetry_rings, cpu);
 }
 
-static void sa_tm_kick_fn(struct irq_work *work)
+/* The drain worker's batch buffer; only the (non-reentrant) worker uses it. */
+static struct sa_telemetry_event *sa_telemetry_batch;
+
+static unsigned long sa_telemetry_drain_delay(void)
 {
-	queue_delayed_work(system_unbound_wq, &sa_tm_drain_work,
-			   sa_tm_drain_delay());
+	return msecs_to_jiffies(READ_ONCE(sa_telemetry_drain_ms));
+}
+
+static void sa_telemetry_kick_fn(struct irq_work *work)
+{
+	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
+			   sa_telemetry_drain_delay());
 }
 
 /* Push one event into the current CPU's ring; false if it was full. */
-static bool sa_tm_push(const struct shadowalloc_bpf_event *event,
-		       u32 group_id)
+static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
+			      u32 group_id)
 {
-	struct sa_tm_ring *ring;
-	struct sa_tm_event *slot;
+	struct sa_telemetry_ring *ring;
+	struct sa_telemetry_event *slot;
 	unsigned long flags, head;
 	bool pushed = false;
 
@@ -95,11 +99,11 @@ static bool sa_tm_push(const struct shadowalloc_bpf_event *event,
 		return false;
 
 	local_irq_save(flags);
-	ring = this_cpu_ptr(sa_tm_rings);
+	ring = this_cpu_ptr(sa_telemetry_rings);
 	head = ring->head;
 	/* Pairs with the drain's release of @tail: its reads are done. */
-	if (head - smp_load_acquire(&ring->tail) <= sa_tm_mask) {
-		slot = &ring->events[head & sa_tm_mask];
+	if (head - smp_load_acquire(&ring->tail) <= sa_telemetry_mask) {
+		slot = &ring->events[head & sa_telemetry_mask];
 		slot->ts_ns = ktime_get_ns();
 		slot->gpa = event->gpa;
 		slot->group_id = group_id;
@@ -115,10 +119,11 @@ static bool sa_tm_push(const struct shadowalloc_bpf_event *event,
 	}
 	local_irq_restore(flags);
 
-	/* Order the head store before the test, as sa_tm_drain_fn() does. */
+	/* Order the head store before the test, as the drain worker does. */
 	smp_mb();
-	if (!test_bit(0, &sa_tm_armed) && !test_and_set_bit(0, &sa_tm_armed))
-		irq_work_queue(&sa_tm_kick);
+	if (!test_bit(0, &sa_telemetry_armed) &&
+	    !test_and_set_bit(0, &sa_telemetry_armed))
+		irq_work_queue(&sa_telemetry_kick);
 	return pushed;
 }
 
@@ -173,7 +178,7 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 	}
 	stats = group->stats;
 	this_cpu_inc(stats->events);
-	if (sa_tm_push(event, group->id)) {
+	if (sa_telemetry_push(event, group->id)) {
 		verdict = SHADOWALLOC_BPF_PASSED;
 	} else {
 		this_cpu_inc(stats->events_dropped);
@@ -186,17 +191,17 @@ out:
 
 __bpf_kfunc_end_defs();
 
-BTF_KFUNCS_START(sa_tm_kfunc_ids)
+BTF_KFUNCS_START(sa_telemetry_kfunc_ids)
 BTF_ID_FLAGS(func, shadowalloc_bpf_record)
-BTF_KFUNCS_END(sa_tm_kfunc_ids)
+BTF_KFUNCS_END(sa_telemetry_kfunc_ids)
 
-static const struct btf_kfunc_id_set sa_tm_kfunc_set = {
+static const struct btf_kfunc_id_set sa_telemetry_kfunc_set = {
 	.owner = THIS_MODULE,
-	.set = &sa_tm_kfunc_ids,
+	.set = &sa_telemetry_kfunc_ids,
 };
 
-/* Move up to SA_TM_BATCH events of one ring into the batch buffer. */
-static unsigned int sa_tm_pull(struct sa_tm_ring *ring)
+/* Move up to SA_TELEMETRY_BATCH events of one ring into the batch buffer. */
+static unsigned int sa_telemetry_pull(struct sa_telemetry_ring *ring)
 {
 	unsigned long head, tail;
 	unsigned int n = 0;
@@ -204,20 +209,21 @@ static unsigned int sa_tm_pull(struct sa_tm_ring *ring)
 	/* Pairs with the producer's release: the slots are filled. */
 	head = smp_load_acquire(&ring->head);
 	tail = ring->tail;
-	while (tail != head && n < SA_TM_BATCH)
-		sa_tm_batch[n++] = ring->events[tail++ & sa_tm_mask];
+	while (tail != head && n < SA_TELEMETRY_BATCH)
+		sa_telemetry_batch[n++] =
+			ring->events[tail++ & sa_telemetry_mask];
 	/* Pairs with the producer's acquire: the slots may be reused. */
 	smp_store_release(&ring->tail, tail);
 	ring->drained += n;
 	return n;
 }
 
-static bool sa_tm_rings_empty(void)
+static bool sa_telemetry_rings_empty(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
 
 		/* Pairs with the producer's release of @head. */
 		if (smp_load_acquire(&ring->head) != READ_ONCE(ring->tail))
@@ -226,17 +232,57 @@ static bool sa_tm_rings_empty(void)
 	return true;
 }
 
-static void sa_tm_drain_fn(struct work_struct *work)
+/*
+ * The fan-out: fold a batch of drained events into the aggregates of their
+ * groups and VMs, feed the VMs' where-predictors with the mappings and
+ * push the mappings to the group's open recording. Events of groups
+ * destroyed or VMs removed since they were recorded count for what still
+ * exists. Consecutive events are mostly of one VM: its lookups are cached.
+ */
+static void sa_telemetry_fan_out(const struct sa_telemetry_event *events,
+				 unsigned int n)
+{
+	struct sa_group *group = NULL;
+	struct sa_vm *vm = NULL;
+	unsigned int i;
+
+	mutex_lock(&sa_registry_lock);
+	for (i = 0; i < n; i++) {
+		const struct sa_telemetry_event *ev = &events[i];
+
+		if (!group || group->id != ev->group_id) {
+			group = sa_group_find_locked(ev->group_id);
+			vm = NULL;
+			if (!group)
+				continue;
+		}
+		if (!vm || vm->pid_nr != ev->vm_pid)
+			vm = sa_group_find_vm_nr(group, ev->vm_pid);
+		sa_telemetry_agg_add(&group->telemetry, ev);
+		if (vm)
+			sa_telemetry_agg_add(&vm->telemetry, ev);
+		if (ev->kind != SHADOWALLOC_BPF_MAPPING)
+			continue;
+		if (vm)
+			sa_forecast_where_observe(&vm->where, ev->gpa,
+						  sa_level_pages(ev->level));
+		if (group->recorder)
+			sa_recorder_push(group->recorder, ev);
+	}
+	mutex_unlock(&sa_registry_lock);
+}
+
+static void sa_telemetry_drain_fn(struct work_struct *work)
 {
 	unsigned long total = 0;
 	unsigned int n;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
-		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
 
-		while ((n = sa_tm_pull(ring))) {
-			sa_registry_account_events(sa_tm_batch, n);
+		while ((n = sa_telemetry_pull(ring))) {
+			sa_telemetry_fan_out(sa_telemetry_batch, n);
 			total += n;
 			cond_resched();
 		}
@@ -248,60 +294,62 @@ static void sa_tm_drain_fn(struct work_struct *work)
 	 * Idle: disarm, then look once more, so an event pushed by a
 	 * producer that still saw the bit set is not left behind.
 	 */
-	clear_bit(0, &sa_tm_armed);
+	clear_bit(0, &sa_telemetry_armed);
 	/* Pairs with the smp_mb() between a push and its test of the bit. */
 	smp_mb__after_atomic();
-	if (sa_tm_rings_empty() || test_and_set_bit(0, &sa_tm_armed))
+	if (sa_telemetry_rings_empty() ||
+	    test_and_set_bit(0, &sa_telemetry_armed))
 		return;
 again:
-	queue_delayed_work(system_unbound_wq, &sa_tm_drain_work,
-			   sa_tm_drain_delay());
+	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
+			   sa_telemetry_drain_delay());
 }
 
 /* Move an aggregate's tick window forward to @tick, zeroing skipped ticks. */
-void sa_tm_agg_advance(struct sa_tm_agg *agg, u64 tick)
+void sa_telemetry_agg_advance(struct sa_telemetry_agg *agg, u64 tick)
 {
 	u64 t;
 
 	if (tick <= agg->last_tick)
 		return;
-	if (tick - agg->last_tick >= SA_TM_TICKS) {
+	if (tick - agg->last_tick >= SA_TELEMETRY_TICKS) {
 		memset(agg->tick_faults, 0, sizeof(agg->tick_faults));
 		memset(agg->tick_pages, 0, sizeof(agg->tick_pages));
 	} else {
 		for (t = agg->last_tick + 1; t <= tick; t++) {
-			agg->tick_faults[t % SA_TM_TICKS] = 0;
-			agg->tick_pages[t % SA_TM_TICKS] = 0;
+			agg->tick_faults[t % SA_TELEMETRY_TICKS] = 0;
+			agg->tick_pages[t % SA_TELEMETRY_TICKS] = 0;
 		}
 	}
 	agg->last_tick = tick;
 }
 
 /**
- * sa_tm_agg_add() - fold one event into an aggregate
+ * sa_telemetry_agg_add() - fold one event into an aggregate
  * @agg: a VM's or a group's aggregate; the caller serialises
  * @event: the event
  */
-void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event)
+void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
+			  const struct sa_telemetry_event *event)
 {
-	u64 tick = div_u64(event->ts_ns, SA_TM_TICK_MS * NSEC_PER_MSEC);
-	unsigned int slot = tick % SA_TM_TICKS;
+	u64 tick = div_u64(event->ts_ns, SHADOWALLOC_TICK_MS * NSEC_PER_MSEC);
+	unsigned int slot = tick % SA_TELEMETRY_TICKS;
 	unsigned long pages;
 
 	if (!agg->last_tick)
 		agg->last_tick = tick;
-	sa_tm_agg_advance(agg, tick);
-	if (tick + SA_TM_TICKS <= agg->last_tick) {
+	sa_telemetry_agg_advance(agg, tick);
+	if (tick + SA_TELEMETRY_TICKS <= agg->last_tick) {
 		/* Older than the window (a ring drained very late). */
 		agg->late++;
-		slot = SA_TM_TICKS;
+		slot = SA_TELEMETRY_TICKS;
 	}
 
 	if (event->kind == SHADOWALLOC_BPF_FAULT) {
 		agg->faults++;
-		agg->regions[min_t(u64, event->gpa >> SA_TM_REGION_SHIFT,
-				   SA_TM_REGIONS - 1)]++;
-		if (slot < SA_TM_TICKS)
+		agg->regions[min_t(u64, event->gpa >> SA_TELEMETRY_REGION_SHIFT,
+				   SA_TELEMETRY_REGIONS - 1)]++;
+		if (slot < SA_TELEMETRY_TICKS)
 			agg->tick_faults[slot]++;
 		return;
 	}
@@ -310,100 +358,68 @@ void sa_tm_agg_add(struct sa_tm_agg *agg, const struct sa_tm_event *event)
 	agg->mappings++;
 	agg->levels[event->level - 1]++;
 	agg->mapped_bytes += (u64)pages << PAGE_SHIFT;
-	if (slot < SA_TM_TICKS)
+	if (slot < SA_TELEMETRY_TICKS)
 		agg->tick_pages[slot] += pages;
 }
 
 /* The current tick, for readers that want idle ticks shown as zeros. */
-u64 sa_tm_now_tick(void)
+u64 sa_telemetry_now_tick(void)
 {
-	return div_u64(ktime_get_ns(), SA_TM_TICK_MS * NSEC_PER_MSEC);
+	return div_u64(ktime_get_ns(), SHADOWALLOC_TICK_MS * NSEC_PER_MSEC);
 }
 
 /**
- * sa_tm_agg_show() - print an aggregate as "key value" pairs on three lines
- * @m: the debugfs file
- * @who: the line prefix ("group 5", "vm 5 1234")
- * @agg: the aggregate, already advanced to the current tick
- *
- * Lines: totals; "ticks" with the last SA_TM_SHOW_TICKS ticks' faults,
- * oldest first; "regions" with the non-empty 128 MiB regions as
- * index:faults. Only aggregates: no guest address is shown.
+ * sa_telemetry_ring_totals() - the rings' counters, summed over CPUs
+ * @t: filled in; racing producers and the drain make it approximate
  */
-void sa_tm_agg_show(struct seq_file *m, const char *who,
-		    const struct sa_tm_agg *agg)
+void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t)
 {
-	unsigned int i;
-	u64 t;
-
-	seq_printf(m, "%s faults %llu mappings %llu mapped_bytes %llu level_4k %llu level_2m %llu level_1g %llu late %llu\n",
-		   who, agg->faults, agg->mappings, agg->mapped_bytes,
-		   agg->levels[0], agg->levels[1], agg->levels[2], agg->late);
-	seq_printf(m, "%s ticks", who);
-	for (i = SA_TM_SHOW_TICKS; i-- > 0; ) {
-		t = agg->last_tick - i;
-		seq_printf(m, " %u", t <= agg->last_tick ?
-			   agg->tick_faults[t % SA_TM_TICKS] : 0);
-	}
-	seq_printf(m, "\n%s regions", who);
-	for (i = 0; i < SA_TM_REGIONS; i++)
-		if (agg->regions[i])
-			seq_printf(m, " %u:%llu", i, agg->regions[i]);
-	seq_putc(m, '\n');
-}
-
-/**
- * sa_tm_show_rings() - print the rings' totals
- * @m: the debugfs file
- */
-void sa_tm_show_rings(struct seq_file *m)
-{
-	u64 drained = 0, dropped = 0, queued = 0;
 	int cpu;
 
+	memset(t, 0, sizeof(*t));
+	t->entries = sa_telemetry_mask + 1;
 	for_each_possible_cpu(cpu) {
-		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
 
-		drained += READ_ONCE(ring->drained);
-		dropped += READ_ONCE(ring->dropped);
-		queued += READ_ONCE(ring->head) - READ_ONCE(ring->tail);
+		t->drained += READ_ONCE(ring->drained);
+		t->dropped += READ_ONCE(ring->dropped);
+		t->queued += READ_ONCE(ring->head) - READ_ONCE(ring->tail);
 	}
-	seq_printf(m, "rings entries %lu drained %llu dropped %llu queued %llu\n",
-		   sa_tm_mask + 1, drained, dropped, queued);
 }
 
-static void sa_tm_free_rings(void)
+static void sa_telemetry_free_rings(void)
 {
 	int cpu;
 
 	for_each_possible_cpu(cpu)
-		kvfree(per_cpu_ptr(sa_tm_rings, cpu)->events);
-	free_percpu(sa_tm_rings);
+		kvfree(sa_telemetry_cpu_ring(cpu)->events);
+	free_percpu(sa_telemetry_rings);
 }
 
 /**
- * sa_tm_init() - allocate the rings and register the kfunc
+ * sa_telemetry_init() - allocate the rings and register the kfunc
  *
  * Return: 0, -ENOMEM, or the error of the kfunc registration.
  */
-int sa_tm_init(void)
+int sa_telemetry_init(void)
 {
-	unsigned int entries = READ_ONCE(sa_tm_ring_entries);
+	unsigned int entries = READ_ONCE(sa_telemetry_ring_entries);
 	int cpu, ret;
 
-	sa_tm_mask = entries - 1;
-	init_irq_work(&sa_tm_kick, sa_tm_kick_fn);
-	sa_tm_batch = kmalloc_array(SA_TM_BATCH, sizeof(*sa_tm_batch),
-				    GFP_KERNEL);
-	if (!sa_tm_batch)
+	sa_telemetry_mask = entries - 1;
+	init_irq_work(&sa_telemetry_kick, sa_telemetry_kick_fn);
+	sa_telemetry_batch = kmalloc_array(SA_TELEMETRY_BATCH,
+					   sizeof(*sa_telemetry_batch),
+					   GFP_KERNEL);
+	if (!sa_telemetry_batch)
 		return -ENOMEM;
-	sa_tm_rings = alloc_percpu(struct sa_tm_ring);
-	if (!sa_tm_rings) {
+	sa_telemetry_rings = alloc_percpu(struct sa_telemetry_ring);
+	if (!sa_telemetry_rings) {
 		ret = -ENOMEM;
 		goto err_batch;
 	}
 	for_each_possible_cpu(cpu) {
-		struct sa_tm_ring *ring = per_cpu_ptr(sa_tm_rings, cpu);
+		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
 
 		ring->events = kvmalloc_node(array_size(entries,
 							sizeof(*ring->events)),
@@ -418,7 +434,7 @@ int sa_tm_init(void)
 	 * for a program type would drop the module's earlier ones.
 	 */
 	ret = register_btf_kfunc_id_set(BPF_PROG_TYPE_TRACING,
-					&sa_tm_kfunc_set);
+					&sa_telemetry_kfunc_set);
 	if (ret) {
 		pr_err(SA_NAME ": registering the BPF kfunc failed: %d\n", ret);
 		goto err_rings;
@@ -426,21 +442,21 @@ int sa_tm_init(void)
 	return 0;
 
 err_rings:
-	sa_tm_free_rings();
+	sa_telemetry_free_rings();
 err_batch:
-	kfree(sa_tm_batch);
+	kfree(sa_telemetry_batch);
 	return ret;
 }
 
 /**
- * sa_tm_exit() - stop the drain and free the rings
+ * sa_telemetry_exit() - stop the drain and free the rings
  *
  * No BPF program can still call the kfunc: each holds a module reference.
  */
-void sa_tm_exit(void)
+void sa_telemetry_exit(void)
 {
-	irq_work_sync(&sa_tm_kick);
-	cancel_delayed_work_sync(&sa_tm_drain_work);
-	sa_tm_free_rings();
-	kfree(sa_tm_batch);
+	irq_work_sync(&sa_telemetry_kick);
+	cancel_delayed_work_sync(&sa_telemetry_drain_work);
+	sa_telemetry_free_rings();
+	kfree(sa_telemetry_batch);
 }

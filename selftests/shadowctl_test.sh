@@ -38,7 +38,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 41
+ktap_set_plan 46
 
 sleep 1000 &
 VM_PID=$!
@@ -94,5 +94,24 @@ check unknown_command 2 '^$' "unknown command 'frobnicate'" -- frobnicate 1
 check missing_device 1 '^$' 'no such device \(is the shadowalloc module loaded\?\)' -- --device /nonexistent stats 1
 check attach_extra_arg 2 '^$' 'attach: takes no arguments' -- attach now
 check help 0 '^usage: shadowctl' '^$' -- --help
+
+# version: the tool's ABI and the module's handshake (SHADOWALLOC_IOC_API).
+check version_text 0 '^module ABI version [0-9]+$' '^$' -- version
+check version_commands 0 '^  commands  API GROUP_CREATE GROUP_DESTROY ' '^$' -- version
+check version_limits 0 'horizon 100\.\.3600000 ms, max age 100\.\.86400000 ms' '^$' -- version
+check version_json 0 '^\{"ok":true,"command":"version","version":"[^"]+","api_version":[0-9]+,"module":\{"api_version":[0-9]+,' '^$' -- --json version
+if "$CTL" --json version | python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+m = v["module"]
+assert v["ok"] and m["api_version"] >= 2, v
+assert {"API", "GROUP_CREATE", "GET_STATS", "RECORD"} <= set(m["ioctls"]), m
+assert "telemetry" in m["features"] and m["tick_ms"] == 100, m
+assert m["horizon_min_ms"] <= m["horizon_max_ms"] and m["max_groups"] > 0, m
+' 2>/dev/null; then
+	ktap_test_pass version_json_fields
+else
+	ktap_test_fail version_json_fields
+fi
 
 ktap_finished

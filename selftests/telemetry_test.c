@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include <bpf/bpf.h>
-#include <linux/shadowalloc_bpf.h>
+#include "../tools/shadowctl/telemetry.bpf.h"
 
 #include "kselftest_harness.h"
 #include "sa_test.h"

@@ -69,7 +69,8 @@
 #define PAGE		4096UL
 #define HUGE		(2UL << 20)
 #define SLOT_PAGES	131072UL	/* 512 MiB */
-#define TICK_NS		100000000ULL
+/* The schedule runs in the module's forecaster ticks. */
+#define TICK_NS		(SHADOWALLOC_TICK_MS * 1000000ULL)
 #define MAX_OPS		200000
 
 extern char **environ;

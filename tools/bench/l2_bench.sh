@@ -20,7 +20,7 @@
 #
 # Runs inside the test VM as root with the module loaded
 # (make bench-l2 does that):
-#   tools/vm/run-vm.sh -- sh -c 'insmod kmod/shadowalloc.ko && tools/bench/l2_bench.sh 256'
+#   tools/vm/run-vm.sh -- tools/bench/run-bench.sh l2 256
 #
 # A run whose guest does not finish within the timeout is counted as
 # such ("timeout"; "failed" when the L2 ran but touch-mem did not).

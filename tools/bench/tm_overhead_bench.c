@@ -9,15 +9,16 @@
  * ROUNDS times in turn:
  *
  *   baseline   nothing watches;
- *   telemetry  the telemetry BPF programs (bpf/shadowalloc.bpf.c) hand every
- *              fault to the module: their run time per event comes from BPF
- *              run-time statistics (BPF_ENABLE_STATS, the same counters as
- *              kernel.bpf_stats_enabled), drops from GET_STATS;
+ *   telemetry  the telemetry BPF programs (tools/shadowctl/telemetry.bpf.c)
+ *              hand every fault to the module: their run time per event
+ *              comes from BPF run-time statistics (BPF_ENABLE_STATS, the
+ *              same counters as kernel.bpf_stats_enabled), drops from
+ *              GET_STATS;
  *   damon      DAMON's virtual-address monitoring of this process instead
  *              (sysfs, default attributes): kdamond's CPU time.
  *
  * In every phase fentry/fexit on kvm_mmu_page_fault()
- * (bpf/kvm_fault_timing.bpf.c) gives KVM's own handling time per fault.
+ * (tm_overhead_bench.bpf.c) gives KVM's own handling time per fault.
  * Under TCG every absolute time is inflated: the ratios are the result.
  * Prints one JSON line per phase and round, a JSON summary and a table.
  *
@@ -38,8 +39,8 @@
 
 #include "kvm_guest.h"
 #include "libshadowalloc.h"
-#include "shadowalloc.skel.h"
-#include "kvm_fault_timing.skel.h"
+#include "telemetry.skel.h"
+#include "tm_overhead_bench.skel.h"
 
 #define GROUP		902
 #define PAGE		4096UL
@@ -57,7 +58,7 @@ struct phase_result {
 	uint64_t monitor_ns;	/* kdamond CPU time */
 };
 
-static struct kvm_fault_timing_bpf *timing;
+static struct tm_overhead_bench_bpf *timing;
 
 static double now_ms(void)
 {
@@ -142,7 +143,7 @@ static void prog_stats(struct bpf_program *prog, uint64_t *ns, uint64_t *cnt)
 	}
 }
 
-static void telemetry_stats(struct shadowalloc_bpf *tm, uint64_t *ns,
+static void telemetry_stats(struct telemetry_bpf *tm, uint64_t *ns,
 			    uint64_t *cnt)
 {
 	*ns = *cnt = 0;
@@ -155,7 +156,7 @@ static void telemetry_stats(struct shadowalloc_bpf *tm, uint64_t *ns,
 static int run_phase(enum phase phase, size_t len, int ctl,
 		     struct phase_result *r)
 {
-	struct shadowalloc_bpf *tm = NULL;
+	struct telemetry_bpf *tm = NULL;
 	struct shadowalloc_stats st0, st1;
 	uint64_t bpf_ns0, bpf_runs0, kvm_ns0, kvm_n0, cpu0 = 0;
 	long kdamond = -1;
@@ -178,8 +179,8 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 		goto out_vm;
 
 	if (phase == TELEMETRY) {
-		tm = shadowalloc_bpf__open_and_load();
-		if (!tm || shadowalloc_bpf__attach(tm)) {
+		tm = telemetry_bpf__open_and_load();
+		if (!tm || telemetry_bpf__attach(tm)) {
 			fprintf(stderr, "tm_overhead_bench: cannot attach the telemetry programs\n");
 			goto out_vm;
 		}
@@ -217,7 +218,7 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 out_damon:
 	if (phase == DAMON_VADDR)
 		damon_stop();
-	shadowalloc_bpf__destroy(tm);
+	telemetry_bpf__destroy(tm);
 out_vm:
 	vm_destroy(&v);
 out_unmap:
@@ -272,13 +273,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	timing = kvm_fault_timing_bpf__open_and_load();
+	timing = tm_overhead_bench_bpf__open_and_load();
 	if (stats_fd < 0 || !timing) {
 		fprintf(stderr, "tm_overhead_bench: BPF unavailable: %s\n", strerror(errno));
 		return 1;
 	}
 	timing->bss->target_tgid = getpid();
-	if (kvm_fault_timing_bpf__attach(timing)) {
+	if (tm_overhead_bench_bpf__attach(timing)) {
 		fprintf(stderr, "tm_overhead_bench: cannot time kvm_mmu_page_fault: %s\n",
 			strerror(errno));
 		return 1;
@@ -349,7 +350,7 @@ int main(int argc, char **argv)
 		       mon_per / kvm_ns, (unsigned long long)sum[p].dropped);
 	}
 
-	kvm_fault_timing_bpf__destroy(timing);
+	tm_overhead_bench_bpf__destroy(timing);
 	close(stats_fd);
 	shadowalloc_shadow_disable(ctl, GROUP);
 	shadowalloc_group_remove_vm(ctl, GROUP, getpid());

@@ -19,9 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/shadowalloc.h>
+
 #include "../../kmod/forecast.h"
 
-#define TICK_MS		100ULL			/* SA_TM_TICK_MS */
+/* The module's tick, so that replayed ticks are the module's ticks. */
+#define TICK_MS		((u64)SHADOWALLOC_TICK_MS)
 #define TICK_NS		(TICK_MS * 1000000ULL)
 #define PAGE_SIZE	4096ULL
 #define MAX_TICKS	(1ULL << 26)		/* 77 days of trace */
@@ -53,7 +56,7 @@ struct opts {
 
 struct vm {
 	char name[VM_NAME_MAX + 1];
-	struct sa_fc_where where;
+	struct sa_forecast_where where;
 	u64 faults;
 };
 
@@ -110,17 +113,17 @@ static void usage(void)
 	       "\n"
 	       "Replays a first-touch fault trace (CSV rows t_ns,vm,gpa[,size]; see\n"
 	       "Documentation/forecast.rst) through the forecaster and a model of the\n"
-	       "staging pool, one 100 ms tick at a time, for each policy.\n"
+	       "staging pool, one %llu ms tick at a time, for each policy.\n"
 	       "\n"
 	       "  --policy LIST            comma-separated: none,fixed,naive,ewma,forecast\n"
 	       "                           (default: all; fixed only with --reserve)\n"
 	       "  --reserve R              pages the fixed policy keeps staged\n"
-	       "  --horizon-ms MS          forecast horizon, 100..3600000 (default 5000)\n"
+	       "  --horizon-ms MS          forecast horizon, %u..%u (default %u)\n"
 	       "  --max-age-ms MS          staged pages older than this are evicted\n"
-	       "                           unused, 100..86400000 (default 30000)\n"
+	       "                           unused, %u..%u (default %u)\n"
 	       "  --cap PAGES              most pages staged at once (default: no cap)\n"
 	       "  --refill-pages-per-tick N  most pages staged per tick (default: no limit)\n"
-	       "  --tick-ms 100            the tick is fixed at 100 ms, like the module's\n"
+	       "  --tick-ms %-14llu the tick is fixed at %llu ms, like the module's\n"
 	       "  --json                   one JSON object per line instead of the table\n"
 	       "  --synth KIND             write a synthetic trace to stdout: sequential,\n"
 	       "                           strided, random, burst, ramp, boot, mix\n"
@@ -129,7 +132,11 @@ static void usage(void)
 	       "  -h, --help               this text\n"
 	       "\n"
 	       "Exit status: 0 done, 1 trace unreadable or empty, 2 bad usage or trace line.\n",
-	       prog, prog);
+	       prog, prog, (unsigned long long)TICK_MS,
+	       SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS,
+	       SHADOWALLOC_HORIZON_DEFAULT_MS, SHADOWALLOC_MAX_AGE_MIN_MS,
+	       SHADOWALLOC_MAX_AGE_MAX_MS, SHADOWALLOC_MAX_AGE_DEFAULT_MS,
+	       (unsigned long long)TICK_MS, (unsigned long long)TICK_MS);
 }
 
 /* A whole decimal, or 0x-prefixed hex, number: no sign, no junk. */
@@ -358,7 +365,7 @@ static struct vm *find_vm(struct trace *tr, const char *name, const char *file,
 			 VM_NAME_MAX);
 	i = tr->nr_vms++;
 	snprintf(tr->vms[i].name, sizeof(tr->vms[i].name), "%s", name);
-	sa_fc_where_init(&tr->vms[i].where);
+	sa_forecast_where_init(&tr->vms[i].where);
 	tr->vms[i].faults = 0;
 	return &tr->vms[i];
 }
@@ -368,8 +375,8 @@ static void add_demand(struct trace *tr, u64 tick, u64 pages)
 	u64 n;
 
 	if (tick >= MAX_TICKS)
-		fail(2, "trace spans more than %llu ticks of 100 ms",
-		     (unsigned long long)MAX_TICKS);
+		fail(2, "trace spans more than %llu ticks of %llu ms",
+		     (unsigned long long)MAX_TICKS, (unsigned long long)TICK_MS);
 	if (tick >= tr->cap_ticks) {
 		n = tr->cap_ticks ? tr->cap_ticks : 1024;
 		while (n <= tick)
@@ -389,18 +396,18 @@ static void add_demand(struct trace *tr, u64 tick, u64 pages)
 
 static void where_feed(struct trace *tr, struct vm *vm, u64 gpa, u64 pages)
 {
-	struct sa_fc_where *w = &vm->where;
+	struct sa_forecast_where *w = &vm->where;
 	u64 region = gpa >> 21, next;
 
 	/* a fault in another region than the VM's current one: predicted? */
 	if (w->pages_in_region && region != w->last_region) {
 		tr->region_changes++;
-		if (sa_fc_where_next(w, &next, NULL)) {
+		if (sa_forecast_where_next(w, &next, NULL)) {
 			tr->predicted++;
 			tr->predicted_right += next == region;
 		}
 	}
-	sa_fc_where_observe(w, gpa, pages > UINT32_MAX ? UINT32_MAX :
+	sa_forecast_where_observe(w, gpa, pages > UINT32_MAX ? UINT32_MAX :
 				    (u32)pages);
 	vm->faults++;
 }
@@ -522,10 +529,10 @@ static void replay(const struct opts *o, const struct trace *tr,
 		   enum policy p, struct result *r)
 {
 	u64 h = o->horizon_ms / TICK_MS, max_age = o->max_age_ms / TICK_MS;
-	u32 w = h > SA_FC_WINDOW_MAX ? SA_FC_WINDOW_MAX : (u32)h;
+	u32 w = h > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX : (u32)h;
 	u64 n = tr->nr_ticks, t, target = 0, need, d, take, *prefix;
-	u64 pending[SA_FC_WINDOW_MAX];
-	struct sa_fc_model m;
+	u64 pending[SA_FORECAST_WINDOW_MAX];
+	struct sa_forecast_model m;
 	struct pool pool = { 0 };
 	double ewma = 0;
 	u64 fc;
@@ -538,7 +545,7 @@ static void replay(const struct opts *o, const struct trace *tr,
 		fail(1, "out of memory");
 	for (t = 0; t < n; t++)
 		prefix[t + 1] = prefix[t] + tr->demand[t];
-	sa_fc_init(&m);
+	sa_forecast_init(&m);
 
 	for (t = 0; t < n; t++) {
 		/* ageing: pages staged max_age ticks ago leave unused */
@@ -597,9 +604,9 @@ static void replay(const struct opts *o, const struct trace *tr,
 			score(r, pending, t, w, prefix, (u64)llround(ewma * w));
 			break;
 		case P_FORECAST:
-			sa_fc_observe(&m, (u32)d, w);
-			target = sa_fc_target(&m, h);
-			score(r, pending, t, w, prefix, sa_fc_demand(&m, w));
+			sa_forecast_observe(&m, (u32)d, w);
+			target = sa_forecast_target(&m, h);
+			score(r, pending, t, w, prefix, sa_forecast_demand(&m, w));
 			break;
 		default:
 			break;
@@ -633,7 +640,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct opts o = {
-		.horizon_ms = 5000, .max_age_ms = 30000, .cap = ~0ULL,
+		.horizon_ms = SHADOWALLOC_HORIZON_DEFAULT_MS,
+		.max_age_ms = SHADOWALLOC_MAX_AGE_DEFAULT_MS, .cap = ~0ULL,
 		.refill = ~0ULL, .duration_ms = 60000, .seed = 1,
 	};
 	struct result res[NR_POLICIES], *naive = NULL;
@@ -654,12 +662,14 @@ int main(int argc, char **argv)
 			o.have_reserve = true;
 			break;
 		case 'H':
-			o.horizon_ms = opt_number("--horizon-ms", optarg, 100,
-						  3600000);
+			o.horizon_ms = opt_number("--horizon-ms", optarg,
+						  SHADOWALLOC_HORIZON_MIN_MS,
+						  SHADOWALLOC_HORIZON_MAX_MS);
 			break;
 		case 'a':
-			o.max_age_ms = opt_number("--max-age-ms", optarg, 100,
-						  86400000);
+			o.max_age_ms = opt_number("--max-age-ms", optarg,
+						  SHADOWALLOC_MAX_AGE_MIN_MS,
+						  SHADOWALLOC_MAX_AGE_MAX_MS);
 			break;
 		case 'c':
 			o.cap = opt_number("--cap", optarg, 1, 1ULL << 40);
@@ -671,7 +681,8 @@ int main(int argc, char **argv)
 		case 't':
 			if (opt_number("--tick-ms", optarg, 1, 1000000) !=
 			    TICK_MS)
-				usage_error("--tick-ms: the tick is fixed at 100 ms (the module's SA_TM_TICK_MS)");
+				usage_error("--tick-ms: the tick is fixed at %llu ms (the module's SHADOWALLOC_TICK_MS)",
+					    (unsigned long long)TICK_MS);
 			break;
 		case 'j':
 			o.json = true;
@@ -721,7 +732,7 @@ int main(int argc, char **argv)
 	o.trace = argv[optind];
 
 	read_trace(o.trace, &tr);
-	w = o.horizon_ms / TICK_MS > SA_FC_WINDOW_MAX ? SA_FC_WINDOW_MAX :
+	w = o.horizon_ms / TICK_MS > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX :
 	    (u32)(o.horizon_ms / TICK_MS);
 	/* the naive errors are the baseline of the others' */
 	for (i = 0; i < NR_POLICIES; i++)
@@ -730,7 +741,7 @@ int main(int argc, char **argv)
 	naive = &res[P_NAIVE];
 
 	for (i = 0; i < (int)tr.nr_vms; i++)
-		tr.huge_votes += sa_fc_where_huge(&tr.vms[i].where);
+		tr.huge_votes += sa_forecast_where_huge(&tr.vms[i].where);
 	if (o.json) {
 		printf("{\"trace\":\"%s\",\"rows\":%llu,\"pages\":%llu,\"ticks\":%llu,\"vms\":%u,\"horizon_ms\":%llu,\"window_ticks\":%u,\"max_age_ms\":%llu,\"cap\":%lld,\"refill_pages_per_tick\":%lld,\"where\":{\"region_changes\":%llu,\"predicted\":%llu,\"predicted_right\":%llu,\"huge_vms\":%llu}}\n",
 		       o.trace, (unsigned long long)tr.rows,
@@ -745,11 +756,12 @@ int main(int argc, char **argv)
 		       (unsigned long long)tr.predicted_right,
 		       (unsigned long long)tr.huge_votes);
 	} else {
-		printf("trace %s: %llu faults, %llu pages, %llu ticks of 100 ms, %u VMs\n"
+		printf("trace %s: %llu faults, %llu pages, %llu ticks of %llu ms, %u VMs\n"
 		       "horizon %llu ms (window %u ticks), max age %llu ms",
 		       o.trace, (unsigned long long)tr.rows,
 		       (unsigned long long)tr.pages,
-		       (unsigned long long)tr.nr_ticks, tr.nr_vms,
+		       (unsigned long long)tr.nr_ticks,
+		       (unsigned long long)TICK_MS, tr.nr_vms,
 		       (unsigned long long)o.horizon_ms, w,
 		       (unsigned long long)o.max_age_ms);
 		if (o.cap != ~0ULL)

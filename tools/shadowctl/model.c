@@ -17,6 +17,7 @@
 
 #include "libshadowalloc.h"
 #include "shadowctl.h"
+#include "telemetry.bpf.h"
 
 static int model_export(int fd, uint32_t id, const char *path)
 {
@@ -81,25 +82,41 @@ static int model_import(int fd, uint32_t id, const char *path)
 	return 0;
 }
 
+static int model_export_cmd(int argc, char **argv)
+{
+	(void)argc;
+	return model_export(open_device(), parse_group_id(argv[0]), argv[1]);
+}
+
+static int model_import_cmd(int argc, char **argv)
+{
+	(void)argc;
+	return model_import(open_device(), parse_group_id(argv[0]), argv[1]);
+}
+
+/* FILE may be "-" for stdout / stdin. */
+const struct cmd model_cmds[] = {
+	CMD("export", model_export_cmd, "ID FILE",
+	    "write the group's forecaster state (a blob)"),
+	CMD("import", model_import_cmd, "ID FILE",
+	    "replace it (a pre-trained model; bad blobs refused)"),
+	{}
+};
+
 /**
  * cmd_model() - shadowctl model export|import ID FILE
  * @argc: arguments after "model"
  * @argv: the arguments
  *
- * FILE may be "-" for stdout / stdin.
- *
  * Return: the exit status.
  */
 int cmd_model(int argc, char **argv)
 {
-	uint32_t id;
+	const struct cmd *c = argc == 3 ? cmd_find(model_cmds, argv[0]) : NULL;
 
-	if (argc != 3 || (strcmp(argv[0], "export") && strcmp(argv[0], "import")))
+	if (!c)
 		usage_error("model: expects export|import ID FILE");
-	id = parse_group_id(argv[1]);
-	if (argv[0][0] == 'e')
-		return model_export(open_device(), id, argv[2]);
-	return model_import(open_device(), id, argv[2]);
+	return c->func(argc - 1, argv + 1);
 }
 
 static volatile sig_atomic_t record_stop;
@@ -155,7 +172,7 @@ int cmd_record(int argc, char **argv)
 	rfd = shadowalloc_record(open_device(), id);
 	if (rfd < 0)
 		return fail(SHADOWALLOC_OP_RECORD, what, rfd);
-	if (access("/sys/fs/bpf/shadowalloc/group_counters", F_OK))
+	if (access(SHADOWALLOC_BPF_PIN_DIR "/group_counters", F_OK))
 		fprintf(stderr, "shadowctl: %s: telemetry is not attached ('shadowctl attach'): nothing will be recorded\n",
 			what);
 	out = strcmp(path, "-") ? fopen(path, "w") : stdout;

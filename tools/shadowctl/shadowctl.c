@@ -14,50 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <linux/shadowalloc_bpf.h>
-
 #include "libshadowalloc.h"
 #include "shadowctl.h"
+#include "telemetry.bpf.h"
 
 #define SHADOWCTL_VERSION "0.1"
 
 bool json;
 static const char *device_path;
-
-static void usage(FILE *out)
-{
-	fprintf(out,
-"usage: shadowctl [--json] [--device PATH] COMMAND\n"
-"\n"
-"commands:\n"
-"  group create ID [--max-vms N] [--max-staged-mb N | --max-staged-bytes N]\n"
-"                  [--horizon-ms MS]\n"
-"  group destroy ID\n"
-"  group add-vm ID PID         add the VMM process PID to group ID\n"
-"  group remove-vm ID PID\n"
-"  group enable ID             start shadowing (telemetry, forecast, staging)\n"
-"  group disable ID            stop it and release the staged pages\n"
-"  group horizon ID MS         prediction horizon, 100..3600000 ms\n"
-"  group stats ID              state and counters\n"
-"  group reserve ID PAGES      keep PAGES 4 KiB pages staged for a launch\n"
-"                              (0 cancels)\n"
-"  group pool ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N]\n"
-"                              staging pool settings\n"
-"  attach                      load and attach the telemetry BPF programs,\n"
-"                              pinned in " SHADOWALLOC_BPF_PIN_DIR "\n"
-"  detach                      remove them (needed before rmmod)\n"
-"  status                      attached or not, per-group event counters\n"
-"  model export ID FILE        write the group's forecaster state (a blob)\n"
-"  model import ID FILE        replace it (a pre-trained model; bad blobs refused)\n"
-"  record ID FILE [--duration-ms MS]\n"
-"                              write the group's first-touch faults as CSV\n"
-"                              t_ns,vm,gpa,size (needs 'attach'); FILE may be -\n"
-"  version\n"
-"\n"
-"'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
-"--device PATH (or $SHADOWALLOC_DEVICE) selects another device node.\n"
-"exit status: 0 ok, 1 the operation failed, 2 usage error\n");
-}
 
 void usage_error(const char *fmt, ...)
 {
@@ -113,7 +77,7 @@ static const char *errno_name(int err)
 		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" }, { ENOMEM, "ENOMEM" },
 		{ ENOTEMPTY, "ENOTEMPTY" }, { EALREADY, "EALREADY" },
 		{ EBADMSG, "EBADMSG" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
-		{ EMFILE, "EMFILE" }, { EAGAIN, "EAGAIN" },
+		{ EMFILE, "EMFILE" }, { EAGAIN, "EAGAIN" }, { EPROTO, "EPROTO" },
 	};
 	size_t i;
 
@@ -180,13 +144,16 @@ int open_device(void)
 	return fd;
 }
 
-static int cmd_create(int argc, char **argv)
+static int group_create(int argc, char **argv)
 {
 	struct shadowalloc_group_opts opts = {};
-	uint32_t id = parse_group_id(argv[0]);
 	char what[64], text[64];
+	uint32_t id;
 	int i, ret;
 
+	if (argc < 1)
+		usage_error("group create: expects ID");
+	id = parse_group_id(argv[0]);
 	for (i = 1; i < argc; i++) {
 		const char *opt = argv[i], *val = argv[i + 1];
 
@@ -210,118 +177,156 @@ static int cmd_create(int argc, char **argv)
 	return ok("group create", id, text);
 }
 
-static int cmd_group(const char *name, int argc, char **argv)
+/* destroy, enable, disable: a group id and nothing else. */
+static int group_id_only(const char *name, enum shadowalloc_op op,
+			 int (*fn)(int fd, uint32_t id), const char *done,
+			 int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		enum shadowalloc_op op;
-		int (*fn)(int fd, uint32_t id);
-		const char *done;
-	} simple[] = {
-		{ "destroy", SHADOWALLOC_OP_GROUP_DESTROY, shadowalloc_group_destroy, "destroyed" },
-		{ "enable", SHADOWALLOC_OP_SHADOW_ENABLE, shadowalloc_shadow_enable, "shadowing enabled" },
-		{ "disable", SHADOWALLOC_OP_SHADOW_DISABLE, shadowalloc_shadow_disable, "shadowing disabled" },
-	};
 	char what[96], text[96], command[32];
 	uint32_t id;
-	size_t i;
 	int ret;
 
 	snprintf(command, sizeof(command), "group %s", name);
-	for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
-		if (strcmp(name, simple[i].name))
-			continue;
-		if (argc != 1)
-			usage_error("%s: expects ID", command);
-		id = parse_group_id(argv[0]);
-		snprintf(what, sizeof(what), "%s %u", command, id);
-		ret = simple[i].fn(open_device(), id);
-		if (ret)
-			return fail(simple[i].op, what, ret);
-		snprintf(text, sizeof(text), "group %u: %s", id, simple[i].done);
-		return ok(command, id, text);
-	}
-	if (!strcmp(name, "add-vm") || !strcmp(name, "remove-vm")) {
-		bool add = name[0] == 'a';
-		pid_t pid;
+	if (argc != 1)
+		usage_error("%s: expects ID", command);
+	id = parse_group_id(argv[0]);
+	snprintf(what, sizeof(what), "%s %u", command, id);
+	ret = fn(open_device(), id);
+	if (ret)
+		return fail(op, what, ret);
+	snprintf(text, sizeof(text), "group %u: %s", id, done);
+	return ok(command, id, text);
+}
 
-		if (argc != 2)
-			usage_error("%s: expects ID PID", command);
-		id = parse_group_id(argv[0]);
-		pid = parse_pid(argv[1]);
-		snprintf(what, sizeof(what), "%s %u %d", command, id, pid);
-		ret = add ? shadowalloc_group_add_vm(open_device(), id, pid) :
-			    shadowalloc_group_remove_vm(open_device(), id, pid);
-		if (ret)
-			return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
-				    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, ret);
-		snprintf(text, sizeof(text), "group %u: VM %d %s", id, pid,
-			 add ? "added" : "removed");
-		return ok(command, id, text);
-	}
-	if (!strcmp(name, "horizon")) {
-		uint32_t ms;
+static int group_destroy(int argc, char **argv)
+{
+	return group_id_only("destroy", SHADOWALLOC_OP_GROUP_DESTROY,
+			     shadowalloc_group_destroy, "destroyed", argc, argv);
+}
 
-		if (argc != 2)
-			usage_error("%s: expects ID MS", command);
-		id = parse_group_id(argv[0]);
-		ms = parse_u64("horizon", argv[1], 0, UINT32_MAX);
-		snprintf(what, sizeof(what), "%s %u %u", command, id, ms);
-		ret = shadowalloc_set_horizon(open_device(), id, ms);
-		if (ret)
-			return fail(SHADOWALLOC_OP_SET_HORIZON, what, ret);
-		snprintf(text, sizeof(text), "group %u: horizon %u ms", id, ms);
-		return ok(command, id, text);
-	}
-	if (!strcmp(name, "reserve")) {
-		uint64_t pages;
+static int group_enable(int argc, char **argv)
+{
+	return group_id_only("enable", SHADOWALLOC_OP_SHADOW_ENABLE,
+			     shadowalloc_shadow_enable, "shadowing enabled",
+			     argc, argv);
+}
 
-		if (argc != 2)
-			usage_error("%s: expects ID PAGES", command);
-		id = parse_group_id(argv[0]);
-		pages = parse_u64("pages", argv[1], 0, UINT64_MAX);
-		snprintf(what, sizeof(what), "%s %u %" PRIu64, command, id, pages);
-		ret = shadowalloc_stage_reserve(open_device(), id, pages);
-		if (ret)
-			return fail(SHADOWALLOC_OP_STAGE_RESERVE, what, ret);
-		snprintf(text, sizeof(text), "group %u: %" PRIu64 " pages reserved",
-			 id, pages);
-		return ok(command, id, text);
-	}
-	if (!strcmp(name, "pool")) {
-		struct shadowalloc_pool_config cfg = {};
-		int j;
+static int group_disable(int argc, char **argv)
+{
+	return group_id_only("disable", SHADOWALLOC_OP_SHADOW_DISABLE,
+			     shadowalloc_shadow_disable, "shadowing disabled",
+			     argc, argv);
+}
 
-		if (argc < 1)
-			usage_error("%s: expects ID [options]", command);
-		id = parse_group_id(argv[0]);
-		for (j = 1; j < argc; j += 2) {
-			const char *opt = argv[j], *val = argv[j + 1];
+static int group_vm(bool add, int argc, char **argv)
+{
+	const char *command = add ? "group add-vm" : "group remove-vm";
+	char what[96], text[96];
+	uint32_t id;
+	pid_t pid;
+	int ret;
 
-			if (!strcmp(opt, "--max-age-ms")) {
-				cfg.flags |= SHADOWALLOC_POOL_SET_MAX_AGE;
-				cfg.max_age_ms = parse_u64(opt, val, 0, UINT32_MAX);
-			} else if (!strcmp(opt, "--huge")) {
-				cfg.flags |= SHADOWALLOC_POOL_SET_HUGE;
-				cfg.huge = parse_u64(opt, val, 0, 1);
-			} else if (!strcmp(opt, "--max-staged-mb")) {
-				cfg.flags |= SHADOWALLOC_POOL_SET_CAP;
-				cfg.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
-			} else {
-				usage_error("%s: unknown option '%s'", command, opt);
-			}
+	if (argc != 2)
+		usage_error("%s: expects ID PID", command);
+	id = parse_group_id(argv[0]);
+	pid = parse_pid(argv[1]);
+	snprintf(what, sizeof(what), "%s %u %d", command, id, pid);
+	ret = add ? shadowalloc_group_add_vm(open_device(), id, pid) :
+		    shadowalloc_group_remove_vm(open_device(), id, pid);
+	if (ret)
+		return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
+			    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, ret);
+	snprintf(text, sizeof(text), "group %u: VM %d %s", id, pid,
+		 add ? "added" : "removed");
+	return ok(command, id, text);
+}
+
+static int group_add_vm(int argc, char **argv)
+{
+	return group_vm(true, argc, argv);
+}
+
+static int group_remove_vm(int argc, char **argv)
+{
+	return group_vm(false, argc, argv);
+}
+
+static int group_horizon(int argc, char **argv)
+{
+	const char *command = "group horizon";
+	char what[96], text[96];
+	uint32_t id, ms;
+	int ret;
+
+	if (argc != 2)
+		usage_error("%s: expects ID MS", command);
+	id = parse_group_id(argv[0]);
+	/* The range is the module's to check (ERANGE), as for any caller. */
+	ms = parse_u64("horizon", argv[1], 0, UINT32_MAX);
+	snprintf(what, sizeof(what), "%s %u %u", command, id, ms);
+	ret = shadowalloc_set_horizon(open_device(), id, ms);
+	if (ret)
+		return fail(SHADOWALLOC_OP_SET_HORIZON, what, ret);
+	snprintf(text, sizeof(text), "group %u: horizon %u ms", id, ms);
+	return ok(command, id, text);
+}
+
+static int group_reserve(int argc, char **argv)
+{
+	const char *command = "group reserve";
+	char what[96], text[96];
+	uint64_t pages;
+	uint32_t id;
+	int ret;
+
+	if (argc != 2)
+		usage_error("%s: expects ID PAGES", command);
+	id = parse_group_id(argv[0]);
+	pages = parse_u64("pages", argv[1], 0, UINT64_MAX);
+	snprintf(what, sizeof(what), "%s %u %" PRIu64, command, id, pages);
+	ret = shadowalloc_stage_reserve(open_device(), id, pages);
+	if (ret)
+		return fail(SHADOWALLOC_OP_STAGE_RESERVE, what, ret);
+	snprintf(text, sizeof(text), "group %u: %" PRIu64 " pages reserved",
+		 id, pages);
+	return ok(command, id, text);
+}
+
+static int group_pool(int argc, char **argv)
+{
+	const char *command = "group pool";
+	struct shadowalloc_pool_config cfg = {};
+	char what[96], text[96];
+	uint32_t id;
+	int i, ret;
+
+	if (argc < 1)
+		usage_error("%s: expects ID [options]", command);
+	id = parse_group_id(argv[0]);
+	for (i = 1; i < argc; i += 2) {
+		const char *opt = argv[i], *val = argv[i + 1];
+
+		if (!strcmp(opt, "--max-age-ms")) {
+			cfg.flags |= SHADOWALLOC_POOL_SET_MAX_AGE;
+			cfg.max_age_ms = parse_u64(opt, val, 0, UINT32_MAX);
+		} else if (!strcmp(opt, "--huge")) {
+			cfg.flags |= SHADOWALLOC_POOL_SET_HUGE;
+			cfg.huge = parse_u64(opt, val, 0, 1);
+		} else if (!strcmp(opt, "--max-staged-mb")) {
+			cfg.flags |= SHADOWALLOC_POOL_SET_CAP;
+			cfg.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
+		} else {
+			usage_error("%s: unknown option '%s'", command, opt);
 		}
-		if (!cfg.flags)
-			usage_error("%s: nothing to set", command);
-		snprintf(what, sizeof(what), "%s %u", command, id);
-		ret = shadowalloc_pool_config(open_device(), id, &cfg);
-		if (ret)
-			return fail(SHADOWALLOC_OP_POOL_CONFIG, what, ret);
-		snprintf(text, sizeof(text), "group %u: pool settings applied", id);
-		return ok(command, id, text);
 	}
-	usage_error("unknown command 'group %s'", name);
-	return 2;
+	if (!cfg.flags)
+		usage_error("%s: nothing to set", command);
+	snprintf(what, sizeof(what), "%s %u", command, id);
+	ret = shadowalloc_pool_config(open_device(), id, &cfg);
+	if (ret)
+		return fail(SHADOWALLOC_OP_POOL_CONFIG, what, ret);
+	snprintf(text, sizeof(text), "group %u: pool settings applied", id);
+	return ok(command, id, text);
 }
 
 /* Every field of struct shadowalloc_stats, by name. */
@@ -341,7 +346,7 @@ static double avg(uint64_t sum, uint64_t n)
 	return n ? (double)sum / n : 0.0;
 }
 
-static int cmd_stats(int argc, char **argv)
+static int group_stats(int argc, char **argv)
 {
 	struct shadowalloc_stats st;
 	char what[64];
@@ -401,9 +406,302 @@ static int cmd_stats(int argc, char **argv)
 	return 0;
 }
 
+/* SHADOWALLOC_FEATURE_* bits by name, for 'version'. */
+static const char * const feature_names[64] = {
+	[0] = "huge",		/* SHADOWALLOC_FEATURE_HUGE */
+	[1] = "fs",		/* SHADOWALLOC_FEATURE_FS */
+	[2] = "telemetry",	/* SHADOWALLOC_FEATURE_TELEMETRY */
+	[3] = "models",		/* SHADOWALLOC_FEATURE_MODELS */
+	[4] = "record",		/* SHADOWALLOC_FEATURE_RECORD */
+};
+
+/* Command numbers (SHADOWALLOC_NR_*) by name, to decode api.ioctls. */
+static const char * const ioctl_names[64] = {
+	[SHADOWALLOC_NR_API] = "API",
+	[SHADOWALLOC_NR_GROUP_CREATE] = "GROUP_CREATE",
+	[SHADOWALLOC_NR_GROUP_DESTROY] = "GROUP_DESTROY",
+	[SHADOWALLOC_NR_GROUP_ADD_VM] = "GROUP_ADD_VM",
+	[SHADOWALLOC_NR_GROUP_REMOVE_VM] = "GROUP_REMOVE_VM",
+	[SHADOWALLOC_NR_SHADOW_ENABLE] = "SHADOW_ENABLE",
+	[SHADOWALLOC_NR_SHADOW_DISABLE] = "SHADOW_DISABLE",
+	[SHADOWALLOC_NR_SET_HORIZON] = "SET_HORIZON",
+	[SHADOWALLOC_NR_GET_STATS] = "GET_STATS",
+	[SHADOWALLOC_NR_STAGE_RESERVE] = "STAGE_RESERVE",
+	[SHADOWALLOC_NR_POOL_CONFIG] = "POOL_CONFIG",
+	[SHADOWALLOC_NR_MODEL_EXPORT] = "MODEL_EXPORT",
+	[SHADOWALLOC_NR_MODEL_IMPORT] = "MODEL_IMPORT",
+	[SHADOWALLOC_NR_RECORD] = "RECORD",
+};
+
+/* Every name above must sit at its bit: a renumbering breaks the build. */
+_Static_assert(SHADOWALLOC_FEATURE_HUGE == 1ULL << 0 &&
+	       SHADOWALLOC_FEATURE_FS == 1ULL << 1 &&
+	       SHADOWALLOC_FEATURE_TELEMETRY == 1ULL << 2 &&
+	       SHADOWALLOC_FEATURE_MODELS == 1ULL << 3 &&
+	       SHADOWALLOC_FEATURE_RECORD == 1ULL << 4 &&
+	       SHADOWALLOC_FEATURES_ALL == 0x1f,
+	       "feature_names[] out of date");
+_Static_assert(SHADOWALLOC_NR_MAX < 64, "api.ioctls has 64 bits");
+
+/* Text output is wrapped before this column. */
+#define LINE_WIDTH	79
+
+/*
+ * The names of the bits set in @mask: the elements of a JSON array, or
+ * text from column @col on, space-separated and wrapped with continuation
+ * lines at column @col. Bits without a name here (a newer module than this
+ * tool) print as "bitN".
+ */
+static void print_bit_names(uint64_t mask, const char * const names[64],
+			    int col)
+{
+	int indent = col;
+	unsigned int bit;
+	bool first = true;
+
+	for (bit = 0; bit < 64; bit++) {
+		char unnamed[8];
+		const char *name = names[bit];
+		int len;
+
+		if (!(mask & (1ULL << bit)))
+			continue;
+		if (!name) {
+			snprintf(unnamed, sizeof(unnamed), "bit%u", bit);
+			name = unnamed;
+		}
+		if (json) {
+			printf("%s\"%s\"", first ? "" : ",", name);
+		} else {
+			len = strlen(name);
+			if (!first && col + 1 + len > LINE_WIDTH) {
+				printf("\n%*s", indent, "");
+				col = indent;
+			} else if (!first) {
+				putchar(' ');
+				col++;
+			}
+			col += printf("%s", name);
+		}
+		first = false;
+	}
+}
+
+/* 'version': this tool's ABI and, from SHADOWALLOC_IOC_API, the module's. */
+static int cmd_version(int argc, char **argv)
+{
+	struct shadowalloc_api api;
+	const char *msg;
+	int fd, ret;
+
+	(void)argv;
+	if (argc)
+		usage_error("version: takes no arguments");
+	fd = device_path ? shadowalloc_open_path(device_path) :
+			   shadowalloc_open();
+	ret = fd < 0 ? fd : shadowalloc_get_api(fd, &api);
+	shadowalloc_close(fd);
+
+	if (!json)
+		printf("shadowctl %s, ABI version %u\n", SHADOWCTL_VERSION,
+		       SHADOWALLOC_API_VERSION);
+	if (ret) {
+		/* Open runs the handshake: -EPROTO is a module without it. */
+		msg = ret == -EPROTO ?
+		      "the module predates the ABI handshake (ABI version 1)" :
+		      shadowalloc_describe_error(SHADOWALLOC_OP_OPEN, ret);
+		fprintf(stderr, "shadowctl: version: module: %s (%s)\n", msg,
+			errno_name(-ret));
+		if (json) {
+			printf("{\"ok\":false,\"command\":\"version\",\"version\":\"%s\",\"api_version\":%u,\"error\":",
+			       SHADOWCTL_VERSION, SHADOWALLOC_API_VERSION);
+			json_string(msg);
+			printf(",\"errno\":%d,\"errno_name\":\"%s\"}\n", -ret,
+			       errno_name(-ret));
+		}
+		return 1;
+	}
+
+	if (json) {
+		printf("{\"ok\":true,\"command\":\"version\",\"version\":\"%s\",\"api_version\":%u,\"module\":{\"api_version\":%u,\"features\":[",
+		       SHADOWCTL_VERSION, SHADOWALLOC_API_VERSION,
+		       api.api_version);
+		print_bit_names(api.features, feature_names, 0);
+		printf("],\"features_mask\":%" PRIu64 ",\"ioctls\":[",
+		       (uint64_t)api.features);
+		print_bit_names(api.ioctls, ioctl_names, 0);
+		printf("],\"ioctls_mask\":%" PRIu64 ",\"max_groups\":%u,\"max_vms_per_group\":%u,\"horizon_min_ms\":%u,\"horizon_max_ms\":%u,\"max_age_min_ms\":%u,\"max_age_max_ms\":%u,\"model_blob_max\":%u,\"tick_ms\":%u}}\n",
+		       (uint64_t)api.ioctls, api.max_groups,
+		       api.max_vms_per_group, api.horizon_min_ms,
+		       api.horizon_max_ms, api.max_age_min_ms,
+		       api.max_age_max_ms, api.model_blob_max, api.tick_ms);
+		return 0;
+	}
+	printf("module ABI version %u\n", api.api_version);
+	printf("  features  ");
+	print_bit_names(api.features, feature_names, 12);
+	printf("\n  commands  ");
+	print_bit_names(api.ioctls, ioctl_names, 12);
+	printf("\n  limits    %u groups, %u VMs per group, horizon %u..%u ms, max age %u..%u ms,\n"
+	       "            model blobs up to %u bytes, forecast tick %u ms\n",
+	       api.max_groups, api.max_vms_per_group, api.horizon_min_ms,
+	       api.horizon_max_ms, api.max_age_min_ms, api.max_age_max_ms,
+	       api.model_blob_max, api.tick_ms);
+	return 0;
+}
+
+static int cmd_help(int argc, char **argv);
+
+/*
+ * The command tables, as bpftool's struct cmd: dispatch looks the name up
+ * here and the help is printed from here, so the two cannot disagree.
+ */
+static const struct cmd group_cmds[] = {
+	CMD("create", group_create,
+	    "ID [--max-vms N] [--max-staged-mb N | --max-staged-bytes N] [--horizon-ms MS]",
+	    "create a trust group"),
+	CMD("destroy", group_destroy, "ID", "destroy a group without members"),
+	CMD("add-vm", group_add_vm, "ID PID",
+	    "add the VMM process PID to group ID"),
+	CMD("remove-vm", group_remove_vm, "ID PID", "remove it"),
+	CMD("enable", group_enable, "ID",
+	    "start shadowing (telemetry, forecast, staging)"),
+	CMD("disable", group_disable, "ID",
+	    "stop it and release the staged pages"),
+	CMD("horizon", group_horizon, "ID MS", "prediction horizon, in ms"),
+	CMD("stats", group_stats, "ID", "state and counters"),
+	CMD("reserve", group_reserve, "ID PAGES",
+	    "keep PAGES 4 KiB pages staged for a launch (0 cancels)"),
+	CMD("pool", group_pool,
+	    "ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N]",
+	    "staging pool settings"),
+	{}
+};
+
+static int cmd_group(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 1)
+		usage_error("group: missing subcommand");
+	c = cmd_find(group_cmds, argv[0]);
+	if (!c)
+		usage_error("unknown command '%s'", argv[0]);
+	return c->func(argc - 1, argv + 1);
+}
+
+static const struct cmd main_cmds[] = {
+	CMD_SUB("group", cmd_group, group_cmds),
+	CMD("attach", cmd_attach, "",
+	    "load and attach the telemetry BPF programs, pinned in "
+	    SHADOWALLOC_BPF_PIN_DIR),
+	CMD("detach", cmd_detach, "", "remove them (needed before rmmod)"),
+	CMD("status", cmd_status, "",
+	    "attached or not, per-group event counters"),
+	CMD_SUB("model", cmd_model, model_cmds),
+	CMD("record", cmd_record, "ID FILE [--duration-ms MS]",
+	    "write the group's first-touch faults as CSV t_ns,vm,gpa,size (needs 'attach'); FILE may be -"),
+	CMD("version", cmd_version, "",
+	    "ABI version, features, commands and limits of tool and module"),
+	CMD("help", cmd_help, "", "this text"),
+	{}
+};
+
+/**
+ * cmd_find() - look a command up in a table
+ * @cmds: the table, ended by an entry without a name
+ * @name: the command's name
+ *
+ * Return: the entry, or NULL.
+ */
+const struct cmd *cmd_find(const struct cmd *cmds, const char *name)
+{
+	for (; cmds->name; cmds++)
+		if (!strcmp(cmds->name, name))
+			return cmds;
+	return NULL;
+}
+
+#define HELP_COLUMN	30
+
+/*
+ * Print @text, which starts at column @col, wrapped at spaces before
+ * LINE_WIDTH with continuation lines starting at column @indent. Returns
+ * the column it ends at.
+ */
+static int print_wrapped(FILE *out, const char *text, int col, int indent)
+{
+	bool first = true;
+
+	while (*text) {
+		int len = strcspn(text, " ");
+
+		if (!first && col + 1 + len > LINE_WIDTH) {
+			fprintf(out, "\n%*s", indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', out);
+			col++;
+		}
+		col += fprintf(out, "%.*s", len, text);
+		text += len;
+		text += strspn(text, " ");
+		first = false;
+	}
+	return col;
+}
+
+/* One line per command of @cmds (subcommands after @prefix) and its help. */
+static void print_cmds(FILE *out, const char *prefix, const struct cmd *cmds)
+{
+	for (; cmds->name; cmds++) {
+		char name[64];
+		int col;
+
+		snprintf(name, sizeof(name), "%s%s ", prefix, cmds->name);
+		if (cmds->sub) {
+			print_cmds(out, name, cmds->sub);
+			continue;
+		}
+		/* The synopsis, its continuation lines under the arguments. */
+		col = fprintf(out, "  %s", name);
+		col = print_wrapped(out, cmds->args, col, col);
+		/* The help in its column, on a line of its own if need be. */
+		if (col >= HELP_COLUMN - 1) {
+			fputc('\n', out);
+			col = 0;
+		}
+		fprintf(out, "%*s", HELP_COLUMN - col, "");
+		print_wrapped(out, cmds->help, HELP_COLUMN, HELP_COLUMN);
+		fputc('\n', out);
+	}
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: shadowctl [--json] [--device PATH] COMMAND\n\ncommands:\n");
+	print_cmds(out, "", main_cmds);
+	fprintf(out,
+		"\n'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
+		"Ranges this tool was built with (the module's: 'shadowctl version'):\n"
+		"horizon %u..%u ms, max age %u..%u ms.\n"
+		"--device PATH (or $SHADOWALLOC_DEVICE) selects another device node.\n"
+		"exit status: 0 ok, 1 the operation failed, 2 usage error\n",
+		SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS,
+		SHADOWALLOC_MAX_AGE_MIN_MS, SHADOWALLOC_MAX_AGE_MAX_MS);
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
-	const char *sub;
+	const struct cmd *c;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -422,39 +720,10 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		usage_error("no command");
-	if (!strcmp(argv[i], "version")) {
-		if (json)
-			printf("{\"ok\":true,\"version\":\"%s\"}\n", SHADOWCTL_VERSION);
-		else
-			printf("shadowctl %s\n", SHADOWCTL_VERSION);
-		return 0;
-	}
-	if (!strcmp(argv[i], "attach") || !strcmp(argv[i], "detach") ||
-	    !strcmp(argv[i], "status"))
-		return cmd_telemetry(argv[i], argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "model"))
-		return cmd_model(argc - i - 1, argv + i + 1);
-	if (!strcmp(argv[i], "record"))
-		return cmd_record(argc - i - 1, argv + i + 1);
 	/* "shadowctl stats 1" is short for "shadowctl group stats 1". */
-	if (!strcmp(argv[i], "group")) {
-		if (++i >= argc)
-			usage_error("group: missing subcommand");
-	}
-	sub = argv[i++];
-	if (!strcmp(sub, "create") || !strcmp(sub, "stats")) {
-		if (i >= argc)
-			usage_error("group %s: expects ID", sub);
-	} else if (strcmp(sub, "destroy") && strcmp(sub, "add-vm") &&
-		   strcmp(sub, "remove-vm") && strcmp(sub, "enable") &&
-		   strcmp(sub, "disable") && strcmp(sub, "horizon") &&
-		   strcmp(sub, "reserve") && strcmp(sub, "pool")) {
-		usage_error("unknown command '%s'", sub);
-	}
+	c = cmd_find(main_cmds, argv[i]) ?: cmd_find(group_cmds, argv[i]);
+	if (!c)
+		usage_error("unknown command '%s'", argv[i]);
 	/* Each command checks its arguments before it opens the device. */
-	if (!strcmp(sub, "create"))
-		return cmd_create(argc - i, argv + i);
-	if (!strcmp(sub, "stats"))
-		return cmd_stats(argc - i, argv + i);
-	return cmd_group(sub, argc - i, argv + i);
+	return c->func(argc - i - 1, argv + i + 1);
 }

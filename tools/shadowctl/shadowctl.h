@@ -8,6 +8,33 @@
 
 #include "libshadowalloc.h"
 
+/**
+ * struct cmd - one command of shadowctl, as bpftool's
+ * @name: what the user types
+ * @func: runs it with the arguments after @name; returns the exit status
+ * @args: synopsis of the arguments, for the help ("" for none)
+ * @help: what it does, one line
+ * @sub: a command with subcommands: their table (@args, @help unused)
+ *
+ * Tables end with an entry without a name. The help text is printed from
+ * the tables that dispatch uses, so the two cannot disagree.
+ */
+struct cmd {
+	const char *name;
+	int (*func)(int argc, char **argv);
+	const char *args;
+	const char *help;
+	const struct cmd *sub;
+};
+
+/* A command, and a command whose arguments start with a subcommand. */
+#define CMD(_name, _func, _args, _help) \
+	{ .name = (_name), .func = (_func), .args = (_args), .help = (_help) }
+#define CMD_SUB(_name, _func, _sub) \
+	{ .name = (_name), .func = (_func), .sub = (_sub) }
+
+const struct cmd *cmd_find(const struct cmd *cmds, const char *name);
+
 /* --json: one JSON object per command on stdout. */
 extern bool json;
 
@@ -24,10 +51,13 @@ int fail(enum shadowalloc_op op, const char *what, int err);
 int open_device(void);
 
 /* model.c */
+extern const struct cmd model_cmds[];
 int cmd_model(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 
 /* telemetry.c */
-int cmd_telemetry(const char *name, int argc, char **argv);
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 #endif /* SHADOWCTL_H */

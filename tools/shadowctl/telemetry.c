@@ -2,7 +2,7 @@
 /*
  * shadowctl attach | detach | status: the telemetry BPF programs.
  *
- * attach loads bpf/shadowalloc.bpf.c (the skeleton), attaches its programs
+ * attach loads telemetry.bpf.c (the skeleton), attaches its programs
  * to KVM's tracepoints and pins the links and the counters map under
  * SHADOWALLOC_BPF_PIN_DIR, so they stay attached after shadowctl exits.
  * detach removes exactly those pins; the last reference to each link goes
@@ -23,10 +23,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
-#include <linux/shadowalloc_bpf.h>
 
-#include "shadowalloc.skel.h"
 #include "shadowctl.h"
+#include "telemetry.bpf.h"
+#include "telemetry.skel.h"
 
 #define BPFFS		"/sys/fs/bpf"
 #define PIN_MAP		SHADOWALLOC_BPF_PIN_DIR "/group_counters"
@@ -130,10 +130,10 @@ static int ensure_bpffs(const char *command)
 	return 0;
 }
 
-static int cmd_attach(void)
+static int do_attach(void)
 {
 	const char *command = "attach", *why;
-	struct shadowalloc_bpf *skel;
+	struct telemetry_bpf *skel;
 	struct bpf_link *links[2];
 	unsigned int i;
 	int err;
@@ -156,11 +156,11 @@ static int cmd_attach(void)
 		return 1;
 
 	libbpf_set_print(libbpf_print);
-	skel = shadowalloc_bpf__open_and_load();
+	skel = telemetry_bpf__open_and_load();
 	if (!skel)
 		return tm_fail(command, "loading the BPF programs failed: %s",
 			       strerror(errno));
-	err = shadowalloc_bpf__attach(skel);
+	err = telemetry_bpf__attach(skel);
 	if (err) {
 		tm_fail(command, "attaching to KVM's tracepoints failed: %s",
 			strerror(-err));
@@ -194,11 +194,11 @@ static int cmd_attach(void)
 		       SHADOWALLOC_BPF_PIN_DIR);
 out:
 	/* The pins keep links and map; the skeleton's own references go. */
-	shadowalloc_bpf__destroy(skel);
+	telemetry_bpf__destroy(skel);
 	return err ? 1 : 0;
 }
 
-static int cmd_detach(void)
+static int do_detach(void)
 {
 	bool was = pins_present() > 0;
 
@@ -228,7 +228,7 @@ static unsigned int link_prog_id(const char *path)
 	return id;
 }
 
-static int cmd_status(void)
+static int do_status(void)
 {
 	struct shadowalloc_bpf_counters c;
 	unsigned int n = pins_present(), i;
@@ -295,24 +295,36 @@ static int cmd_status(void)
 	return 0;
 }
 
-/**
- * cmd_telemetry() - run "attach", "detach" or "status"
- * @name: the command
- * @argc: arguments after it (none are taken)
- * @argv: the arguments
- *
- * Return: the exit status.
+/*
+ * What attach, detach and status have in common: no arguments, and root
+ * for the bpf() calls. Returns the exit status of a refusal, or 0.
  */
-int cmd_telemetry(const char *name, int argc, char **argv)
+static int telemetry_command(const char *name, int argc)
 {
-	(void)argv;
 	if (argc)
 		usage_error("%s: takes no arguments", name);
 	if (geteuid() != 0)
 		return tm_fail(name, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
-	if (!strcmp(name, "attach"))
-		return cmd_attach();
-	if (!strcmp(name, "detach"))
-		return cmd_detach();
-	return cmd_status();
+	return 0;
+}
+
+/* shadowctl attach: load, attach, pin; idempotent. */
+int cmd_attach(int argc, char **argv)
+{
+	(void)argv;
+	return telemetry_command("attach", argc) ?: do_attach();
+}
+
+/* shadowctl detach: remove the pins, which detaches the programs. */
+int cmd_detach(int argc, char **argv)
+{
+	(void)argv;
+	return telemetry_command("detach", argc) ?: do_detach();
+}
+
+/* shadowctl status: attached or not, the per-group counters. */
+int cmd_status(int argc, char **argv)
+{
+	(void)argv;
+	return telemetry_command("status", argc) ?: do_status();
 }

@@ -11,11 +11,9 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
-#include <linux/shadowalloc_bpf.h>
+#include "telemetry.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
-
-extern int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event) __ksym;
 
 /* Groups counted at most; one more entry for "no group" (key 0). */
 #define SA_BPF_MAX_GROUPS	4097

@@ -1,10 +1,23 @@
-/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/* SPDX-License-Identifier: GPL-2.0 */
 /*
- * shadowalloc telemetry: what BPF programs pass to the module's kfunc and
- * what they count in their maps.
+ * shadowalloc telemetry: what the BPF programs pass to the module's kfunc
+ * and what they count in their maps.
+ *
+ * NOT a stable ABI. The kfunc, the event struct and the counters change
+ * with the module, like any kfunc (Documentation/bpf/kfuncs.rst): the only
+ * programs that call it are built from this tree (telemetry.bpf.c, loaded
+ * by "shadowctl attach") against this header, so it lives beside them and
+ * not in uapi/. The stable ABI is the ioctl interface in
+ * uapi/linux/shadowalloc.h.
+ *
+ * Readers of the pinned counters need no header at all: the map carries
+ * BTF (its value type is struct shadowalloc_bpf_counters), so
+ * "bpftool map dump pinned SHADOWALLOC_BPF_PIN_DIR/group_counters" prints
+ * the values with their field names, whatever layout this header has.
  *
  * The module exports one kfunc to tracing programs (BPF_PROG_TYPE_TRACING:
- * tp_btf, fentry/fexit, BTF-enabled tracepoints):
+ * tp_btf, fentry/fexit, BTF-enabled tracepoints), declared once below for
+ * the BPF programs:
  *
  *	int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event);
  *
@@ -18,11 +31,13 @@
  * Raw guest addresses go into the module only; the BPF side keeps nothing
  * but per-group counters (struct shadowalloc_bpf_counters).
  *
- * Included by the module, by BPF programs (after vmlinux.h) and by tools.
+ * Included by the BPF programs (after vmlinux.h), by the module
+ * (kmod/telemetry.c) and by the userspace loader and tests.
  */
-#ifndef _UAPI_LINUX_SHADOWALLOC_BPF_H
-#define _UAPI_LINUX_SHADOWALLOC_BPF_H
+#ifndef SHADOWALLOC_TELEMETRY_BPF_H
+#define SHADOWALLOC_TELEMETRY_BPF_H
 
+/* vmlinux.h already has the kernel's types, and clashes with uapi headers. */
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
@@ -96,4 +111,11 @@ struct shadowalloc_bpf_counters {
 /* Where `shadowctl attach` pins the programs' maps and links. */
 #define SHADOWALLOC_BPF_PIN_DIR		"/sys/fs/bpf/shadowalloc"
 
-#endif /* _UAPI_LINUX_SHADOWALLOC_BPF_H */
+#ifdef __bpf__
+#include <bpf/bpf_helpers.h>
+
+/* The module's kfunc (kmod/telemetry.c), resolved against its BTF at load. */
+extern int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event) __ksym;
+#endif
+
+#endif /* SHADOWALLOC_TELEMETRY_BPF_H */

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowalloc: everything the module shows in /sys/kernel/debug/shadowalloc.
+ *
+ *	pages		what the module holds, for leak checks in tests and by
+ *			operators
+ *	telemetry	the telemetry rings, then per group and per VM its
+ *			aggregates, its demand model's forecast and (groups)
+ *			the pool's target or (VMs) the where-predictor
+ *
+ * Lines are "prefix key value key value ..."; tests and tools parse them
+ * by key, so a key keeps its name. Only aggregates: no guest address is
+ * shown.
+ */
+#include <linux/debugfs.h>
+#include <linux/percpu.h>
+#include <linux/seq_file.h>
+
+#include "registry.h"
+
+static struct dentry *sa_debugfs_dir;
+
+static int sa_debugfs_pages_show(struct seq_file *m, void *v)
+{
+	u64 plain = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		plain += per_cpu(sa_plain_faults, cpu);
+	seq_printf(m, "staged_pages %ld\n",
+		   atomic_long_read(&sa_staged_pages_global));
+	seq_printf(m, "mem_pages %ld\n",
+		   atomic_long_read(&sa_mem_pages_global));
+	seq_printf(m, "plain_faults %llu\n", plain);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_debugfs_pages);
+
+static void sa_debugfs_show_rings(struct seq_file *m)
+{
+	struct sa_telemetry_ring_totals t;
+
+	sa_telemetry_ring_totals(&t);
+	seq_printf(m, "rings entries %lu drained %llu dropped %llu queued %llu\n",
+		   t.entries, t.drained, t.dropped, t.queued);
+}
+
+/*
+ * An aggregate, already advanced to the current tick, on three lines:
+ * totals; "ticks" with the last SA_TELEMETRY_SHOW_TICKS ticks' faults,
+ * oldest first; "regions" with the non-empty 128 MiB regions as
+ * index:faults.
+ */
+static void sa_debugfs_show_agg(struct seq_file *m, const char *who,
+				const struct sa_telemetry_agg *agg)
+{
+	unsigned int i;
+	u64 t;
+
+	seq_printf(m, "%s faults %llu mappings %llu mapped_bytes %llu level_4k %llu level_2m %llu level_1g %llu late %llu\n",
+		   who, agg->faults, agg->mappings, agg->mapped_bytes,
+		   agg->levels[0], agg->levels[1], agg->levels[2], agg->late);
+	seq_printf(m, "%s ticks", who);
+	for (i = SA_TELEMETRY_SHOW_TICKS; i-- > 0; ) {
+		t = agg->last_tick - i;
+		seq_printf(m, " %u", t <= agg->last_tick ?
+			   agg->tick_faults[t % SA_TELEMETRY_TICKS] : 0);
+	}
+	seq_printf(m, "\n%s regions", who);
+	for (i = 0; i < SA_TELEMETRY_REGIONS; i++)
+		if (agg->regions[i])
+			seq_printf(m, " %u:%llu", i, agg->regions[i]);
+	seq_putc(m, '\n');
+}
+
+/* A model's forecast, margin and errors on one line. */
+static void sa_debugfs_show_model(struct seq_file *m, const char *who,
+				  const struct sa_forecast_model *model,
+				  u32 horizon)
+{
+	seq_printf(m, "%s forecast demand %llu margin %llu target %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
+		   who, sa_forecast_demand(model, horizon),
+		   sa_forecast_margin(model, horizon),
+		   sa_forecast_target(model, horizon),
+		   model->best, model->nr_windows,
+		   sa_forecast_error_permille(model),
+		   sa_permille_raw(model->sum_naive_abs_err, model->sum_actual),
+		   model->last_abs_err);
+}
+
+static void sa_debugfs_show_vm(struct seq_file *m, struct sa_vm *vm,
+			       u32 horizon, u64 now)
+{
+	u32 agree = 0;
+	u64 next = 0;
+	bool known;
+	char who[48];
+
+	snprintf(who, sizeof(who), "vm %u %d", vm->group->id, vm->pid_nr);
+	sa_telemetry_agg_advance(&vm->telemetry, now);
+	sa_debugfs_show_agg(m, who, &vm->telemetry);
+	sa_debugfs_show_model(m, who, &vm->demand, horizon);
+	known = sa_forecast_where_next(&vm->where, &next, &agree);
+	seq_printf(m, "%s where next_region %lld agree_permille %u huge %d\n",
+		   who, known ? (s64)next : -1LL, agree,
+		   sa_forecast_where_huge(&vm->where));
+}
+
+static void sa_debugfs_show_group(struct seq_file *m, struct sa_group *group,
+				  u64 now)
+{
+	u32 horizon = sa_group_horizon_ticks(group);
+	struct sa_vm *vm;
+	char who[48];
+
+	snprintf(who, sizeof(who), "group %u", group->id);
+	sa_telemetry_agg_advance(&group->telemetry, now);
+	sa_debugfs_show_agg(m, who, &group->telemetry);
+	sa_debugfs_show_model(m, who, &group->demand, horizon);
+	seq_printf(m, "%s pool target %lu forecast %lu huge %d\n", who,
+		   sa_pool_target(&group->pool),
+		   READ_ONCE(group->pool.forecast_pages),
+		   READ_ONCE(group->pool.forecast_huge));
+	list_for_each_entry(vm, &group->vms, group_node)
+		sa_debugfs_show_vm(m, vm, horizon, now);
+}
+
+static int sa_debugfs_telemetry_show(struct seq_file *m, void *v)
+{
+	u64 now = sa_telemetry_now_tick();
+	struct sa_group *group;
+	unsigned long id;
+
+	sa_debugfs_show_rings(m);
+	/* Advancing the aggregates writes them: the registry lock's job. */
+	mutex_lock(&sa_registry_lock);
+	sa_for_each_group(id, group)
+		sa_debugfs_show_group(m, group, now);
+	mutex_unlock(&sa_registry_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_debugfs_telemetry);
+
+/**
+ * sa_debugfs_init() - create /sys/kernel/debug/shadowalloc and its files
+ *
+ * Nothing depends on debugfs: errors are ignored, as debugfs wants.
+ */
+void sa_debugfs_init(void)
+{
+	sa_debugfs_dir = debugfs_create_dir(SA_NAME, NULL);
+	debugfs_create_file("pages", 0400, sa_debugfs_dir, NULL,
+			    &sa_debugfs_pages_fops);
+	debugfs_create_file("telemetry", 0400, sa_debugfs_dir, NULL,
+			    &sa_debugfs_telemetry_fops);
+}
+
+/**
+ * sa_debugfs_exit() - remove them; waits for open readers' calls to end
+ */
+void sa_debugfs_exit(void)
+{
+	debugfs_remove(sa_debugfs_dir);
+}

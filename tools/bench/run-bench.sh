@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# run-bench.sh - one benchmark suite inside the test VM, between loading and
+# unloading the module. The top Makefile's bench targets run it through
+# tools/vm/run-vm.sh; the host side (logs, plots) stays in the Makefile.
+#
+#   run-bench.sh touch MIB     make bench: kvm_touch_bench MIB, then
+#                              tm_overhead_bench MIB 3
+#   run-bench.sh forecast L2   make bench-forecast: with the telemetry
+#                              attached, fc_workload_bench --dump-series and,
+#                              if L2 is 1, fc_l2_bench.sh 64 (Linux boots)
+#   run-bench.sh l2 MIB        make bench-l2: l2_bench.sh MIB
+#
+# Exit status: the first failing step's, else 0; 2 usage error. The module
+# is unloaded (and the telemetry detached) whatever the suite did; for
+# 'forecast', a failed insmod ends the run at once with 1.
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+BENCH=$REPO/tools/bench
+CTL=$REPO/tools/shadowctl/shadowctl
+KO=$REPO/kmod/shadowalloc.ko
+
+usage() {
+	echo "usage: run-bench.sh touch MIB | forecast 0|1 | l2 MIB" >&2
+	exit 2
+}
+
+[ $# -eq 2 ] || usage
+case $1 in
+touch)
+	insmod "$KO" &&
+		"$BENCH/kvm_touch_bench" "$2" &&
+		"$BENCH/tm_overhead_bench" "$2" 3
+	s=$?
+	rmmod shadowalloc
+	;;
+forecast)
+	insmod "$KO" || exit 1
+	"$CTL" attach &&
+		"$BENCH/fc_workload_bench" --dump-series &&
+		if [ "$2" = 1 ]; then "$BENCH/fc_l2_bench.sh" 64; fi
+	s=$?
+	"$CTL" detach
+	rmmod shadowalloc
+	;;
+l2)
+	insmod "$KO" && "$BENCH/l2_bench.sh" "$2"
+	s=$?
+	rmmod shadowalloc
+	;;
+*)
+	usage
+	;;
+esac
+exit $s
