@@ -116,7 +116,7 @@ bench-l2: deps
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree -q -f \
-		$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch])) \
+		$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch] $(REPO)/kmod/forecast/*.[ch])) \
 		$(REPO)/uapi/linux/*.h $(wildcard $(REPO)/tools/*/*.bpf.[ch])
 
 sparse:

@@ -3,7 +3,7 @@
  * shadowalloc: telemetry from BPF programs on KVM's fault tracepoints.
  *
  * BPF programs attached to kvm:kvm_page_fault and kvmmmu:kvm_mmu_spte_requested
- * (bpf/shadowalloc.bpf.c) call the kfunc shadowalloc_bpf_record() from the
+ * (tools/shadowctl/telemetry.bpf.c) call the kfunc shadowalloc_bpf_record() from the
  * vCPU thread that took the fault. The kfunc decides membership (the VMM's
  * group, enabled or not) and pushes the event into a ring of the current
  * CPU. A worker drains the rings every tm_drain_ms while events arrive and

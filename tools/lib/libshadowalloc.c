@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -325,6 +326,20 @@ int shadowalloc_record(int fd, uint32_t group_id)
 	return ret < 0 ? -errno : ret;
 }
 
+/* The range an -ERANGE of @op refers to, from the ABI header's bounds. */
+static const char *sa_describe_range(enum shadowalloc_op op)
+{
+	static __thread char msg[64];
+
+	if (op == SHADOWALLOC_OP_POOL_CONFIG)
+		snprintf(msg, sizeof(msg), "max age out of range (%u..%u ms)",
+			 SHADOWALLOC_MAX_AGE_MIN_MS, SHADOWALLOC_MAX_AGE_MAX_MS);
+	else
+		snprintf(msg, sizeof(msg), "horizon out of range (%u..%u ms)",
+			 SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS);
+	return msg;
+}
+
 /**
  * shadowalloc_describe_error() - what an error means for an operation
  * @op: the operation that failed
@@ -378,9 +393,7 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 		       "shadowing is already enabled" :
 		       "shadowing is already disabled";
 	case -ERANGE:
-		if (op == SHADOWALLOC_OP_POOL_CONFIG)
-			return "max age out of range (100..86400000 ms)";
-		return "horizon out of range (100..3600000 ms)";
+		return sa_describe_range(op);
 	case -EINVAL:
 		if (op == SHADOWALLOC_OP_MODEL_IMPORT)
 			return "not a model blob (size, magic or values out of range)";
