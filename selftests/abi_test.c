@@ -42,16 +42,16 @@ FIXTURE_SETUP(abi)
 	self->fd = open(SA_DEV, O_RDWR);
 	if (self->fd < 0)
 		SKIP(return, "%s: %s (module not loaded?)", SA_DEV, strerror(errno));
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
 }
 
 FIXTURE_TEARDOWN(abi)
 {
 	if (self->fd < 0)
 		return;
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
 	close(self->fd);
 }
 
@@ -61,7 +61,7 @@ static int sa_api(int fd, struct shadowalloc_api *api, uint64_t features)
 	api->size = sizeof(*api);
 	api->api_version = SHADOWALLOC_API_VERSION;
 	api->features = features;
-	return sa_ioctl(fd, SHADOWALLOC_IOC_API, api);
+	return __sa_ioctl(fd, SHADOWALLOC_IOC_API, api);
 }
 
 /* The handshake reports what this module has, and refuses what it lacks. */
@@ -72,8 +72,8 @@ TEST_F(abi, api_handshake)
 	uint64_t want = 0;
 	unsigned int i;
 
-	ASSERT_EQ(0, sa_read_param("max_groups", &max_groups));
-	ASSERT_EQ(0, sa_read_param("max_vms_per_group", &max_vms));
+	ASSERT_EQ(0, __sa_read_param("max_groups", &max_groups));
+	ASSERT_EQ(0, __sa_read_param("max_vms_per_group", &max_vms));
 	ASSERT_EQ(0, sa_api(self->fd, &api, 0));
 	EXPECT_EQ(sizeof(api), api.size);
 	EXPECT_EQ(SHADOWALLOC_API_VERSION, api.api_version);
@@ -103,17 +103,17 @@ TEST_F(abi, api_handshake)
 	/* Version 0 does not exist; flags and reserved0 must be zero. */
 	sa_api(self->fd, &api, 0);
 	api.api_version = 0;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
 	api.api_version = SHADOWALLOC_API_VERSION;
 	api.flags = 1;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
 	api.flags = 0;
 	api.reserved0 = 1;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
 	/* A caller of a later ABI version is answered with this one. */
 	api.reserved0 = 0;
 	api.api_version = SHADOWALLOC_API_VERSION + 7;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_API, &api));
 	EXPECT_EQ(SHADOWALLOC_API_VERSION, api.api_version);
 }
 
@@ -141,41 +141,41 @@ TEST_F(abi, every_handler_through_table)
 
 	ASSERT_EQ(0, sa_api(self->fd, &api, 0));
 	reached |= 1U << SHADOWALLOC_NR_API;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &c));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &c));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_CREATE;
 	v.pid = sa_free_pid();
-	ASSERT_EQ(-ESRCH, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_ADD_VM, &v));
+	ASSERT_EQ(-ESRCH, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_ADD_VM, &v));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_ADD_VM;
 	v.pid = getpid();
-	ASSERT_EQ(-ENXIO, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, &v));
+	ASSERT_EQ(-ENXIO, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, &v));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_REMOVE_VM;
-	ASSERT_EQ(-EALREADY, sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_DISABLE, &a));
+	ASSERT_EQ(-EALREADY, __sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_DISABLE, &a));
 	reached |= 1U << SHADOWALLOC_NR_SHADOW_DISABLE;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_ENABLE, &a));
-	ASSERT_EQ(-EALREADY, sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_ENABLE, &a));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_ENABLE, &a));
+	ASSERT_EQ(-EALREADY, __sa_ioctl(self->fd, SHADOWALLOC_IOC_SHADOW_ENABLE, &a));
 	reached |= 1U << SHADOWALLOC_NR_SHADOW_ENABLE;
-	ASSERT_EQ(-ERANGE, sa_ioctl(self->fd, SHADOWALLOC_IOC_SET_HORIZON, &h));
+	ASSERT_EQ(-ERANGE, __sa_ioctl(self->fd, SHADOWALLOC_IOC_SET_HORIZON, &h));
 	reached |= 1U << SHADOWALLOC_NR_SET_HORIZON;
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(SHADOWALLOC_STATE_ENABLED, st.state & SHADOWALLOC_STATE_ENABLED);
 	reached |= 1U << SHADOWALLOC_NR_GET_STATS;
-	ASSERT_EQ(-ENOSPC, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	ASSERT_EQ(-ENOSPC, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
 	reached |= 1U << SHADOWALLOC_NR_STAGE_RESERVE;
-	ASSERT_EQ(-ERANGE, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &p));
+	ASSERT_EQ(-ERANGE, __sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &p));
 	reached |= 1U << SHADOWALLOC_NR_POOL_CONFIG;
 	/* EXPORT into no room says how much it needs. */
-	ASSERT_EQ(-ENOSPC, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_EXPORT, &m));
+	ASSERT_EQ(-ENOSPC, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_EXPORT, &m));
 	EXPECT_GT(m.blob_len, 0);
 	reached |= 1U << SHADOWALLOC_NR_MODEL_EXPORT;
 	/* IMPORT reads the blob from the (here: unmapped) user pointer. */
 	m.blob = 0;
 	m.blob_len = 16;
-	ASSERT_EQ(-EFAULT, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
+	ASSERT_EQ(-EFAULT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
 	reached |= 1U << SHADOWALLOC_NR_MODEL_IMPORT;
-	ASSERT_EQ(-ENOENT, sa_ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &rec));
+	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &rec));
 	reached |= 1U << SHADOWALLOC_NR_RECORD;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
-	ASSERT_EQ(-ENOENT, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
+	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_DESTROY;
 
 	/* Exactly the commands the handshake announces. */
@@ -198,26 +198,26 @@ TEST_F(abi, unknown_commands)
 		if (nr < 64 && (api.ioctls & (1ULL << nr)))
 			continue;
 		*(uint32_t *)buf = 32;
-		EXPECT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOC(_IOC_WRITE,
+		EXPECT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IOC(_IOC_WRITE,
 			SHADOWALLOC_IOC_MAGIC, nr, 32), buf));
-		EXPECT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
+		EXPECT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IOC(_IOC_READ | _IOC_WRITE,
 			SHADOWALLOC_IOC_MAGIC, nr, 32), buf));
 	}
 	/* Another type (magic), the right number and struct. */
 	*(uint32_t *)buf = sizeof(struct shadowalloc_stats);
-	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOWR('X', SHADOWALLOC_NR_GET_STATS,
+	ASSERT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IOWR('X', SHADOWALLOC_NR_GET_STATS,
 						    struct shadowalloc_stats), buf));
 	/* Another direction of a known number. */
-	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IO(SHADOWALLOC_IOC_MAGIC,
+	ASSERT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IO(SHADOWALLOC_IOC_MAGIC,
 						  SHADOWALLOC_NR_GROUP_DESTROY), NULL));
 	*(uint32_t *)buf = sizeof(struct shadowalloc_group_arg);
-	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOR(SHADOWALLOC_IOC_MAGIC,
+	ASSERT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IOR(SHADOWALLOC_IOC_MAGIC,
 			SHADOWALLOC_NR_GROUP_DESTROY, struct shadowalloc_group_arg), buf));
-	ASSERT_EQ(-ENOTTY, sa_ioctl(self->fd, _IOWR(SHADOWALLOC_IOC_MAGIC,
+	ASSERT_EQ(-ENOTTY, __sa_ioctl(self->fd, _IOWR(SHADOWALLOC_IOC_MAGIC,
 			SHADOWALLOC_NR_GROUP_DESTROY, struct shadowalloc_group_arg), buf));
 	/* A known number with a struct smaller than its first version. */
 	*(uint32_t *)buf = sizeof(int);
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, _IOW(SHADOWALLOC_IOC_MAGIC,
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, _IOW(SHADOWALLOC_IOC_MAGIC,
 			SHADOWALLOC_NR_GROUP_CREATE, int), buf));
 }
 
@@ -249,38 +249,38 @@ TEST_F(abi, newer_caller_input)
 	big.c.group_id = G1;
 	big.c.horizon_ms = 1234;
 	big.tail[63] = 1;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, cmd, &big));
+	ASSERT_EQ(-E2BIG, __sa_ioctl(self->fd, cmd, &big));
 	big.tail[63] = 0;
 	big.tail[0] = 0x80;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, cmd, &big));
-	ASSERT_EQ(-ENOENT, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(-E2BIG, __sa_ioctl(self->fd, cmd, &big));
+	ASSERT_EQ(-ENOENT, __sa_stats(self->fd, G1, &st));
 	big.tail[0] = 0;
 	/* The size field and the command disagree. */
 	big.c.size = sizeof(big.c);
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, cmd, &big));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, cmd, &big));
 	big.c.size = sizeof(big);
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
-	ASSERT_EQ(-ENOENT, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_CREATE, &big));
+	ASSERT_EQ(-ENOENT, __sa_stats(self->fd, G1, &st));
 	/* Bigger than any version may be: 4 KiB is the limit. */
 	hc->size = sizeof(huge);
 	hc->group_id = G1;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, SA_CMD_SIZED(
+	ASSERT_EQ(-E2BIG, __sa_ioctl(self->fd, SA_CMD_SIZED(
 		SHADOWALLOC_IOC_GROUP_CREATE, sizeof(huge)), huge));
 	hc->size = 4096;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SA_CMD_SIZED(
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SA_CMD_SIZED(
 		SHADOWALLOC_IOC_GROUP_CREATE, 4096), huge));
-	ASSERT_EQ(0, sa_destroy(self->fd, G1));
+	ASSERT_EQ(0, __sa_destroy(self->fd, G1));
 	/* A zero tail: the same as the version the module knows. */
-	ASSERT_EQ(0, sa_ioctl(self->fd, cmd, &big));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, cmd, &big));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(1234, st.horizon_ms);
 
 	/* The same for another argument kind, through its own number. */
 	bh.tail[1] = 1;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, hcmd, &bh));
+	ASSERT_EQ(-E2BIG, __sa_ioctl(self->fd, hcmd, &bh));
 	bh.tail[1] = 0;
-	ASSERT_EQ(0, sa_ioctl(self->fd, hcmd, &bh));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, hcmd, &bh));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(2000, st.horizon_ms);
 }
 
@@ -303,14 +303,14 @@ TEST_F(abi, stats_versions)
 	unsigned int i;
 
 	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER1, sizeof(buf.st));
-	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 4321));
+	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 4321));
 
 	/* An old binary: version 0, the fields added later are not written. */
 	memset(&buf, 0xa5, sizeof(buf));
 	buf.st.size = SHADOWALLOC_STATS_SIZE_VER0;
 	buf.st.flags = 0;
 	buf.st.group_id = G1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, ver0, &buf));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, ver0, &buf));
 	EXPECT_EQ(SHADOWALLOC_STATS_SIZE_VER0, buf.st.size);
 	EXPECT_EQ(4321, buf.st.horizon_ms);
 	EXPECT_EQ(0, buf.st.reserved[0]);
@@ -322,7 +322,7 @@ TEST_F(abi, stats_versions)
 	buf.st.size = sizeof(buf.st);
 	buf.st.flags = 0;
 	buf.st.group_id = G1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
 	EXPECT_EQ(sizeof(buf.st), buf.st.size);
 	EXPECT_EQ(0, buf.st.hit_pages);
 	EXPECT_EQ(0, buf.st.miss_pages);
@@ -334,7 +334,7 @@ TEST_F(abi, stats_versions)
 	buf.st.size = sizeof(buf);
 	buf.st.flags = 0;
 	buf.st.group_id = G1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, newer, &buf));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, newer, &buf));
 	EXPECT_EQ(sizeof(buf.st), buf.st.size);
 	EXPECT_EQ(4321, buf.st.horizon_ms);
 	for (i = 0; i < sizeof(buf.canary); i++)
@@ -342,16 +342,16 @@ TEST_F(abi, stats_versions)
 
 	/* Too small, too big, size field mismatch, flags. */
 	buf.st.size = SHADOWALLOC_STATS_SIZE_VER0 - 8;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SA_CMD_SIZED(
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SA_CMD_SIZED(
 		SHADOWALLOC_IOC_GET_STATS, SHADOWALLOC_STATS_SIZE_VER0 - 8), &buf));
 	buf.st.size = 8192;
-	ASSERT_EQ(-E2BIG, sa_ioctl(self->fd, SA_CMD_SIZED(
+	ASSERT_EQ(-E2BIG, __sa_ioctl(self->fd, SA_CMD_SIZED(
 		SHADOWALLOC_IOC_GET_STATS, 8192), &buf));
 	buf.st.size = SHADOWALLOC_STATS_SIZE_VER0;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
 	buf.st.size = sizeof(buf.st);
 	buf.st.flags = 1;
-	ASSERT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
+	ASSERT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GET_STATS, &buf));
 }
 
 /* The handshake itself can grow: an older and a newer struct both work. */
@@ -367,7 +367,7 @@ TEST_F(abi, api_versions)
 	memset(&buf.api, 0, SHADOWALLOC_API_SIZE_VER0);
 	buf.api.size = sizeof(buf);
 	buf.api.api_version = 1;
-	ASSERT_EQ(0, sa_ioctl(self->fd, SA_CMD_SIZED(SHADOWALLOC_IOC_API,
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SA_CMD_SIZED(SHADOWALLOC_IOC_API,
 						     sizeof(buf)), &buf));
 	EXPECT_EQ(sizeof(buf.api), buf.api.size);
 	EXPECT_EQ(SHADOWALLOC_API_VERSION, buf.api.api_version);

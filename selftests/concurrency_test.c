@@ -58,28 +58,28 @@ static void *worker_fn(void *arg)
 
 		switch (op) {
 		case 0:
-			ret = sa_create(w->fd, id, 3, 0, 0);
+			ret = __sa_create(w->fd, id, 3, 0, 0);
 			break;
 		case 1:
-			ret = sa_destroy(w->fd, id);
+			ret = __sa_destroy(w->fd, id);
 			break;
 		case 2:
-			ret = sa_add_vm(w->fd, id, vm);
+			ret = __sa_add_vm(w->fd, id, vm);
 			break;
 		case 3:
-			ret = sa_remove_vm(w->fd, id, vm);
+			ret = __sa_remove_vm(w->fd, id, vm);
 			break;
 		case 4:
-			ret = sa_enable(w->fd, id);
+			ret = __sa_enable(w->fd, id);
 			break;
 		case 5:
-			ret = sa_disable(w->fd, id);
+			ret = __sa_disable(w->fd, id);
 			break;
 		case 6:
-			ret = sa_horizon(w->fd, id, 100 + rand_r(&w->seed) % 10000);
+			ret = __sa_horizon(w->fd, id, 100 + rand_r(&w->seed) % 10000);
 			break;
 		default:
-			ret = sa_stats(w->fd, id, &st);
+			ret = __sa_stats(w->fd, id, &st);
 			if (!ret && (st.nr_vms > 3 || st.group_id != id))
 				ret = -EBADMSG;
 			break;
@@ -109,7 +109,7 @@ TEST_F_TIMEOUT(conc, many_threads, 300)
 	if (fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
 	for (i = 0; i < NR_IDS; i++)
-		sa_destroy(fd, ID_BASE + i);
+		__sa_destroy(fd, ID_BASE + i);
 	for (i = 0; i < NR_VMS; i++) {
 		vms[i] = sa_spawn_vm();
 		ASSERT_GT(vms[i], 0);
@@ -136,12 +136,12 @@ TEST_F_TIMEOUT(conc, many_threads, 300)
 		int in = 0;
 
 		for (i = 0; i < NR_IDS; i++) {
-			int ret = sa_add_vm(fd, ID_BASE + i, vms[j]);
+			int ret = __sa_add_vm(fd, ID_BASE + i, vms[j]);
 
 			if (ret == -EEXIST) {
 				in++;
 			} else if (ret == 0) {
-				ASSERT_EQ(0, sa_remove_vm(fd, ID_BASE + i, vms[j]));
+				ASSERT_EQ(0, __sa_remove_vm(fd, ID_BASE + i, vms[j]));
 			} else {
 				ASSERT_TRUE(ret == -EBUSY || ret == -ENOENT ||
 					    ret == -ENOSPC);
@@ -153,7 +153,7 @@ TEST_F_TIMEOUT(conc, many_threads, 300)
 	for (i = 0; i < NR_IDS; i++) {
 		struct shadowalloc_stats st;
 
-		if (sa_stats(fd, ID_BASE + i, &st))
+		if (__sa_stats(fd, ID_BASE + i, &st))
 			continue;
 		members -= st.nr_vms;
 	}
@@ -164,8 +164,8 @@ TEST_F_TIMEOUT(conc, many_threads, 300)
 		int ret;
 
 		for (j = 0; j < NR_VMS; j++)
-			sa_remove_vm(fd, ID_BASE + i, vms[j]);
-		ret = sa_destroy(fd, ID_BASE + i);
+			__sa_remove_vm(fd, ID_BASE + i, vms[j]);
+		ret = __sa_destroy(fd, ID_BASE + i);
 		ASSERT_TRUE(ret == 0 || ret == -ENOENT)
 			TH_LOG("destroy %d: %s", ID_BASE + i, strerror(-ret));
 	}
@@ -184,22 +184,22 @@ TEST_F_TIMEOUT(conc, members_exit_concurrently, 300)
 	fd = open(SA_DEV, O_RDWR);
 	if (fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
-	sa_destroy(fd, ID_BASE + NR_IDS);
-	ASSERT_EQ(0, sa_create(fd, ID_BASE + NR_IDS, 32, 0, 0));
-	ASSERT_EQ(0, sa_enable(fd, ID_BASE + NR_IDS));
+	__sa_destroy(fd, ID_BASE + NR_IDS);
+	ASSERT_EQ(0, __sa_create(fd, ID_BASE + NR_IDS, 32, 0, 0));
+	ASSERT_EQ(0, __sa_enable(fd, ID_BASE + NR_IDS));
 	for (round = 0; round < 5; round++) {
 		for (i = 0; i < 32; i++) {
 			vms[i] = sa_spawn_vm();
-			ASSERT_EQ(0, sa_add_vm(fd, ID_BASE + NR_IDS, vms[i]));
+			ASSERT_EQ(0, __sa_add_vm(fd, ID_BASE + NR_IDS, vms[i]));
 		}
 		for (i = 0; i < 32; i++)
 			kill(vms[i], SIGKILL);
 		for (i = 0; i < 32; i++)
 			waitpid(vms[i], NULL, 0);
-		ASSERT_EQ(0, sa_stats(fd, ID_BASE + NR_IDS, &st));
+		ASSERT_EQ(0, __sa_stats(fd, ID_BASE + NR_IDS, &st));
 		ASSERT_EQ(0, st.nr_vms);
 	}
-	ASSERT_EQ(0, sa_destroy(fd, ID_BASE + NR_IDS));
+	ASSERT_EQ(0, __sa_destroy(fd, ID_BASE + NR_IDS));
 	close(fd);
 }
 

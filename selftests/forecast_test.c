@@ -33,7 +33,7 @@ static int sa_model(int fd, unsigned long cmd, uint32_t id, void *blob,
 		.size = sizeof(m), .group_id = id, .blob_len = *len,
 		.blob = (uintptr_t)blob,
 	};
-	int ret = sa_ioctl(fd, cmd, &m);
+	int ret = __sa_ioctl(fd, cmd, &m);
 
 	*len = m.blob_len;
 	return ret;
@@ -58,7 +58,7 @@ static int trained_round_trip(int fd)
 
 	ret = sa_export(fd, G1, blob, &len);
 	if (!ret)
-		ret = sa_create(fd, G2, 0, 0, 0);
+		ret = __sa_create(fd, G2, 0, 0, 0);
 	if (!ret)
 		ret = sa_import(fd, G2, blob, len);
 	return ret;
@@ -79,14 +79,14 @@ FIXTURE_SETUP(fc)
 	self->fd = open(SA_DEV, O_RDWR);
 	if (self->fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
-	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 1000));
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
+	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 1000));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
 			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 0));
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
 	if (access("/dev/kvm", R_OK | W_OK))
 		return;
 	self->mfd = open(SA_DEV, O_RDWR);
@@ -108,9 +108,9 @@ FIXTURE_TEARDOWN(fc)
 	}
 	if (self->mfd >= 0)
 		close(self->mfd);
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
 	close(self->fd);
 }
 
@@ -131,11 +131,11 @@ TEST_F_TIMEOUT(fc, staging_follows_periodic_bursts, 180)
 	ASSERT_EQ(0, vm_run_loop(&self->v, GUEST_WRITE_ONLY,
 				 DATA_GPA + DATA_SIZE - PAGE, 1, PAGE));
 	for (i = 0; i < BURSTS; i++) {
-		ASSERT_EQ(0, sa_stats(self->fd, G1, &a));
+		ASSERT_EQ(0, __sa_stats(self->fd, G1, &a));
 		ASSERT_EQ(0, vm_run_loop(&self->v, GUEST_WRITE_ONLY,
 					 DATA_GPA + i * BURST * PAGE, BURST,
 					 PAGE));
-		ASSERT_EQ(0, sa_stats(self->fd, G1, &b));
+		ASSERT_EQ(0, __sa_stats(self->fd, G1, &b));
 		TH_LOG("burst %d: %llu hits, %llu misses; staged before %llu, target %llu",
 		       i, b.hits - a.hits, b.misses - a.misses,
 		       a.staged_pages, a.staging_target_pages);
@@ -146,7 +146,7 @@ TEST_F_TIMEOUT(fc, staging_follows_periodic_bursts, 180)
 		}
 		usleep(PERIOD_US);
 	}
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	TH_LOG("bursts 4..%d: hit rate %lu/%lu; forecast error %u permille, last-value %u permille, %llu windows",
 	       BURSTS, late_hits, late_faults, st.forecast_err_permille,
 	       st.naive_err_permille, st.forecast_windows);
@@ -171,14 +171,14 @@ TEST_F_TIMEOUT(fc, staging_ages_out_when_load_stops, 180)
 					 PAGE));
 		usleep(PERIOD_US);
 	}
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	TH_LOG("after the load: staged %llu, target %llu", st.staged_pages,
 	       st.staging_target_pages);
 	EXPECT_GT(st.staged_pages, 0);
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE, 500,
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE, 500,
 			     0, 0));
 	for (i = 0; i < 300; i++) {
-		ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+		ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 		if (!st.staged_pages && !st.staging_target_pages)
 			break;
 		usleep(100000);
@@ -197,7 +197,7 @@ TEST_F(fc, model_round_trip)
 	static unsigned char b[SHADOWALLOC_MODEL_BLOB_MAX];
 	uint32_t la = sizeof(a), lb = sizeof(b), small = 8;
 
-	ASSERT_EQ(0, sa_create(self->fd, G2, 0, 0, 0));
+	ASSERT_EQ(0, __sa_create(self->fd, G2, 0, 0, 0));
 	ASSERT_EQ(0, sa_export(self->fd, G1, a, &la));
 	ASSERT_GT(la, 16);
 	ASSERT_LE(la, SHADOWALLOC_MODEL_BLOB_MAX);
@@ -252,16 +252,16 @@ TEST_F(fc, model_bad_input)
 	m.blob_len = len;
 	m.blob = (uintptr_t)bad;
 	m.flags = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
 	m.flags = 0;
 	m.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
 	m.reserved[1] = 0;
 	m.size = SHADOWALLOC_MODEL_SIZE_VER0 - 8;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
 	m.size = sizeof(m);
 	m.blob = 16;	/* an unmapped address */
-	EXPECT_EQ(-EFAULT, sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
+	EXPECT_EQ(-EFAULT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MODEL_IMPORT, &m));
 
 	/* Nothing changed (the worker may have ticked: compare the header). */
 	ASSERT_EQ(0, sa_export(self->fd, G1, after, &alen));
@@ -376,8 +376,8 @@ TEST_F_TIMEOUT(fc, record_first_touches, 120)
 	EXPECT_EQ(EINVAL, errno);
 
 	/* The group goes: the recording ends (read returns 0). */
-	ASSERT_EQ(0, sa_remove_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_destroy(self->fd, G1));
+	ASSERT_EQ(0, __sa_remove_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_destroy(self->fd, G1));
 	EXPECT_EQ(0, read(rfd, recs, sizeof(recs)));
 	close(rfd);
 }

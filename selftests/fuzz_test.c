@@ -238,7 +238,7 @@ static int do_create(struct fuzz *f)
 		want = pick_junk(f, &c->flags, c->reserved, 4, &c->reserved0);
 	if (!want)
 		want = model_create(f, idx, id, c);
-	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GROUP_CREATE), f->buf) == want ?
+	return __sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GROUP_CREATE), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -275,7 +275,7 @@ static int do_group_arg(struct fuzz *f, unsigned long cmd)
 				g->enabled = enable;
 		}
 	}
-	return sa_ioctl(f->fd, fuzz_cmd(f, cmd), f->buf) == want ? 0 : want - 1000;
+	return __sa_ioctl(f->fd, fuzz_cmd(f, cmd), f->buf) == want ? 0 : want - 1000;
 }
 
 /* ADD_VM, REMOVE_VM */
@@ -315,7 +315,7 @@ static int do_vm(struct fuzz *f, bool add)
 			f->g[idx].members &= ~(1u << vm);
 		}
 	}
-	return sa_ioctl(f->fd, fuzz_cmd(f, add ? SHADOWALLOC_IOC_GROUP_ADD_VM :
+	return __sa_ioctl(f->fd, fuzz_cmd(f, add ? SHADOWALLOC_IOC_GROUP_ADD_VM :
 			SHADOWALLOC_IOC_GROUP_REMOVE_VM), f->buf) == want ?
 	       0 : want - 1000;
 }
@@ -341,7 +341,7 @@ static int do_horizon(struct fuzz *f)
 		want = -ENOENT;
 	if (!want)
 		f->g[idx].horizon_ms = h->horizon_ms;
-	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_SET_HORIZON), f->buf) == want ?
+	return __sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_SET_HORIZON), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -377,7 +377,7 @@ static int do_stats(struct fuzz *f)
 		want = -EINVAL;
 	if (!want && (idx < 0 || !f->g[idx].exists))
 		want = -ENOENT;
-	ret = sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GET_STATS), f->buf);
+	ret = __sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_GET_STATS), f->buf);
 	if (ret != want)
 		return want - 1000;
 	return want ? 0 : check_stats(f, idx, st) ? -2000 : 0;
@@ -410,7 +410,7 @@ static int do_model(struct fuzz *f)
 			want = -ENOSPC;
 		if (!want && (idx < 0 || !f->g[idx].exists))
 			want = -ENOENT;
-		ret = sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_EXPORT), f->buf);
+		ret = __sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_EXPORT), f->buf);
 		if (!ret && !want) {
 			if (m->blob_len != f->blob_size)
 				return -4000;
@@ -453,7 +453,7 @@ static int do_model(struct fuzz *f)
 	m->blob_len = len;
 	if (!want && (idx < 0 || !f->g[idx].exists))
 		want = -ENOENT;
-	return sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_IMPORT), f->buf) == want ?
+	return __sa_ioctl(f->fd, fuzz_cmd(f, SHADOWALLOC_IOC_MODEL_IMPORT), f->buf) == want ?
 	       0 : want - 1000;
 }
 
@@ -469,7 +469,7 @@ static int do_bogus(struct fuzz *f)
 	};
 
 	memset(f->buf, 0xff, 64);
-	return sa_ioctl(f->fd, cmds[below(f, 6)], f->buf) == -ENOTTY ? 0 : -3000;
+	return __sa_ioctl(f->fd, cmds[below(f, 6)], f->buf) == -ENOTTY ? 0 : -3000;
 }
 
 /* A first blob, and its size, from a group outside the model. */
@@ -481,12 +481,12 @@ static int first_blob(struct fuzz *f)
 	};
 	int ret;
 
-	sa_destroy(f->fd, ID_BASE + NR_IDS);
-	ret = sa_create(f->fd, ID_BASE + NR_IDS, 0, 0, 0);
+	__sa_destroy(f->fd, ID_BASE + NR_IDS);
+	ret = __sa_create(f->fd, ID_BASE + NR_IDS, 0, 0, 0);
 	if (!ret)
-		ret = sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_EXPORT, &m);
+		ret = __sa_ioctl(f->fd, SHADOWALLOC_IOC_MODEL_EXPORT, &m);
 	f->blob_size = m.blob_len;
-	sa_destroy(f->fd, ID_BASE + NR_IDS);
+	__sa_destroy(f->fd, ID_BASE + NR_IDS);
 	return ret;
 }
 
@@ -523,14 +523,14 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 	f->fd = open(SA_DEV, O_RDWR);
 	if (f->fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
-	ASSERT_EQ(0, sa_read_param("max_groups", &f->max_groups));
-	ASSERT_EQ(0, sa_read_param("max_vms_per_group", &f->max_vms));
-	ASSERT_EQ(0, sa_read_param("default_max_staged_mb", &f->default_mb));
+	ASSERT_EQ(0, __sa_read_param("max_groups", &f->max_groups));
+	ASSERT_EQ(0, __sa_read_param("max_vms_per_group", &f->max_vms));
+	ASSERT_EQ(0, __sa_read_param("default_max_staged_mb", &f->default_mb));
 	ASSERT_EQ(0, sysinfo(&si));
 	f->ram_bytes = (uint64_t)si.totalram * si.mem_unit;
 	/* Fewer groups allowed than ids used, so ENOSPC happens too. */
 	old_max_groups = f->max_groups;
-	ASSERT_EQ(0, sa_write_param("max_groups", "6"));
+	ASSERT_EQ(0, __sa_write_param("max_groups", "6"));
 	f->max_groups = 6;
 	for (j = 0; j < NR_VMS; j++) {
 		f->vms[j] = sa_spawn_vm();
@@ -540,7 +540,7 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 	f->nopid = sa_free_pid();
 	ASSERT_GT(f->nopid, 0);
 	for (j = 0; j < NR_IDS; j++)
-		sa_destroy(f->fd, ID_BASE + j);
+		__sa_destroy(f->fd, ID_BASE + j);
 	ASSERT_EQ(0, first_blob(f));
 	ASSERT_GT(f->blob_size, 16);
 
@@ -570,7 +570,7 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 	/* Final state: every group as the model says. */
 	for (j = 0; j < NR_IDS; j++) {
 		struct shadowalloc_stats st;
-		int ret = sa_stats(f->fd, ID_BASE + j, &st);
+		int ret = __sa_stats(f->fd, ID_BASE + j, &st);
 
 		if (f->g[j].exists) {
 			ASSERT_EQ(0, ret);
@@ -587,12 +587,12 @@ TEST_F_TIMEOUT(fuzz, model_checked, 600)
 	for (j = 0; j < NR_VMS; j++)
 		sa_reap_vm(f->vms[j]);
 	for (j = 0; j < NR_IDS; j++) {
-		int ret = sa_destroy(f->fd, ID_BASE + j);
+		int ret = __sa_destroy(f->fd, ID_BASE + j);
 
 		EXPECT_EQ(f->g[j].exists ? 0 : -ENOENT, ret);
 	}
 	snprintf(param, sizeof(param), "%lu", old_max_groups);
-	EXPECT_EQ(0, sa_write_param("max_groups", param));
+	EXPECT_EQ(0, __sa_write_param("max_groups", param));
 	close(f->fd);
 	free(f);
 }

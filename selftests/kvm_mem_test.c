@@ -36,20 +36,20 @@ FIXTURE_SETUP(kvm)
 	self->fd = open(SA_DEV, O_RDWR);
 	if (self->fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_destroy(self->fd, G1);
-	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 0));
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_destroy(self->fd, G1);
+	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 0));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
 }
 
 FIXTURE_TEARDOWN(kvm)
 {
 	if (self->fd < 0)
 		return;
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_destroy(self->fd, G1);
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_destroy(self->fd, G1);
 	close(self->fd);
 }
 
@@ -73,12 +73,12 @@ TEST_F_TIMEOUT(kvm, first_touch_served_once, 300)
 	ASSERT_EQ(0, vm_create(&v, data, size));
 
 	/* Staged: 256 guest first touches, 256 hits. */
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 256));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 256));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, vm_touch(&v, DATA_GPA, 256, PAGE));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(256, st.faults);
 	EXPECT_EQ(256, st.hits);
 	EXPECT_EQ(0, st.misses);
@@ -91,12 +91,12 @@ TEST_F_TIMEOUT(kvm, first_touch_served_once, 300)
 	 * (and releases what it staged). The refill may still slip a page in
 	 * between faults, one at a time: most are misses.
 	 */
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0,
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0,
 			     PAGE, 0));
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	ASSERT_EQ(0, vm_touch(&v, DATA_GPA + 256 * PAGE, 256, PAGE));
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(512, st.faults);
 	EXPECT_GE(st.misses, 200);
 	EXPECT_EQ(512, st.hits + st.misses);
@@ -108,7 +108,7 @@ TEST_F_TIMEOUT(kvm, first_touch_served_once, 300)
 
 	/* Touching the same pages again: no new first touch. */
 	ASSERT_EQ(0, vm_touch(&v, DATA_GPA, 512, PAGE));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(512, st.faults);
 
 	/* What the guest wrote, the VMM reads; the rest was never touched. */
@@ -157,8 +157,8 @@ TEST_F_TIMEOUT(kvm, sigkill_vmm, 600)
 	unsigned int seed = 42, iter;
 	long staged_before;
 
-	ASSERT_EQ(0, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 2048));
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 2048));
 	staged_before = sa_debugfs_value("staged_pages ");
 	for (iter = 0; iter < 50; iter++) {
 		int sync_pipe[2];
@@ -187,7 +187,7 @@ TEST_F_TIMEOUT(kvm, sigkill_vmm, 600)
 		}
 		close(sync_pipe[1]);
 		/* A forked VMM is a process of its own: it joins the group. */
-		sa_add_vm(self->fd, G1, child);
+		__sa_add_vm(self->fd, G1, child);
 		ASSERT_EQ(1, read(sync_pipe[0], &c, 1));
 		close(sync_pipe[0]);
 		usleep(rand_r(&seed) % 200000);

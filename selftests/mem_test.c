@@ -31,21 +31,21 @@ FIXTURE_SETUP(mem)
 	self->fd = open(SA_DEV, O_RDWR);
 	if (self->fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_remove_vm(self->fd, G2, getpid());
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
-	ASSERT_EQ(0, sa_create(self->fd, G1, 0, 0, 0));
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_remove_vm(self->fd, G2, getpid());
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
+	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 0));
 }
 
 FIXTURE_TEARDOWN(mem)
 {
 	if (self->fd < 0)
 		return;
-	sa_remove_vm(self->fd, G1, getpid());
-	sa_remove_vm(self->fd, G2, getpid());
-	sa_destroy(self->fd, G1);
-	sa_destroy(self->fd, G2);
+	__sa_remove_vm(self->fd, G1, getpid());
+	__sa_remove_vm(self->fd, G2, getpid());
+	__sa_destroy(self->fd, G1);
+	__sa_destroy(self->fd, G2);
 	close(self->fd);
 }
 
@@ -66,10 +66,10 @@ TEST_F(mem, misses_then_hits)
 	int mfd;
 	char *p, *q;
 
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 			     600000, 0, 0));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
 	mfd = open(SA_DEV, O_RDWR);
 	ASSERT_GE(mfd, 0);
 	p = mmap(NULL, 2 * n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
@@ -80,19 +80,19 @@ TEST_F(mem, misses_then_hits)
 		ASSERT_EQ(0, p[i * PAGE + 17]);
 		p[i * PAGE] = (char)i;
 	}
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n, st.faults);
 	EXPECT_EQ(n, st.misses);
 	EXPECT_EQ(0, st.hits);
 
 	/* Staged: every first touch is a hit, and reads zero. */
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
 	for (i = n; i < 2 * n; i++) {
 		ASSERT_EQ(0, p[i * PAGE + PAGE - 1]);
 		p[i * PAGE] = (char)i;
 	}
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(2 * n, st.faults);
 	EXPECT_EQ(n, st.hits);
 	EXPECT_EQ(n, st.misses);
@@ -103,7 +103,7 @@ TEST_F(mem, misses_then_hits)
 	/* Touching again faults nothing new; the data is there. */
 	for (i = 0; i < 2 * n; i++)
 		ASSERT_EQ((char)i, p[i * PAGE]);
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(2 * n, st.faults);
 
 	/* A second mapping of the same file sees the same memory. */
@@ -127,14 +127,14 @@ TEST_F(mem, outside_group_takes_plain_path)
 
 	ASSERT_GE(mfd, 0);
 	/* Staged pages in G1 are not for a VMM outside it. */
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, 64));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 64));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 64));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 64));
 	p = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	memset(p, 0x5a, 64 * PAGE);
 	ASSERT_EQ(before + 64, sa_debugfs_value("plain_faults "));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.faults);
 	EXPECT_EQ(64, st.staged_pages);
 	munmap(p, 64 * PAGE);
@@ -149,10 +149,10 @@ TEST_F(mem, isolation_between_groups)
 	int mfd;
 	char *p;
 
-	ASSERT_EQ(0, sa_create(self->fd, G2, 0, 0, 0));
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_enable(self->fd, G2));
+	ASSERT_EQ(0, __sa_create(self->fd, G2, 0, 0, 0));
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G2));
 	mfd = open(SA_DEV, O_RDWR);
 	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -160,10 +160,10 @@ TEST_F(mem, isolation_between_groups)
 	munmap(p, n * PAGE);
 	close(mfd);
 
-	ASSERT_EQ(0, sa_remove_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_add_vm(self->fd, G2, getpid()));
-	ASSERT_EQ(0, sa_reserve(self->fd, G2, n));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G2, n));
+	ASSERT_EQ(0, __sa_remove_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G2, getpid()));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G2, n));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G2, n));
 	mfd = open(SA_DEV, O_RDWR);
 	p = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -181,13 +181,13 @@ TEST_F(mem, huge_blocks)
 	char *area, *p;
 	int mfd;
 
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
 			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, 4 * 512));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 4 * 512));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 4 * 512));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 4 * 512));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(4 * 512, st.staged_huge_pages);
 	mfd = open(SA_DEV, O_RDWR);
 	/* The device aligns mappings to 2 MiB itself (thp_get_unmapped_area). */
@@ -199,7 +199,7 @@ TEST_F(mem, huge_blocks)
 		ASSERT_EQ(0, p[i]);
 		p[i] = 1;
 	}
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(4, st.faults);
 	EXPECT_EQ(4, st.hits_huge);
 	munmap(area, 4 * HUGE);
@@ -217,20 +217,20 @@ TEST_F(mem, huge_range_prefers_2m_miss_to_4k_hits)
 	char *area;
 	int mfd;
 
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 			     600000, 0, 0));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, 512));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 512));
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 512));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 512));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
 	mfd = open(SA_DEV, O_RDWR);
 	area = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	ASSERT_EQ(0, (unsigned long)area % HUGE);
 	for (i = 0; i < HUGE; i += PAGE)
 		area[i] = 1;
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(1, st.faults);
 	EXPECT_EQ(1, st.misses);
 	EXPECT_EQ(0, st.hits);
@@ -244,13 +244,13 @@ TEST_F(mem, ageing_releases_unused)
 	struct shadowalloc_stats st;
 	int i;
 
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 			     500, 0, 0));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, 128));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 128));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 1));
 	for (i = 0; i < 200; i++) {
-		ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+		ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 		if (!st.staged_pages && st.evicted_pages == 128)
 			break;
 		usleep(50000);
@@ -264,11 +264,11 @@ TEST_F(mem, disable_releases_staged)
 {
 	struct shadowalloc_stats st;
 
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, 300));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, 300));
-	ASSERT_EQ(0, sa_disable(self->fd, G1));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 300));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 300));
+	ASSERT_EQ(0, __sa_disable(self->fd, G1));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.staged_pages);
 	EXPECT_EQ(300, st.evicted_pages);
 	EXPECT_EQ(0, sa_debugfs_value("staged_pages "));
@@ -286,12 +286,12 @@ TEST_F_TIMEOUT(mem, shrinker_yields_under_pressure, 300)
 	int status;
 	pid_t child;
 
-	ASSERT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP |
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP |
 			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000,
 			     reserve * PAGE, 0));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
-	ASSERT_EQ(0, sa_reserve(self->fd, G1, reserve));
-	ASSERT_EQ(0, sa_wait_staged(self->fd, G1, reserve * 9 / 10));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, reserve));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, reserve * 9 / 10));
 
 	child = fork();
 	ASSERT_GE(child, 0);
@@ -310,13 +310,13 @@ TEST_F_TIMEOUT(mem, shrinker_yields_under_pressure, 300)
 	/* Not killed by the OOM killer: it got its memory. */
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	TH_LOG("staged %llu of %llu reserved pages after a %llu MiB allocation; evicted %llu",
 	       st.staged_pages, (unsigned long long)reserve,
 	       (unsigned long long)hog >> 20, st.evicted_pages);
 	EXPECT_GT(st.evicted_pages, 0);
 	EXPECT_LT(st.staged_pages, reserve);
-	ASSERT_EQ(0, sa_disable(self->fd, G1));
+	ASSERT_EQ(0, __sa_disable(self->fd, G1));
 }
 
 static sigjmp_buf sigbus_jmp;
@@ -342,8 +342,8 @@ TEST_F(mem, fs_discard)
 	volatile char *p;
 	int ffd;
 
-	ASSERT_EQ(0, sa_add_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
 	mkdir(dir, 0700);
 	ASSERT_EQ(0, mount("none", dir, "shadowallocfs", 0, NULL));
 	snprintf(path, sizeof(path), "%s/ram0", dir);
@@ -354,17 +354,17 @@ TEST_F(mem, fs_discard)
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < n; i++)
 		p[i * PAGE] = 0x11;
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n, st.faults);
 
 	/* Discard the second half: the pages leave, the range reads zero. */
 	ASSERT_EQ(0, fallocate(ffd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 			       n / 2 * PAGE, n / 2 * PAGE));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n / 2, st.discard_returned_pages);
 	for (i = 0; i < n; i++)
 		ASSERT_EQ(i < n / 2 ? 0x11 : 0, p[i * PAGE]);
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n + n / 2, st.faults);
 
 	/* Only hole punching is supported. */
@@ -386,7 +386,7 @@ TEST_F(mem, fs_discard)
 	 * are resident again (the hole was read back), n - n / 4 go.
 	 */
 	ASSERT_EQ(0, ftruncate(ffd, n / 4 * PAGE));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n / 2 + (n - n / 4), st.discard_returned_pages);
 
 	munmap((void *)p, (n + 1) * PAGE);
@@ -404,48 +404,48 @@ TEST_F(mem, pool_ioctls_bad_input)
 	struct shadowalloc_pool_config c = { .size = sizeof(c), .group_id = G1 };
 	struct shadowalloc_stats before, after;
 
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &before));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &before));
 	/* reserve */
-	EXPECT_EQ(-ENOSPC, sa_reserve(self->fd, G1, (before.max_staged_bytes / PAGE) + 1));
-	EXPECT_EQ(-ENOENT, sa_reserve(self->fd, G2, 1));
-	EXPECT_EQ(-EINVAL, sa_reserve(self->fd, 0, 1));
+	EXPECT_EQ(-ENOSPC, __sa_reserve(self->fd, G1, (before.max_staged_bytes / PAGE) + 1));
+	EXPECT_EQ(-ENOENT, __sa_reserve(self->fd, G2, 1));
+	EXPECT_EQ(-EINVAL, __sa_reserve(self->fd, 0, 1));
 	r.flags = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
 	r.flags = 0;
 	r.reserved0 = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
 	r.reserved0 = 0;
 	r.reserved[1] = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
 	r.reserved[1] = 0;
 	r.size = 8;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_STAGE_RESERVE, &r));
 	/* pool config */
-	EXPECT_EQ(-ERANGE, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE, 99, 0, 0));
-	EXPECT_EQ(-ERANGE, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+	EXPECT_EQ(-ERANGE, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE, 99, 0, 0));
+	EXPECT_EQ(-ERANGE, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 				   SHADOWALLOC_MAX_AGE_MAX_MS + 1, 0, 0));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 0, 0));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, PAGE + 1, 0));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 1ULL << 62, 0));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 2));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, G1, 1U << 3, 0, 0, 0));
-	EXPECT_EQ(-ENOENT, sa_pool(self->fd, G2, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
-	EXPECT_EQ(-EINVAL, sa_pool(self->fd, 0, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 0, 0));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, PAGE + 1, 0));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_CAP, 0, 1ULL << 62, 0));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 2));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, G1, 1U << 3, 0, 0, 0));
+	EXPECT_EQ(-ENOENT, __sa_pool(self->fd, G2, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	EXPECT_EQ(-EINVAL, __sa_pool(self->fd, 0, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
 	c.flags = SHADOWALLOC_POOL_SET_HUGE;
 	c.reserved[0] = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
 	c.reserved[0] = 0;
 	c.reserved0 = 1;
-	EXPECT_EQ(-EINVAL, sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
+	EXPECT_EQ(-EINVAL, __sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
 	/* None of it changed anything. */
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &after));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &after));
 	EXPECT_EQ(before.max_age_ms, after.max_age_ms);
 	EXPECT_EQ(before.max_staged_bytes, after.max_staged_bytes);
 	EXPECT_EQ(before.state, after.state);
 	EXPECT_EQ(0, after.reserved_pages);
 	/* Good values apply. */
-	EXPECT_EQ(0, sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_ALL, 1000, 1 << 20, 1));
-	ASSERT_EQ(0, sa_stats(self->fd, G1, &after));
+	EXPECT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_ALL, 1000, 1 << 20, 1));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &after));
 	EXPECT_EQ(1000, after.max_age_ms);
 	EXPECT_EQ(1 << 20, after.max_staged_bytes);
 	EXPECT_EQ(SHADOWALLOC_STATE_HUGE, after.state & SHADOWALLOC_STATE_HUGE);

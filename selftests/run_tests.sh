@@ -18,13 +18,20 @@ SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SELFTESTS")
 MODULE=$REPO/kmod/shadowalloc.ko
 PROGRAMS=("$@")
-# A program may carry arguments ("telemetry_test -F overflow": the overflow
-# fixture needs a reloaded module; forecast_test's recording case needs the
-# telemetry attached: telemetry_cli_test.sh runs both).
-[ ${#PROGRAMS[@]} -gt 0 ] || PROGRAMS=(abi_test ioctl_api_test concurrency_test fuzz_test mem_test
-	kvm_mem_test shadowctl_test.sh "telemetry_test -F overflow" telemetry_cli_test.sh
-	"forecast_test -T record_first_touches" forecast_unit_test replay_test.sh
-	l2_boot_test.sh l2_balloon_test.sh)
+# The list, and each program's arguments, come from the Makefile (one
+# line per test: name, then arguments), the same list kselftest's
+# run_tests target uses.
+if [ ${#PROGRAMS[@]} -eq 0 ]; then
+	if ! list=$(make -s -C "$SELFTESTS" print-tests 2>&1); then
+		echo "# run_tests.sh: make print-tests failed: $list"
+		echo "1..0"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	mapfile -t PROGRAMS <<<"$list"
+fi
+# shellcheck source=../tools/vm/kernel-problems.sh
+. "$REPO/tools/vm/kernel-problems.sh"
 
 passed=0
 failed=0
@@ -164,7 +171,7 @@ else
 fi
 
 # The kernel log of the whole run: no warning, bug or report of any kind.
-problems=$(dmesg | grep -E 'WARNING:|BUG:|BUG |kernel BUG at|Oops|general protection fault|KFENCE:|UBSAN:|refcount_t:|list_(add|del) corruption|blocked for more than|detected stalls|Call Trace:')
+problems=$(dmesg | grep -E "$KERNEL_PROBLEM_RE" | grep -vE "$KERNEL_PROBLEM_BENIGN_RE")
 if [ -n "$problems" ]; then
 	echo "$problems" | sed 's/^/# /'
 	result fail dmesg_clean

@@ -92,7 +92,7 @@ static int snap(int fd, int map_fd, struct tm_snap *s)
 	bpf_map_lookup_elem(map_fd, &key, &s->bpf);
 	key = 0;
 	bpf_map_lookup_elem(map_fd, &key, &s->bpf_none);
-	return sa_stats(fd, G, &s->st) ? -1 : 0;
+	return __sa_stats(fd, G, &s->st) ? -1 : 0;
 }
 
 /*
@@ -157,12 +157,12 @@ static const char *env_setup(struct tm_env *e)
 	e->map_fd = bpf_obj_get(COUNTERS_PIN);
 	if (e->map_fd < 0)
 		return "cannot open " COUNTERS_PIN;
-	sa_remove_vm(e->fd, G, getpid());
-	sa_destroy(e->fd, G);
-	if (sa_create(e->fd, G, 0, 0, 0) ||
-	    sa_pool(e->fd, G, SHADOWALLOC_POOL_SET_HUGE |
+	__sa_remove_vm(e->fd, G, getpid());
+	__sa_destroy(e->fd, G);
+	if (__sa_create(e->fd, G, 0, 0, 0) ||
+	    __sa_pool(e->fd, G, SHADOWALLOC_POOL_SET_HUGE |
 		    SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 0) ||
-	    sa_add_vm(e->fd, G, getpid()) || sa_enable(e->fd, G))
+	    __sa_add_vm(e->fd, G, getpid()) || __sa_enable(e->fd, G))
 		return "group setup failed";
 	e->mfd = open(SA_DEV, O_RDWR);
 	e->data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -189,8 +189,8 @@ static void env_teardown(struct tm_env *e)
 	if (e->mfd >= 0)
 		close(e->mfd);
 	if (e->fd >= 0) {
-		sa_remove_vm(e->fd, G, getpid());
-		sa_destroy(e->fd, G);
+		__sa_remove_vm(e->fd, G, getpid());
+		__sa_destroy(e->fd, G);
 		close(e->fd);
 	}
 	if (e->map_fd >= 0)
@@ -255,7 +255,7 @@ TEST_F_TIMEOUT(tm, disable_stops_events, 120)
 	struct tm_snap a, b, c;
 
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
-	ASSERT_EQ(0, sa_disable(self->e.fd, G));
+	ASSERT_EQ(0, __sa_disable(self->e.fd, G));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, N,
 				 PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults, &b));
@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(tm, disable_stops_events, 120)
 	EXPECT_EQ(2 * N, b.bpf.filtered - a.bpf.filtered);
 	EXPECT_EQ(0, b.bpf.passed - a.bpf.passed);
 
-	ASSERT_EQ(0, sa_enable(self->e.fd, G));
+	ASSERT_EQ(0, __sa_enable(self->e.fd, G));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY,
 				 DATA_GPA + N * PAGE, N, PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, b.group.faults + N, &c));
@@ -279,7 +279,7 @@ TEST_F_TIMEOUT(tm, outside_group_yields_none, 120)
 	struct tm_snap a, b;
 
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
-	ASSERT_EQ(0, sa_remove_vm(self->e.fd, G, getpid()));
+	ASSERT_EQ(0, __sa_remove_vm(self->e.fd, G, getpid()));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, N,
 				 PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.faults, &b));
@@ -297,9 +297,9 @@ TEST_F_TIMEOUT(tm, huge_blocks_map_at_2m, 120)
 	const unsigned long blocks = 2, huge = 2UL << 20;
 	struct tm_snap a, b;
 
-	ASSERT_EQ(0, sa_pool(self->e.fd, G, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
-	ASSERT_EQ(0, sa_reserve(self->e.fd, G, blocks * huge / PAGE));
-	ASSERT_EQ(0, sa_wait_staged(self->e.fd, G, blocks * huge / PAGE));
+	ASSERT_EQ(0, __sa_pool(self->e.fd, G, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	ASSERT_EQ(0, __sa_reserve(self->e.fd, G, blocks * huge / PAGE));
+	ASSERT_EQ(0, __sa_wait_staged(self->e.fd, G, blocks * huge / PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY,
 				 DATA_GPA + 4 * huge, blocks, huge));
@@ -322,7 +322,7 @@ FIXTURE_SETUP(overflow)
 	unsigned long entries = 0;
 	const char *why;
 
-	sa_read_param("tm_ring_entries", &entries);
+	__sa_read_param("tm_ring_entries", &entries);
 	if (entries > 256)
 		SKIP(return, "the ring has %lu entries; telemetry_cli_test.sh runs this with tm_ring_entries=64",
 		     entries);
@@ -330,7 +330,7 @@ FIXTURE_SETUP(overflow)
 	why = env_setup(&self->e);
 	if (why)
 		SKIP(return, "%s", why);
-	ASSERT_EQ(0, sa_read_param("tm_drain_ms", &self->drain_ms));
+	ASSERT_EQ(0, __sa_read_param("tm_drain_ms", &self->drain_ms));
 }
 
 FIXTURE_TEARDOWN(overflow)
@@ -339,7 +339,7 @@ FIXTURE_TEARDOWN(overflow)
 
 	if (self->drain_ms) {
 		snprintf(v, sizeof(v), "%lu", self->drain_ms);
-		sa_write_param("tm_drain_ms", v);
+		__sa_write_param("tm_drain_ms", v);
 	}
 	env_teardown(&self->e);
 }
@@ -357,7 +357,7 @@ TEST_F_TIMEOUT(overflow, drops_counted_not_blocking, 180)
 	unsigned long long passed;
 
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
-	ASSERT_EQ(0, sa_write_param("tm_drain_ms", "1000"));
+	ASSERT_EQ(0, __sa_write_param("tm_drain_ms", "1000"));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY, DATA_GPA, pages,
 				 PAGE));
 	usleep(2500000);

@@ -3,7 +3,7 @@
  * fc_workload_bench - the forecaster against its baselines, workload by
  * workload, on a real KVM guest.
  *
- * A minimal KVM guest (selftests/kvm_guest.h) on 512 MiB of
+ * A minimal KVM guest (selftests/lib/kvm_guest.c) on 512 MiB of
  * /dev/shadowalloc memory (4 KiB pool, no 2 MiB blocks, so every count is
  * in pages) first-touches pages on a schedule of 100 ms ticks:
  *

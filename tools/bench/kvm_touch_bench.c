@@ -3,7 +3,7 @@
  * kvm_touch_bench - first-touch cost of guest memory, backend by backend,
  * measured side by side in one run.
  *
- * A minimal KVM guest (selftests/kvm_guest.h) touches N MiB of fresh guest
+ * A minimal KVM guest (selftests/lib/kvm_guest.c) touches N MiB of fresh guest
  * memory, one access per 4 KiB page, each a nested page fault resolved on
  * the host. The same guest runs on each RAM backend in turn; the guest
  * touch time and, for shadowalloc, the module's fault service times are
@@ -21,6 +21,7 @@
 
 #include <linux/shadowalloc.h>
 #include "kvm_guest.h"
+#include "sa_test.h"
 #include "libshadowalloc.h"
 
 #define GROUP 901
@@ -82,21 +83,6 @@ static void *map_backend(const char *name, size_t len, int sa_fd)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-static int wait_staged(int ctl, uint64_t pages)
-{
-	struct shadowalloc_stats st;
-	int i;
-
-	for (i = 0; i < 1200; i++) {
-		if (shadowalloc_get_stats(ctl, GROUP, &st))
-			return -1;
-		if (st.staged_pages >= pages)
-			return 0;
-		usleep(50000);
-	}
-	return -1;
-}
-
 static int run_one(const char *name, size_t len, int ctl, struct result *r)
 {
 	struct shadowalloc_pool_config cfg = {
@@ -120,7 +106,7 @@ static int run_one(const char *name, size_t len, int ctl, struct result *r)
 			return -1;
 		if (strcmp(name, "shadowalloc-empty")) {
 			if (shadowalloc_stage_reserve(ctl, GROUP, len / PAGE) ||
-			    wait_staged(ctl, len / PAGE))
+			    __sa_wait_staged(ctl, GROUP, len / PAGE))
 				return -1;
 		}
 		sa_fd = shadowalloc_open();

@@ -3,7 +3,7 @@
  * tm_overhead_bench - what watching the faults costs, against what KVM
  * spends handling them, side by side in one run.
  *
- * A minimal KVM guest (selftests/kvm_guest.h), member of an enabled
+ * A minimal KVM guest (selftests/lib/kvm_guest.c), member of an enabled
  * shadowalloc group, first-touches N MiB of /dev/shadowalloc memory (one
  * write per 4 KiB page, each one nested page fault). Three phases, repeated
  * ROUNDS times in turn:
@@ -38,6 +38,7 @@
 #include <linux/shadowalloc.h>
 
 #include "kvm_guest.h"
+#include "sa_test.h"
 #include "libshadowalloc.h"
 #include "telemetry.skel.h"
 #include "tm_overhead_bench.skel.h"
@@ -68,29 +69,12 @@ static double now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY), ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
+/* A number from a sysfs file, or -1. */
 static long read_long(const char *path)
 {
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
+	unsigned long val;
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	return n > 0 ? strtol(buf, NULL, 10) : -1;
+	return __sa_read_ulong(path, &val) ? -1 : (long)val;
 }
 
 /* Nanoseconds a task has run (first field of /proc/PID/schedstat). */
@@ -116,20 +100,20 @@ static long damon_start(void)
 	char pid[16];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(DAMON "/nr_kdamonds", "1") ||
-	    write_file(DAMON "/0/contexts/nr_contexts", "1") ||
-	    write_file(DAMON "/0/contexts/0/operations", "vaddr") ||
-	    write_file(DAMON "/0/contexts/0/targets/nr_targets", "1") ||
-	    write_file(DAMON "/0/contexts/0/targets/0/pid_target", pid) ||
-	    write_file(DAMON "/0/state", "on"))
+	if (__sa_write_file(DAMON "/nr_kdamonds", "1") ||
+	    __sa_write_file(DAMON "/0/contexts/nr_contexts", "1") ||
+	    __sa_write_file(DAMON "/0/contexts/0/operations", "vaddr") ||
+	    __sa_write_file(DAMON "/0/contexts/0/targets/nr_targets", "1") ||
+	    __sa_write_file(DAMON "/0/contexts/0/targets/0/pid_target", pid) ||
+	    __sa_write_file(DAMON "/0/state", "on"))
 		return -1;
 	return read_long(DAMON "/0/pid");
 }
 
 static void damon_stop(void)
 {
-	write_file(DAMON "/0/state", "off");
-	write_file(DAMON "/nr_kdamonds", "0");
+	__sa_write_file(DAMON "/0/state", "off");
+	__sa_write_file(DAMON "/nr_kdamonds", "0");
 }
 
 static void prog_stats(struct bpf_program *prog, uint64_t *ns, uint64_t *cnt)

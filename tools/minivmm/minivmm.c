@@ -2,7 +2,7 @@
 /*
  * minivmm - the smallest VMM on /dev/shadowalloc: maps MIB MiB of guest RAM
  * from the device, registers it with KVM and runs a guest
- * (selftests/kvm_guest.h) that writes once to every 4 KiB page. Each first
+ * (selftests/lib/kvm_guest.c) that writes once to every 4 KiB page. Each first
  * write is a nested page fault served by the module (and seen by the
  * telemetry, if attached). For demos and for trying the module without
  * QEMU; the process joins a group the usual way, by its pid:

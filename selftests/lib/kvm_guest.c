@@ -1,26 +1,9 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+// SPDX-License-Identifier: GPL-2.0
 /*
- * A minimal KVM guest for tests and benchmarks: one vCPU in 32-bit
- * protected mode with flat segments and paging off (guest-physical equals
- * linear addresses), code in a small anonymous memslot at GPA 0 and guest
- * RAM in a memslot at GPA 1 GiB backed by whatever mapping the caller
- * passes. The guest touches pages and reports with an OUT to a port.
+ * A minimal KVM guest for the selftests and benchmarks: one vCPU in real
+ * mode running guest_code over a data slot at DATA_GPA.
  */
-#ifndef KVM_GUEST_H
-#define KVM_GUEST_H
-
-#include <errno.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <fcntl.h>
-#include <unistd.h>
-#include <linux/kvm.h>
-
-#define CODE_SIZE	(64UL << 10)
-#define DATA_GPA	(1UL << 30)
-#define DONE_PORT	0x10
+#include "kvm_guest.h"
 
 /*
  * The guest: esi = first GPA, ecx = pages, edx = stride.
@@ -46,16 +29,7 @@ static const uint8_t guest_code[] = {
 	0xe6, DONE_PORT, 0xf4,
 };
 
-#define GUEST_READ_WRITE	0x00
-#define GUEST_WRITE_ONLY	0x0c
-
-struct vm {
-	int kvm, vm, vcpu;
-	struct kvm_run *run;
-	void *code;
-};
-
-static inline int vm_create(struct vm *v, void *data, size_t data_size)
+int vm_create(struct vm *v, void *data, size_t data_size)
 {
 	struct kvm_userspace_memory_region slot = {};
 	struct kvm_sregs sregs;
@@ -115,9 +89,8 @@ static inline int vm_create(struct vm *v, void *data, size_t data_size)
  * Run the guest loop at @entry (GUEST_READ_WRITE or GUEST_WRITE_ONLY) over
  * @pages pages from @first_gpa; 0 when it says done.
  */
-static inline int vm_run_loop(struct vm *v, uint64_t entry,
-			      uint64_t first_gpa, uint32_t pages,
-			      uint32_t stride)
+int vm_run_loop(struct vm *v, uint64_t entry, uint64_t first_gpa,
+		uint32_t pages, uint32_t stride)
 {
 	struct kvm_regs regs = {
 		.rip = entry, .rflags = 2, .rsi = first_gpa, .rcx = pages,
@@ -134,17 +107,16 @@ static inline int vm_run_loop(struct vm *v, uint64_t entry,
 }
 
 /* Read, then write, each page: the guest's first touch is a read. */
-static inline int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
-			   uint32_t stride)
+int vm_touch(struct vm *v, uint64_t first_gpa, uint32_t pages,
+	     uint32_t stride)
 {
 	return vm_run_loop(v, GUEST_READ_WRITE, first_gpa, pages, stride);
 }
 
-static inline void vm_destroy(struct vm *v)
+void vm_destroy(struct vm *v)
 {
 	close(v->vcpu);
 	close(v->vm);
 	close(v->kvm);
 }
 
-#endif /* KVM_GUEST_H */
