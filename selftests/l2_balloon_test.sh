@@ -9,13 +9,9 @@
 # group's discard_returned_pages. The balloon is then deflated and the
 # guest, which watched its MemTotal go down and up again, exits cleanly.
 
-SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SELFTESTS")
-KSRC=${KSRC:-$REPO/build/linux-source}
-# shellcheck source=/dev/null
-. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+# shellcheck source=lib/sa_test.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
-CTL=$REPO/tools/shadowctl/shadowctl
 QMP=$REPO/tools/l2/qmp.py
 PAGES_FILE=/sys/kernel/debug/shadowalloc/pages
 G=702
@@ -28,10 +24,6 @@ DIR=/run/shadowalloc-balloon.$$
 SOCK=/run/l2-balloon.$$.qmp
 CONSOLE=/run/l2-balloon.$$.console
 OUT=/run/l2-balloon.$$.out
-
-stat_of() {
-	"$CTL" --json group stats $G | sed "s/.*\"$1\":\([0-9]*\).*/\1/"
-}
 
 mem_pages() {
 	awk '$1 == "mem_pages" { print $2 }' "$PAGES_FILE"
@@ -72,18 +64,8 @@ cleanup() {
 trap cleanup EXIT
 
 t_start=$(date +%s%N)
-"$CTL" group destroy $G >/dev/null 2>&1
 mkdir -p "$DIR" && mount -t shadowallocfs none "$DIR" || ktap_exit_fail_msg "cannot mount shadowallocfs on $DIR"
-"$CTL" group create $G >/dev/null &&
-"$CTL" group pool $G --huge 1 --max-age-ms 600000 >/dev/null &&
-"$CTL" group enable $G >/dev/null &&
-"$CTL" group reserve $G $RESERVE >/dev/null || ktap_exit_fail_msg "group setup failed"
-# Boot once the pool is full: the refill worker competes for the one
-# emulated CPU of the test VM otherwise.
-for _ in $(seq 600); do
-	[ "$(stat_of staged_pages)" -ge $RESERVE ] && break
-	sleep 0.1
-done
+stage_reserved_group $G $RESERVE
 t_pool=$(date +%s%N)
 
 # In the guest: touch memory, tell the host, wait for the balloon to take

@@ -5,19 +5,11 @@
 # /dev/shadowalloc, the pool reserved ahead; the guest reaches its init and
 # runs a workload, and its first touches were served from the pool.
 
-SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SELFTESTS")
-KSRC=${KSRC:-$REPO/build/linux-source}
-# shellcheck source=/dev/null
-. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+# shellcheck source=lib/sa_test.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
-CTL=$REPO/tools/shadowctl/shadowctl
 G=701
 RESERVE=65536	# the whole 256 MiB of guest RAM
-
-stat_of() {
-	"$CTL" --json group stats $G | sed "s/.*\"$1\":\([0-9]*\).*/\1/"
-}
 
 ktap_print_header
 if [ ! -c /dev/kvm ] || [ ! -c /dev/shadowalloc ] || ! command -v qemu-system-x86_64 >/dev/null; then
@@ -27,17 +19,7 @@ fi
 ktap_set_plan 3
 trap '"$CTL" group destroy $G >/dev/null 2>&1' EXIT
 
-"$CTL" group destroy $G >/dev/null 2>&1
-"$CTL" group create $G >/dev/null &&
-"$CTL" group pool $G --huge 1 --max-age-ms 600000 >/dev/null &&
-"$CTL" group enable $G >/dev/null &&
-"$CTL" group reserve $G $RESERVE >/dev/null || ktap_exit_fail_msg "group setup failed"
-# Boot once the pool is full: the refill worker competes for the one
-# emulated CPU of the test VM otherwise.
-for _ in $(seq 600); do
-	[ "$(stat_of staged_pages)" -ge $RESERVE ] && break
-	sleep 0.1
-done
+stage_reserved_group $G $RESERVE
 
 out=$("$REPO/tools/l2/run-l2.sh" --timeout 180 --group $G --backend shadowalloc --json \
 	-- 'echo "L2 up: $(uname -r)"; touch-mem 32' 2>&1)

@@ -6,13 +6,8 @@
 # statuses of bad traces and bad options. Userspace only. KTAP output
 # through the kernel's ktap_helpers.sh (from linux-source-6.12).
 
-SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SELFTESTS")
-KSRC=${KSRC:-$REPO/build/linux-source}
-# shellcheck source=/dev/null
-. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
-# shellcheck source=cli_check.sh
-. "$SELFTESTS/cli_check.sh" || exit 4
+# shellcheck source=lib/sa_test.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
 REPLAY=$REPO/tools/forecast/sa_replay
 TMP=$(mktemp -d /tmp/replay_test.XXXXXX)

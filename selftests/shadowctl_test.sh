@@ -5,15 +5,9 @@
 # and the messages and exit statuses of bad input. KTAP output through the
 # kernel's ktap_helpers.sh (from linux-source-6.12, unpacked at build time).
 
-SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SELFTESTS")
-KSRC=${KSRC:-$REPO/build/linux-source}
-# shellcheck source=/dev/null
-. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
-# shellcheck source=cli_check.sh
-. "$SELFTESTS/cli_check.sh" || exit 4
+# shellcheck source=lib/sa_test.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
-CTL=$REPO/tools/shadowctl/shadowctl
 G=401
 VM_PID=
 

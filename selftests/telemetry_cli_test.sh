@@ -10,13 +10,9 @@
 # Expects the module loaded (run_tests.sh does that) and leaves it loaded
 # with default parameters.
 
-SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(dirname "$SELFTESTS")
-KSRC=${KSRC:-$REPO/build/linux-source}
-# shellcheck source=/dev/null
-. "$KSRC/tools/testing/selftests/kselftest/ktap_helpers.sh" || exit 4
+# shellcheck source=lib/sa_test.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
-CTL=$REPO/tools/shadowctl/shadowctl
 MODULE=$REPO/kmod/shadowalloc.ko
 PIN_DIR=/sys/fs/bpf/shadowalloc
 PARAMS=/sys/module/shadowalloc/parameters
