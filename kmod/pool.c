@@ -87,29 +87,20 @@ static void sa_folio_release(struct folio *folio)
 }
 
 /**
- * sa_alloc_zeroed_folio() - allocate and zero a folio of a size class
+ * sa_alloc_zeroed_folio() - allocate a zeroed folio of a size class
  * @class: SA_CLASS_4K or SA_CLASS_2M
  * @gfp: allocation flags
  *
- * Used by the refill worker and by the fault path on a miss.
+ * Used by the refill worker and by the fault path on a miss. The page
+ * allocator zeroes the folio (__GFP_ZERO), exactly once whether or not
+ * init_on_alloc is on (Debian's kernel has it on by default: clearing
+ * again here would zero every page twice).
  *
  * Return: a zeroed folio with one reference, or NULL.
  */
 struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp)
 {
-	unsigned int order = sa_class_order[class];
-	struct folio *folio;
-	unsigned long i;
-
-	folio = folio_alloc(gfp, order);
-	if (!folio)
-		return NULL;
-	for (i = 0; i < (1UL << order); i++) {
-		clear_highpage(folio_page(folio, i));
-		if (order)
-			cond_resched();
-	}
-	return folio;
+	return folio_alloc(gfp | __GFP_ZERO, sa_class_order[class]);
 }
 
 /* Move up to SA_PCP_BATCH of the oldest shared folios into @pcp. */
