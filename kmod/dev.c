@@ -38,7 +38,9 @@ static_assert(sizeof(struct shadowalloc_horizon) ==
 	      SHADOWALLOC_HORIZON_SIZE_VER0);
 static_assert(offsetofend(struct shadowalloc_stats, reserved) ==
 	      SHADOWALLOC_STATS_SIZE_VER0);
-static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER1);
+static_assert(offsetofend(struct shadowalloc_stats, miss_pages) ==
+	      SHADOWALLOC_STATS_SIZE_VER1);
+static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER2);
 static_assert(sizeof(struct shadowalloc_stage_reserve) ==
 	      SHADOWALLOC_STAGE_RESERVE_SIZE_VER0);
 static_assert(sizeof(struct shadowalloc_pool_config) ==
@@ -166,7 +168,7 @@ static long sa_ioctl_pool_config(union sa_ioctl_arg *karg, void __user *uarg)
 {
 	struct shadowalloc_pool_config *arg = &karg->pool;
 
-	if ((arg->flags & ~SHADOWALLOC_POOL_SET_ALL) || arg->reserved0 ||
+	if ((arg->flags & ~SHADOWALLOC_POOL_SET_ALL) ||
 	    !sa_zero(arg->reserved, sizeof(arg->reserved)))
 		return -EINVAL;
 	return sa_group_pool_config(arg);

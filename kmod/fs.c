@@ -33,15 +33,8 @@ static int sa_fs_setattr(struct mnt_idmap *idmap, struct dentry *dentry,
 	ret = setattr_prepare(idmap, dentry, attr);
 	if (ret)
 		return ret;
-	if (attr->ia_valid & ATTR_SIZE) {
-		loff_t old = i_size_read(inode);
-
-		/* Shrinking gives the pages past the new end back. */
-		if (attr->ia_size < old)
-			sa_mem_punch_hole(inode, attr->ia_size,
-					  old - attr->ia_size);
-		truncate_setsize(inode, attr->ia_size);
-	}
+	if (attr->ia_valid & ATTR_SIZE)
+		sa_mem_set_size(inode, attr->ia_size);
 	setattr_copy(idmap, inode, attr);
 	return 0;
 }

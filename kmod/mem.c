@@ -17,6 +17,7 @@
  */
 #include <linux/fs.h>
 #include <linux/ktime.h>
+#include <linux/mempolicy.h>
 #include <linux/mm.h>
 #include <linux/mount.h>
 #include <linux/pagemap.h>
@@ -64,9 +65,14 @@ static void sa_free_folio(struct folio *folio)
 	atomic_long_sub(folio_nr_pages(folio), &sa_mem_pages_global);
 }
 
+/*
+ * Guest folios are movable: compaction, memory offline, NUMA balancing and
+ * move_pages(2) migrate them like shmem's (nothing hangs off ->private).
+ */
 static const struct address_space_operations sa_aops = {
 	.dirty_folio	= noop_dirty_folio,
 	.free_folio	= sa_free_folio,
+	.migrate_folio	= filemap_migrate_folio,
 };
 
 /* Count pages a VM gave back (hole punch, release) for its group. */
@@ -159,18 +165,107 @@ static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
 	return true;
 }
 
-/* A staged 4 KiB folio of the VM's group, if it is enabled and has one. */
-static struct folio *sa_fault_take_4k(struct sa_mem *mem)
+/*
+ * The node a fault's page should come from and, where the policy is a
+ * restriction, the nodes it may come from: those of the memory policy that
+ * would place a page the allocator gave this fault, the VMA's (mbind(), as
+ * QEMU's host-nodes=/policy= sets it) or else the faulting task's. Read
+ * here, not through the allocator, so that a staged page is only taken
+ * where the allocator would have put a fresh one.
+ */
+static int sa_fault_policy_node(struct vm_fault *vmf, const nodemask_t **nodes)
+{
+	int local = numa_node_id();
+#ifdef CONFIG_NUMA
+	/* Stable: the VMA is locked, and only this task sets its own. */
+	struct mempolicy *pol = vmf->vma->vm_policy ?: current->mempolicy;
+	unsigned int nth, i = 0;
+	int nid;
+
+	*nodes = NULL;
+	if (!pol)
+		return local;
+	switch (pol->mode) {
+	case MPOL_PREFERRED:
+		return first_node(pol->nodes);
+	case MPOL_BIND:
+	case MPOL_PREFERRED_MANY:
+		*nodes = &pol->nodes;
+		if (pol->home_node != NUMA_NO_NODE &&
+		    node_isset(pol->home_node, pol->nodes))
+			return pol->home_node;
+		return node_isset(local, pol->nodes) ? local :
+		       first_node(pol->nodes);
+	case MPOL_INTERLEAVE:
+	case MPOL_WEIGHTED_INTERLEAVE:
+		/* As interleave_nid() places the page at this offset. */
+		*nodes = &pol->nodes;
+		nth = vmf->pgoff % nodes_weight(pol->nodes);
+		for_each_node_mask(nid, pol->nodes)
+			if (i++ == nth)
+				return nid;
+		return local;
+	default:
+		return local;
+	}
+#else
+	*nodes = NULL;
+	return local;
+#endif
+}
+
+/**
+ * struct sa_fault_source - where a first touch's folio came from
+ * @kind: hit, miss or plain
+ * @group_id: the group whose pool a hit drew from, to give it back
+ * @class: the size class of a hit's folio
+ */
+struct sa_fault_source {
+	enum sa_fault_kind kind;
+	u32 group_id;
+	enum sa_size_class class;
+};
+
+/* A staged folio of the VM's group, if it is enabled and has one. */
+static struct folio *sa_fault_take(struct sa_mem *mem, struct vm_fault *vmf,
+				   enum sa_size_class class,
+				   struct sa_fault_source *src)
 {
 	struct folio *folio = NULL;
+	const nodemask_t *nodes;
 	struct sa_group *group;
+	int nid;
 
+	nid = sa_fault_policy_node(vmf, &nodes);
 	rcu_read_lock();
 	group = sa_group_of_vmm_rcu(mem->owner);
-	if (group && READ_ONCE(group->enabled))
-		folio = sa_pool_take(&group->pool, SA_CLASS_4K);
+	if (group && READ_ONCE(group->enabled)) {
+		folio = sa_pool_take(&group->pool, class, nid, nodes);
+		if (folio) {
+			src->kind = class == SA_CLASS_2M ? SA_FAULT_HIT_HUGE :
+				    SA_FAULT_HIT;
+			src->group_id = group->id;
+			src->class = class;
+		}
+	}
 	rcu_read_unlock();
 	return folio;
+}
+
+/*
+ * A miss: a zeroed folio from the page allocator, placed by the VMA's
+ * memory policy as any file or anonymous fault is, movable so that
+ * compaction, memory offline and NUMA balancing can migrate it.
+ */
+static struct folio *sa_fault_alloc(struct vm_fault *vmf,
+				    enum sa_size_class class, gfp_t gfp)
+{
+	unsigned long addr = vmf->address;
+
+	if (class == SA_CLASS_2M)
+		addr &= HPAGE_PMD_MASK;
+	return vma_alloc_folio(gfp | __GFP_ZERO, sa_class_order[class],
+			       vmf->vma, addr, class == SA_CLASS_2M);
 }
 
 /*
@@ -186,56 +281,50 @@ static struct folio *sa_fault_take_4k(struct sa_mem *mem)
  */
 static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 					struct vm_fault *vmf, pgoff_t *index,
-					enum sa_fault_kind *kind)
+					struct sa_fault_source *src)
 {
+	gfp_t gfp = mapping_gfp_mask(vmf->vma->vm_file->f_mapping);
 	struct folio *folio = NULL;
 	struct sa_group *group;
 	pgoff_t huge_index;
 	bool grouped = false;
 	bool huge = false;
 
-	*kind = SA_FAULT_PLAIN;
+	src->kind = SA_FAULT_PLAIN;
 	*index = vmf->pgoff;
 
 	rcu_read_lock();
 	group = sa_group_of_vmm_rcu(mem->owner);
 	if (group && READ_ONCE(group->enabled)) {
 		grouped = true;
-		*kind = SA_FAULT_MISS;
 		huge = READ_ONCE(group->pool.huge) &&
 		       sa_fault_huge_ok(vmf, &huge_index);
-		if (huge) {
-			folio = sa_pool_take(&group->pool, SA_CLASS_2M);
-			if (folio) {
-				*kind = SA_FAULT_HIT_HUGE;
-				*index = huge_index;
-			}
-		} else {
-			folio = sa_pool_take(&group->pool, SA_CLASS_4K);
-			if (folio)
-				*kind = SA_FAULT_HIT;
-		}
 	}
 	rcu_read_unlock();
-	if (folio)
-		return folio;
+
+	if (grouped) {
+		src->kind = SA_FAULT_MISS;
+		folio = sa_fault_take(mem, vmf,
+				      huge ? SA_CLASS_2M : SA_CLASS_4K, src);
+		if (folio) {
+			if (huge)
+				*index = huge_index;
+			return folio;
+		}
+	}
 
 	/* A miss: as anonymous THP would, try 2 MiB without reclaim first. */
 	if (huge) {
-		folio = sa_alloc_zeroed_folio(SA_CLASS_2M, GFP_TRANSHUGE_LIGHT);
+		folio = sa_fault_alloc(vmf, SA_CLASS_2M, GFP_TRANSHUGE_LIGHT);
 		if (folio) {
 			*index = huge_index;
 			return folio;
 		}
-	}
-	if (grouped && huge) {
-		folio = sa_fault_take_4k(mem);
-		if (folio) {
-			*kind = SA_FAULT_HIT;
+		folio = sa_fault_take(mem, vmf, SA_CLASS_4K, src);
+		if (folio)
 			return folio;
-		}
 	}
-	return sa_alloc_zeroed_folio(SA_CLASS_4K, GFP_HIGHUSER);
+	return sa_fault_alloc(vmf, SA_CLASS_4K, gfp);
 }
 
 static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
@@ -266,6 +355,87 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
 	rcu_read_unlock();
 }
 
+/*
+ * A first touch could not insert its folio (another fault of the page got
+ * there first, or the insertion failed): the folio is still zeroed and
+ * was never mapped. A staged one goes back to its pool, if the VM is still
+ * in that group, so no zeroing work is lost and staged pages stay counted.
+ */
+static void sa_fault_give_back(struct sa_mem *mem, struct folio *folio,
+			       const struct sa_fault_source *src, int err)
+{
+	struct sa_group *group;
+
+	rcu_read_lock();
+	group = sa_group_of_vmm_rcu(mem->owner);
+	if (group && err == -EEXIST && src->kind != SA_FAULT_PLAIN)
+		this_cpu_inc(group->stats->raced);
+	if (group && group->id == src->group_id &&
+	    (src->kind == SA_FAULT_HIT || src->kind == SA_FAULT_HIT_HUGE)) {
+		sa_pool_return(&group->pool, src->class, folio);
+		folio = NULL;
+	}
+	rcu_read_unlock();
+	if (folio)
+		folio_put(folio);
+}
+
+/*
+ * Insert a zeroed folio for a first touch of @vmf->pgoff, or find the one
+ * a racing fault inserted. Under the mapping's invalidate lock, shared, as
+ * filemap_fault() reads a page in: a hole punch or truncation holds it
+ * exclusively while it removes pages, so nothing is inserted into a range
+ * it has emptied, and i_size is checked again under the lock.
+ */
+static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
+				  struct folio **foliop)
+{
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
+	struct sa_fault_source src;
+	vm_fault_t ret = 0;
+	struct folio *folio;
+	u64 start_ns;
+	pgoff_t index;
+	int err;
+
+	filemap_invalidate_lock_shared(mapping);
+	for (;;) {
+		if (vmf->pgoff >= sa_mem_end_index(mapping)) {
+			ret = VM_FAULT_SIGBUS;
+			break;
+		}
+		folio = filemap_lock_folio(mapping, vmf->pgoff);
+		if (!IS_ERR(folio))
+			break;
+
+		start_ns = ktime_get_ns();
+		folio = sa_fault_new_folio(mem, vmf, &index, &src);
+		if (!folio) {
+			ret = VM_FAULT_OOM;
+			break;
+		}
+		__folio_mark_uptodate(folio);
+		/* Charges the folio to the faulting task's memcg. */
+		err = filemap_add_folio(mapping, folio, index, GFP_KERNEL);
+		if (!err) {
+			atomic_long_add(folio_nr_pages(folio),
+					&sa_mem_pages_global);
+			sa_fault_account(mem, src.kind, folio_nr_pages(folio),
+					 ktime_get_ns() - start_ns);
+			break;
+		}
+		sa_fault_give_back(mem, folio, &src, err);
+		if (err != -EEXIST) {
+			ret = vmf_error(err);
+			break;
+		}
+		/* Another fault filled this index (or part of the range). */
+	}
+	filemap_invalidate_unlock_shared(mapping);
+	*foliop = folio;
+	return ret;
+}
+
 /**
  * sa_mem_fault() - serve a page of a guest memory object
  * @vmf: the fault
@@ -277,50 +447,37 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
  */
 static vm_fault_t sa_mem_fault(struct vm_fault *vmf)
 {
-	struct file *file = vmf->vma->vm_file;
-	struct address_space *mapping = file->f_mapping;
-	struct sa_mem *mem = mapping->host->i_private;
-	enum sa_fault_kind kind;
+	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
 	struct folio *folio;
-	u64 start_ns;
-	pgoff_t index;
-	int err;
+	vm_fault_t ret;
 
-	/* Beyond the end of a sized file (shadowallocfs), as for any file. */
-	if (vmf->pgoff >= sa_mem_end_index(mapping))
-		return VM_FAULT_SIGBUS;
-
-	for (;;) {
-		folio = filemap_lock_folio(mapping, vmf->pgoff);
-		if (!IS_ERR(folio))
-			break;
-
-		start_ns = ktime_get_ns();
-		folio = sa_fault_new_folio(mem, vmf, &index, &kind);
-		if (!folio)
-			return VM_FAULT_OOM;
-		__folio_mark_uptodate(folio);
-		err = filemap_add_folio(mapping, folio, index, GFP_KERNEL);
-		if (!err) {
-			atomic_long_add(folio_nr_pages(folio),
-					&sa_mem_pages_global);
-			sa_fault_account(mem, kind, folio_nr_pages(folio),
-					 ktime_get_ns() - start_ns);
-			break;
-		}
-		/* Still zeroed and never mapped: it may go back freely. */
-		folio_put(folio);
-		if (err != -EEXIST)
-			return vmf_error(err);
-		/* Another fault filled this index (or part of the range). */
+	folio = filemap_lock_folio(mapping, vmf->pgoff);
+	if (IS_ERR(folio)) {
+		ret = sa_fault_insert(mapping->host->i_private, vmf, &folio);
+		if (ret)
+			return ret;
 	}
-
+	/*
+	 * Truncation shrinks i_size before it removes pages, each under its
+	 * folio lock: seen here, a folio past the new end is on its way out.
+	 */
+	if (unlikely(vmf->pgoff >= sa_mem_end_index(mapping))) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_SIGBUS;
+	}
 	vmf->page = folio_file_page(folio, vmf->pgoff);
 	return VM_FAULT_LOCKED;
 }
 
+/*
+ * .map_pages maps the pages already in the object around a fault without
+ * taking their locks (fault-around), and lets a fault under the per-VMA
+ * lock finish without falling back to mmap_lock.
+ */
 static const struct vm_operations_struct sa_vm_ops = {
-	.fault	= sa_mem_fault,
+	.fault		= sa_mem_fault,
+	.map_pages	= filemap_map_pages,
 };
 
 /**
@@ -330,12 +487,14 @@ static const struct vm_operations_struct sa_vm_ops = {
  *
  * Only shared mappings: a private one would copy every written page out of
  * the object on the fault path, the work this module exists to avoid.
+ * VM_MAYSHARE, not VM_SHARED: a MAP_SHARED mapping of a read-only file
+ * descriptor has only the former, and is as shared.
  *
  * Return: 0, or -EINVAL for a private mapping.
  */
 int sa_mem_mmap(struct file *file, struct vm_area_struct *vma)
 {
-	if (!(vma->vm_flags & VM_SHARED))
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 	vma->vm_ops = &sa_vm_ops;
 	file_accessed(file);
@@ -368,6 +527,18 @@ int sa_mem_attach(struct inode *inode)
 	return 0;
 }
 
+/* Remove pages and count what the VM gave back; invalidate lock held. */
+static void sa_mem_truncate_locked(struct inode *inode, loff_t start,
+				   loff_t end)
+{
+	unsigned long before = inode->i_mapping->nrpages;
+
+	truncate_pagecache_range(inode, start, end);
+	if (before > inode->i_mapping->nrpages)
+		sa_mem_account_discard(inode->i_private,
+				       before - inode->i_mapping->nrpages);
+}
+
 /**
  * sa_mem_punch_hole() - give a range of a memory object back
  * @inode: the object
@@ -377,15 +548,35 @@ int sa_mem_attach(struct inode *inode)
  * Unmaps the range from every mapping (and so from KVM, through its MMU
  * notifier) and frees its pages; touched again, it reads as zeroes, from a
  * freshly zeroed page. Partial pages at the edges are zeroed in place.
+ * Holds the invalidate lock throughout, so no fault refills the range
+ * while it is being emptied (see sa_fault_insert()).
  */
 void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len)
 {
-	unsigned long before = inode->i_mapping->nrpages;
+	filemap_invalidate_lock(inode->i_mapping);
+	sa_mem_truncate_locked(inode, start, start + len - 1);
+	filemap_invalidate_unlock(inode->i_mapping);
+}
 
-	truncate_pagecache_range(inode, start, start + len - 1);
-	if (before > inode->i_mapping->nrpages)
-		sa_mem_account_discard(inode->i_private,
-				       before - inode->i_mapping->nrpages);
+/**
+ * sa_mem_set_size() - resize a memory object (ftruncate)
+ * @inode: the object, i_rwsem held
+ * @size: the new size in bytes
+ *
+ * A shrink gives the pages past the new end back. i_size changes under the
+ * invalidate lock, which a first touch re-checks it under.
+ */
+void sa_mem_set_size(struct inode *inode, loff_t size)
+{
+	loff_t old = i_size_read(inode);
+
+	filemap_invalidate_lock(inode->i_mapping);
+	i_size_write(inode, size);
+	if (size < old)
+		sa_mem_truncate_locked(inode, size, old - 1);
+	else
+		pagecache_isize_extended(inode, old, size);
+	filemap_invalidate_unlock(inode->i_mapping);
 }
 
 /**

@@ -125,6 +125,8 @@ static void sa_pcp_fill(struct sa_pool *pool, struct sa_pcp *pcp)
  * sa_pool_take() - take a staged, zeroed folio for a fault
  * @pool: the faulting VM's group pool
  * @class: size class wanted
+ * @nid: the node the fault's memory policy wants the page on
+ * @nodes: if not NULL, the only nodes the policy allows (bind, interleave)
  *
  * O(1) and never sleeps: a per-CPU cache for 4 KiB folios (refilled in
  * batches from the shared list), the shared list's head for 2 MiB ones.
@@ -132,7 +134,8 @@ static void sa_pcp_fill(struct sa_pool *pool, struct sa_pcp *pcp)
  *
  * Return: a folio with one reference, or NULL if none is staged.
  */
-struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class)
+struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class,
+			   int nid, const nodemask_t *nodes)
 {
 	struct folio *folio = NULL;
 	struct sa_pcp *pcp;
@@ -241,6 +244,36 @@ static void sa_pool_add(struct sa_pool *pool, enum sa_size_class class,
 	spin_unlock(&pool->lock);
 	sa_pool_account(pool, class, 1);
 	atomic64_add(sa_class_pages(class), &pool->staged_total);
+}
+
+/**
+ * sa_pool_return() - give back a staged folio a fault could not insert
+ * @pool: the pool it was taken from
+ * @class: its size class
+ * @folio: the folio: still zeroed, never mapped, not in any page cache
+ *
+ * A fault that lost the race for its index (another fault inserted the
+ * page first) or whose insertion failed returns its folio here rather than
+ * freeing zeroing work. It goes to the young end of its list, freshly
+ * stamped; it is not counted as staged again (@staged_total). A stopped
+ * pool takes nothing: the folio goes back to the page allocator.
+ */
+void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
+		    struct folio *folio)
+{
+	folio_clear_uptodate(folio);
+	sa_stamp(folio);
+	spin_lock(&pool->lock);
+	/* Under the lock: sa_pool_stop() clears it before its drain. */
+	if (!READ_ONCE(pool->enabled)) {
+		spin_unlock(&pool->lock);
+		sa_folio_release(folio);
+		return;
+	}
+	list_add_tail(&folio->lru, &pool->folios[class]);
+	pool->nr_folios[class]++;
+	spin_unlock(&pool->lock);
+	sa_pool_account(pool, class, 1);
 }
 
 /**
@@ -445,7 +478,10 @@ void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms)
  */
 void sa_pool_stop(struct sa_pool *pool)
 {
+	/* Under the lock, for sa_pool_return(). */
+	spin_lock(&pool->lock);
 	WRITE_ONCE(pool->enabled, false);
+	spin_unlock(&pool->lock);
 	cancel_delayed_work_sync(&pool->age_work);
 	cancel_work_sync(&pool->refill_work);
 	atomic_long_set(&pool->reserved_pages, 0);

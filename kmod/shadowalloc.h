@@ -101,6 +101,7 @@ struct sa_pool {
  * @miss_pages: pages those misses allocated (a miss may be 2 MiB)
  * @hit_ns: summed service time of hits
  * @miss_ns: summed service time of misses
+ * @raced: first touches whose folio another fault's beat into the object
  * @discarded: pages VMs gave back (hole punch, release of the memory)
  * @events: telemetry events of the group's VMs while it was enabled
  * @events_dropped: part of @events dropped because a ring was full
@@ -112,6 +113,7 @@ struct sa_fault_stats {
 	u64 miss_pages;
 	u64 hit_ns;
 	u64 miss_ns;
+	u64 raced;
 	u64 discarded;
 	u64 events;
 	u64 events_dropped;
@@ -277,7 +279,10 @@ unsigned long sa_pool_target(struct sa_pool *pool);
 unsigned long sa_pool_low_mark(struct sa_pool *pool);
 void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
 unsigned long sa_pool_shrink(struct sa_pool *pool, unsigned long nr_pages);
-struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class);
+struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class,
+			   int nid, const nodemask_t *nodes);
+void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
+		    struct folio *folio);
 struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp);
 
 /* mem.c: guest memory objects behind mmap of the device. */
@@ -288,6 +293,7 @@ void sa_mem_exit(void);
 int sa_mem_attach(struct inode *inode);
 extern const struct super_operations sa_mem_super_ops;
 void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len);
+void sa_mem_set_size(struct inode *inode, loff_t size);
 int sa_mem_open(struct file *file);
 void sa_mem_release(struct file *file);
 int sa_mem_mmap(struct file *file, struct vm_area_struct *vma);

@@ -36,6 +36,7 @@ void sa_group_sum_stats(struct sa_group *group, struct sa_fault_stats *sum)
 		sum->miss_pages += s->miss_pages;
 		sum->hit_ns += s->hit_ns;
 		sum->miss_ns += s->miss_ns;
+		sum->raced += s->raced;
 		sum->discarded += s->discarded;
 		sum->events += s->events;
 		sum->events_dropped += s->events_dropped;
@@ -97,13 +98,14 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->hits = sum.hits;
 	st->hits_huge = sum.hits_huge;
 	st->misses = sum.misses;
-	st->faults = sum.hits + sum.misses;
+	st->faults = sum.hits + sum.misses + sum.raced;
+	st->raced = sum.raced;
 	st->hit_service_ns = sum.hit_ns;
 	st->miss_service_ns = sum.miss_ns;
 	st->discard_returned_pages = sum.discarded;
 	st->events_seen = sum.events;
 	st->events_dropped = sum.events_dropped;
-	st->hit_rate_permille = sa_permille(sum.hits, st->faults);
+	st->hit_rate_permille = sa_permille(sum.hits, sum.hits + sum.misses);
 
 	st->staged_pages = max(atomic_long_read(&pool->staged_pages), 0L);
 	st->staged_huge_pages = max(atomic_long_read(&pool->staged_huge_pages),

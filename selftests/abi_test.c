@@ -302,7 +302,7 @@ TEST_F(abi, stats_versions)
 					   sizeof(buf));
 	unsigned int i;
 
-	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER1, sizeof(buf.st));
+	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER2, sizeof(buf.st));
 	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 4321));
 
 	/* An old binary: version 0, the fields added later are not written. */
@@ -326,6 +326,8 @@ TEST_F(abi, stats_versions)
 	EXPECT_EQ(sizeof(buf.st), buf.st.size);
 	EXPECT_EQ(0, buf.st.hit_pages);
 	EXPECT_EQ(0, buf.st.miss_pages);
+	EXPECT_EQ(0, buf.st.raced);
+	EXPECT_EQ(0, buf.st.pad1);
 	for (i = 0; i < sizeof(buf.canary); i++)
 		ASSERT_EQ(0xa5, buf.canary[i]);
 

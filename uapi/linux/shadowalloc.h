@@ -193,6 +193,18 @@ struct shadowalloc_horizon {
  * @hit_pages: out: 4 KiB pages of @hits (a 2 MiB hit counts 512); since
  *	ABI version 2
  * @miss_pages: out: 4 KiB pages of @misses; since ABI version 2
+ * @raced: out: first touches that lost the race to insert their folio to
+ *	another fault of the same page (a staged folio goes back to the
+ *	pool); @hits + @misses + @raced = @faults; since ABI version 3
+ * @zeroed_pages: out: pages the refill worker allocated and zeroed for the
+ *	pool (the CPU staging costs); since ABI version 3
+ * @refill_throttled: out: refill runs cut short by the zeroing budget;
+ *	since ABI version 3
+ * @refill_backoffs: out: refill runs cut short because memory was low (free
+ *	pages under the high watermark, or the shrinker took staged pages
+ *	recently); since ABI version 3
+ * @zero_pages_per_sec: out: the pool's zeroing budget; since ABI version 3
+ * @pad1: out: zero
  */
 struct shadowalloc_stats {
 	__u32 size;
@@ -233,10 +245,18 @@ struct shadowalloc_stats {
 	/* ABI version 2 */
 	__u64 hit_pages;
 	__u64 miss_pages;
+	/* ABI version 3 */
+	__u64 raced;
+	__u64 zeroed_pages;
+	__u64 refill_throttled;
+	__u64 refill_backoffs;
+	__u32 zero_pages_per_sec;
+	__u32 pad1;
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
 #define SHADOWALLOC_STATS_SIZE_VER1		248
+#define SHADOWALLOC_STATS_SIZE_VER2		288
 
 /**
  * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
@@ -263,9 +283,15 @@ struct shadowalloc_stage_reserve {
 #define SHADOWALLOC_POOL_SET_MAX_AGE	(1U << 0)
 #define SHADOWALLOC_POOL_SET_CAP	(1U << 1)
 #define SHADOWALLOC_POOL_SET_HUGE	(1U << 2)
+#define SHADOWALLOC_POOL_SET_ZERO_BUDGET	(1U << 3)	/* API 3 */
 #define SHADOWALLOC_POOL_SET_ALL	(SHADOWALLOC_POOL_SET_MAX_AGE | \
 					 SHADOWALLOC_POOL_SET_CAP | \
-					 SHADOWALLOC_POOL_SET_HUGE)
+					 SHADOWALLOC_POOL_SET_HUGE | \
+					 SHADOWALLOC_POOL_SET_ZERO_BUDGET)
+
+/* Range of shadowalloc_pool_config.zero_pages_per_sec (1 GiB/s is 262144). */
+#define SHADOWALLOC_ZERO_BUDGET_MIN	256U
+#define SHADOWALLOC_ZERO_BUDGET_MAX	(1U << 24)
 
 /**
  * struct shadowalloc_pool_config - argument of SHADOWALLOC_IOC_POOL_CONFIG
@@ -278,7 +304,10 @@ struct shadowalloc_stage_reserve {
  *	size, at most total RAM
  * @huge: 1: stage 2 MiB blocks where a whole aligned 2 MiB of guest memory
  *	is untouched, so KVM can map it with one 2 MiB entry; 0: 4 KiB only
- * @reserved0: must be 0
+ * @zero_pages_per_sec: the refill worker's zeroing budget: at most this
+ *	many 4 KiB pages zeroed per second for the pool, so the CPU staging
+ *	takes is bounded, SHADOWALLOC_ZERO_BUDGET_MIN..SHADOWALLOC_ZERO_BUDGET_MAX
+ *	(was reserved0, must-be-zero, before ABI version 3)
  * @reserved: must be 0
  */
 struct shadowalloc_pool_config {
@@ -288,7 +317,7 @@ struct shadowalloc_pool_config {
 	__u32 max_age_ms;
 	__u64 max_staged_bytes;
 	__u32 huge;
-	__u32 reserved0;
+	__u32 zero_pages_per_sec;
 	__u64 reserved[2];
 };
 
@@ -365,7 +394,7 @@ struct shadowalloc_trace_record {
  * ioctl, struct shadowalloc_stats grew (VER1). A module accepts every
  * version from 1 up to its own.
  */
-#define SHADOWALLOC_API_VERSION		2U
+#define SHADOWALLOC_API_VERSION		3U
 
 /* shadowalloc_api.features: what the running module can do. */
 /* Staging of 2 MiB blocks (SHADOWALLOC_POOL_SET_HUGE). */
