@@ -7,12 +7,18 @@
  *	telemetry	the telemetry rings, then per group and per VM its
  *			aggregates, its demand model's forecast and (groups)
  *			the pool's target or (VMs) the where-predictor
+ *	pools		per group its pool: totals and budget, then per node
+ *			with memory its staged pages, share of the target,
+ *			recent demand and back-off, then per CPU with a
+ *			non-empty cache the folios cached there
  *
  * Lines are "prefix key value key value ..."; tests and tools parse them
  * by key, so a key keeps its name. Only aggregates: no guest address is
  * shown.
  */
 #include <linux/debugfs.h>
+#include <linux/jiffies.h>
+#include <linux/nodemask.h>
 #include <linux/percpu.h>
 #include <linux/seq_file.h>
 
@@ -141,6 +147,57 @@ static int sa_debugfs_telemetry_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(sa_debugfs_telemetry);
 
+/* A group's pool: one line, one per node with memory, one per busy cache. */
+static void sa_debugfs_show_pool(struct seq_file *m, struct sa_group *group)
+{
+	struct sa_pool *pool = &group->pool;
+	unsigned long now = jiffies, until;
+	struct sa_pool_node *node;
+	unsigned int cached;
+	int nid, cpu;
+
+	seq_printf(m, "group %u pool staged %ld staged_huge %ld target %lu zeroed %lld throttled %lld backoffs %lld zero_pages_per_sec %u\n",
+		   group->id, atomic_long_read(&pool->staged_pages),
+		   atomic_long_read(&pool->staged_huge_pages),
+		   sa_pool_target(pool),
+		   (s64)atomic64_read(&pool->zeroed_pages),
+		   (s64)atomic64_read(&pool->refill_throttled),
+		   (s64)atomic64_read(&pool->refill_backoffs),
+		   READ_ONCE(pool->zero_pages_per_sec));
+	for_each_node_state(nid, N_MEMORY) {
+		node = pool->nodes[nid];
+		until = READ_ONCE(node->backoff_until);
+		seq_printf(m, "group %u node %d staged %ld staged_huge %ld listed_4k %lu listed_2m %lu target %lu demand %lu backoff_ms %u\n",
+			   group->id, nid,
+			   atomic_long_read(&node->staged_pages),
+			   atomic_long_read(&node->staged_huge_pages),
+			   READ_ONCE(node->nr_folios[SA_CLASS_4K]),
+			   READ_ONCE(node->nr_folios[SA_CLASS_2M]),
+			   READ_ONCE(node->target), READ_ONCE(node->weight),
+			   time_before(now, until) ?
+			   jiffies_to_msecs(until - now) : 0);
+	}
+	for_each_possible_cpu(cpu) {
+		cached = sa_pool_cpu_cached(pool, cpu);
+		if (cached)
+			seq_printf(m, "group %u cpu %d node %d cached %u\n",
+				   group->id, cpu, cpu_to_node(cpu), cached);
+	}
+}
+
+static int sa_debugfs_pools_show(struct seq_file *m, void *v)
+{
+	struct sa_group *group;
+	unsigned long id;
+
+	mutex_lock(&sa_registry_lock);
+	sa_for_each_group(id, group)
+		sa_debugfs_show_pool(m, group);
+	mutex_unlock(&sa_registry_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_debugfs_pools);
+
 /**
  * sa_debugfs_init() - create /sys/kernel/debug/shadowalloc and its files
  *
@@ -153,6 +210,8 @@ void sa_debugfs_init(void)
 			    &sa_debugfs_pages_fops);
 	debugfs_create_file("telemetry", 0400, sa_debugfs_dir, NULL,
 			    &sa_debugfs_telemetry_fops);
+	debugfs_create_file("pools", 0400, sa_debugfs_dir, NULL,
+			    &sa_debugfs_pools_fops);
 }
 
 /**

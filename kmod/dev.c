@@ -48,6 +48,8 @@ static_assert(sizeof(struct shadowalloc_pool_config) ==
 static_assert(sizeof(struct shadowalloc_model) == SHADOWALLOC_MODEL_SIZE_VER0);
 static_assert(sizeof(struct shadowalloc_record) ==
 	      SHADOWALLOC_RECORD_SIZE_VER0);
+static_assert(sizeof(struct shadowalloc_mem_bind) ==
+	      SHADOWALLOC_MEM_BIND_SIZE_VER0);
 
 /* Every argument struct, for the one kernel copy the dispatcher makes. */
 union sa_ioctl_arg {
@@ -65,6 +67,7 @@ union sa_ioctl_arg {
 	struct shadowalloc_pool_config pool;
 	struct shadowalloc_model model;
 	struct shadowalloc_record record;
+	struct shadowalloc_mem_bind bind;
 };
 
 static bool sa_zero(const void *p, size_t len)
@@ -72,9 +75,11 @@ static bool sa_zero(const void *p, size_t len)
 	return !memchr_inv(p, 0, len);
 }
 
-static long sa_ioctl_api(union sa_ioctl_arg *karg, void __user *uarg);
+static long sa_ioctl_api(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg);
 
-static long sa_ioctl_group_create(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_group_create(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_group_create *arg = &karg->create;
 
@@ -91,21 +96,24 @@ static bool sa_group_arg_valid(const struct shadowalloc_group_arg *arg)
 	       sa_zero(arg->reserved, sizeof(arg->reserved));
 }
 
-static long sa_ioctl_group_destroy(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_group_destroy(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
 	return sa_group_destroy(karg->group.group_id);
 }
 
-static long sa_ioctl_shadow_enable(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_shadow_enable(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
 	return sa_group_set_enabled(karg->group.group_id, true);
 }
 
-static long sa_ioctl_shadow_disable(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_shadow_disable(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	if (!sa_group_arg_valid(&karg->group))
 		return -EINVAL;
@@ -114,25 +122,28 @@ static long sa_ioctl_shadow_disable(union sa_ioctl_arg *karg, void __user *uarg)
 
 static bool sa_group_vm_valid(const struct shadowalloc_group_vm *arg)
 {
-	return !arg->flags && sa_zero(arg->reserved, sizeof(arg->reserved));
+	return !(arg->flags & ~SHADOWALLOC_GROUP_VM_PIDFD) &&
+	       sa_zero(arg->reserved, sizeof(arg->reserved));
 }
 
-static long sa_ioctl_group_add_vm(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_group_add_vm(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	if (!sa_group_vm_valid(&karg->vm))
 		return -EINVAL;
-	return sa_group_add_vm(karg->vm.group_id, karg->vm.pid);
+	return sa_group_add_vm(&karg->vm);
 }
 
-static long sa_ioctl_group_remove_vm(union sa_ioctl_arg *karg,
-				     void __user *uarg)
+static long sa_ioctl_group_remove_vm(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	if (!sa_group_vm_valid(&karg->vm))
 		return -EINVAL;
-	return sa_group_remove_vm(karg->vm.group_id, karg->vm.pid);
+	return sa_group_remove_vm(&karg->vm);
 }
 
-static long sa_ioctl_set_horizon(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_set_horizon(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_horizon *arg = &karg->horizon;
 
@@ -145,7 +156,8 @@ static long sa_ioctl_set_horizon(union sa_ioctl_arg *karg, void __user *uarg)
  * GET_STATS reads only size, flags and group_id (the table's in_size): the
  * rest of the caller's struct is output space, whatever it holds on entry.
  */
-static long sa_ioctl_get_stats(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_get_stats(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_stats *st = &karg->stats;
 
@@ -154,7 +166,8 @@ static long sa_ioctl_get_stats(union sa_ioctl_arg *karg, void __user *uarg)
 	return sa_group_get_stats(st->group_id, capable(CAP_SYS_ADMIN), st);
 }
 
-static long sa_ioctl_stage_reserve(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_stage_reserve(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_stage_reserve *arg = &karg->reserve;
 
@@ -164,7 +177,8 @@ static long sa_ioctl_stage_reserve(union sa_ioctl_arg *karg, void __user *uarg)
 	return sa_group_stage_reserve(arg->group_id, arg->pages);
 }
 
-static long sa_ioctl_pool_config(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_pool_config(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_pool_config *arg = &karg->pool;
 
@@ -188,7 +202,8 @@ static int sa_model_arg_check(const struct shadowalloc_model *arg)
  * MODEL_EXPORT: a buffer too small fails with -ENOSPC and reports the size
  * needed in blob_len.
  */
-static long sa_ioctl_model_export(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_model_export(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_model __user *umodel = uarg;
 	struct shadowalloc_model *arg = &karg->model;
@@ -217,7 +232,8 @@ static long sa_ioctl_model_export(union sa_ioctl_arg *karg, void __user *uarg)
 }
 
 /* MODEL_IMPORT: the blob is validated whole before the group changes. */
-static long sa_ioctl_model_import(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_model_import(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_model *arg = &karg->model;
 	struct sa_forecast_model *model;
@@ -246,7 +262,8 @@ out_blob:
 	return ret;
 }
 
-static long sa_ioctl_record(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_record(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_record *arg = &karg->record;
 
@@ -256,11 +273,14 @@ static long sa_ioctl_record(union sa_ioctl_arg *karg, void __user *uarg)
 	return sa_group_record(arg->group_id);
 }
 
-typedef long (*sa_ioctl_handler_t)(union sa_ioctl_arg *karg, void __user *uarg);
+typedef long (*sa_ioctl_handler_t)(struct file *file, union sa_ioctl_arg *karg,
+				   void __user *uarg);
 
 /* struct sa_ioctl_desc.flags */
 #define SA_IOCTL_ADMIN	BIT(0)	/* needs CAP_SYS_ADMIN */
 #define SA_IOCTL_OUT	BIT(1)	/* the struct is written back on success */
+/* Acts on the fd's memory object: shadowallocfs files take it too. */
+#define SA_IOCTL_MEM	BIT(2)
 
 /**
  * struct sa_ioctl_desc - one command of /dev/shadowalloc
@@ -295,6 +315,27 @@ struct sa_ioctl_desc {
 		.in_size = offsetofend(type, in),			\
 		.flags = (fl) | SA_IOCTL_OUT,				\
 	}
+
+/*
+ * MEM_BIND: read or set the group binding of the fd's own memory object.
+ * Reading needs only the fd; setting is a management call.
+ */
+static long sa_ioctl_mem_bind(struct file *file, union sa_ioctl_arg *karg,
+			      void __user *uarg)
+{
+	struct shadowalloc_mem_bind *arg = &karg->bind;
+
+	/* Only the prefix up to group_id is input; the rest is output. */
+	if (arg->flags & ~SHADOWALLOC_MEM_BIND_SET)
+		return -EINVAL;
+	if (arg->flags & SHADOWALLOC_MEM_BIND_SET) {
+		if (!capable(CAP_SYS_ADMIN))
+			return -EPERM;
+		return sa_mem_bind(file, arg);
+	}
+	sa_mem_binding(file, arg);
+	return 0;
+}
 
 /* The ioctl table, indexed by _IOC_NR(). */
 static const struct sa_ioctl_desc sa_ioctls[] = {
@@ -339,6 +380,9 @@ static const struct sa_ioctl_desc sa_ioctls[] = {
 	SA_IOCTL_IN(RECORD, struct shadowalloc_record,
 		    SHADOWALLOC_RECORD_SIZE_VER0, sa_ioctl_record,
 		    SA_IOCTL_ADMIN),
+	SA_IOCTL_INOUT(MEM_BIND, struct shadowalloc_mem_bind,
+		       SHADOWALLOC_MEM_BIND_SIZE_VER0, group_id,
+		       sa_ioctl_mem_bind, SA_IOCTL_MEM),
 };
 
 static_assert(ARRAY_SIZE(sa_ioctls) <= SHADOWALLOC_NR_MAX + 1);
@@ -348,7 +392,8 @@ static_assert(ARRAY_SIZE(sa_ioctls) <= BITS_PER_TYPE(u64));
  * API: the handshake. Reads api_version and the features the caller needs
  * (the table's in_size); everything after them is output.
  */
-static long sa_ioctl_api(union sa_ioctl_arg *karg, void __user *uarg)
+static long sa_ioctl_api(struct file *file, union sa_ioctl_arg *karg,
+		void __user *uarg)
 {
 	struct shadowalloc_api *api = &karg->api;
 	u64 wanted = api->features;
@@ -414,10 +459,12 @@ static int sa_copy_arg(const struct sa_ioctl_desc *desc,
 }
 
 /**
- * sa_ioctl() - dispatch an ioctl on /dev/shadowalloc
- * @file: the open device
+ * sa_ioctl_dispatch() - dispatch an ioctl on /dev/shadowalloc or a memory file
+ * @file: the open device, or a file of shadowallocfs
  * @cmd: one of SHADOWALLOC_IOC_*, built from any version of its struct
  * @arg: user pointer to the command's argument struct
+ * @mem_file: @file is a shadowallocfs file: only the commands that act on a
+ *	memory object (SA_IOCTL_MEM) are there
  *
  * Commands are looked up by number in sa_ioctls[]; the magic and the
  * direction must match, the size may be that of any version of the struct
@@ -430,7 +477,8 @@ static int sa_copy_arg(const struct sa_ioctl_desc *desc,
  * mismatch, bad flags or reserved fields), -E2BIG (unknown non-zero tail),
  * -EFAULT, or the command's own errors.
  */
-static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+static long sa_ioctl_dispatch(struct file *file, unsigned int cmd,
+			      unsigned long arg, bool mem_file)
 {
 	void __user *uarg = (void __user *)arg;
 	const struct sa_ioctl_desc *desc;
@@ -443,7 +491,8 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	nr = array_index_nospec(nr, ARRAY_SIZE(sa_ioctls));
 	desc = &sa_ioctls[nr];
-	if (!desc->handler || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd))
+	if (!desc->handler || _IOC_DIR(cmd) != _IOC_DIR(desc->cmd) ||
+	    (mem_file && !(desc->flags & SA_IOCTL_MEM)))
 		return -ENOTTY;
 	if ((desc->flags & SA_IOCTL_ADMIN) && !capable(CAP_SYS_ADMIN))
 		return -EPERM;
@@ -451,7 +500,7 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	ret = sa_copy_arg(desc, &karg, uarg, usize);
 	if (ret)
 		return ret;
-	ret = desc->handler(&karg, uarg);
+	ret = desc->handler(file, &karg, uarg);
 	if (ret < 0 || !(desc->flags & SA_IOCTL_OUT))
 		return ret;
 
@@ -460,6 +509,24 @@ static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (copy_to_user(uarg, &karg, karg.head.size))
 		return -EFAULT;
 	return ret;
+}
+
+static long sa_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return sa_ioctl_dispatch(file, cmd, arg, false);
+}
+
+/**
+ * sa_mem_file_ioctl() - ioctls on a shadowallocfs file (its memory object)
+ * @file: the file
+ * @cmd: SHADOWALLOC_IOC_MEM_BIND
+ * @arg: user pointer to the argument
+ *
+ * Return: as sa_ioctl_dispatch(); -ENOTTY for any other command.
+ */
+long sa_mem_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return sa_ioctl_dispatch(file, cmd, arg, true);
 }
 
 static int sa_open(struct inode *inode, struct file *file)

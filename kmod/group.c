@@ -14,7 +14,9 @@
  * arithmetic in stats.c, debugfs in debugfs.c.
  */
 #include <linux/err.h>
+#include <linux/file.h>
 #include <linux/hashtable.h>
+#include <linux/magic.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -180,16 +182,44 @@ struct sa_group *sa_registry_lock_group(u32 id)
 	return group;
 }
 
-/* Resolve a VMM's process id in the caller's pid namespace. */
-static struct pid *sa_get_vmm_pid(pid_t nr)
+/*
+ * The VMM an ADD_VM / REMOVE_VM names: a process id in the caller's pid
+ * namespace or, with SHADOWALLOC_GROUP_VM_PIDFD, a pidfd (the pidfs inode's
+ * i_private is its struct pid, as pidfd_pid() reads it). A pidfd cannot
+ * name a reused pid.
+ */
+static struct pid *sa_get_vmm_pid(const struct shadowalloc_group_vm *arg)
 {
-	struct pid *pid = find_get_pid(nr);
+	struct pid *pid = NULL;
+	struct fd f;
 
-	if (pid && !sa_pid_alive(pid)) {
+	if (arg->flags & SHADOWALLOC_GROUP_VM_PIDFD) {
+		f = fdget(arg->pid);
+		if (!fd_file(f))
+			return ERR_PTR(-EBADF);
+		if (file_inode(fd_file(f))->i_sb->s_magic == PID_FS_MAGIC)
+			pid = get_pid(file_inode(fd_file(f))->i_private);
+		fdput(f);
+		if (!pid)
+			return ERR_PTR(-EBADF);
+	} else {
+		pid = find_get_pid(arg->pid);
+		if (!pid)
+			return ERR_PTR(-ESRCH);
+	}
+	if (!sa_pid_alive(pid)) {
 		put_pid(pid);
-		pid = NULL;
+		return ERR_PTR(-ESRCH);
 	}
 	return pid;
+}
+
+/* A process id must be positive; any number may be a pidfd's fd. */
+static bool sa_group_vm_arg_valid(const struct shadowalloc_group_vm *arg)
+{
+	return sa_group_id_valid(arg->group_id) &&
+	       ((arg->flags & SHADOWALLOC_GROUP_VM_PIDFD) ? arg->pid >= 0 :
+		arg->pid > 0);
 }
 
 /**
@@ -311,21 +341,23 @@ int sa_group_destroy(u32 id)
 
 /**
  * sa_group_add_vm() - make a VMM process a member of a group
- * @id: the group
- * @nr: the VMM's process id, in the caller's pid namespace
+ * @arg: the group and the VMM (a process id, or a pidfd)
  *
- * Return: 0, -EINVAL for an invalid id or pid, -ENOENT (no group), -ESRCH
- * (no process), -EEXIST (already a member), -EBUSY (member of another
+ * Every memory object the VMM maps is bound to the group as well.
+ *
+ * Return: 0, -EINVAL for an invalid id or pid, -ENOENT (no group), -EBADF
+ * (not a pidfd), -ESRCH (no process), -EEXIST (already a member), -EBUSY (member of another
  * group), -ENOSPC (group full), -ENOMEM.
  */
-int sa_group_add_vm(u32 id, pid_t nr)
+int sa_group_add_vm(const struct shadowalloc_group_vm *arg)
 {
 	struct sa_group *group;
 	struct sa_vm *vm, *old;
+	u32 id = arg->group_id;
 	struct pid *pid;
 	int ret;
 
-	if (!sa_group_id_valid(id) || nr <= 0)
+	if (!sa_group_vm_arg_valid(arg))
 		return -EINVAL;
 
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL_ACCOUNT);
@@ -337,9 +369,9 @@ int sa_group_add_vm(u32 id, pid_t nr)
 		ret = PTR_ERR(group);
 		goto out_free;
 	}
-	pid = sa_get_vmm_pid(nr);
-	if (!pid) {
-		ret = -ESRCH;
+	pid = sa_get_vmm_pid(arg);
+	if (IS_ERR(pid)) {
+		ret = PTR_ERR(pid);
 		goto out_unlock;
 	}
 	old = sa_vm_find(pid);
@@ -364,7 +396,11 @@ int sa_group_add_vm(u32 id, pid_t nr)
 	hash_add_rcu(sa_vm_hash, &vm->hnode, (unsigned long)pid);
 	if (!sa_nr_vms++)
 		schedule_delayed_work(&sa_reaper_work, SA_REAPER_PERIOD);
+	get_pid(pid);
 	mutex_unlock(&sa_registry_lock);
+	/* Outside the registry lock: it takes the VMM's mmap_lock. */
+	sa_mem_bind_mapped(pid, SA_MEM_ANY_GROUP, id);
+	put_pid(pid);
 	return 0;
 
 out_put_pid:
@@ -378,38 +414,41 @@ out_free:
 
 /**
  * sa_group_remove_vm() - remove a VMM process from a group
- * @id: the group
- * @nr: the VMM's process id, in the caller's pid namespace
+ * @arg: the group and the VMM (a process id, or a pidfd)
  *
- * Return: 0, -EINVAL for an invalid id or pid, -ENOENT (no group), -ESRCH
- * (no process), -ENXIO (not a member of this group).
+ * The memory objects it maps that are bound to the group are unbound.
+ *
+ * Return: 0, -EINVAL for an invalid id or pid, -ENOENT (no group), -EBADF
+ * (not a pidfd), -ESRCH (no process), -ENXIO (not a member of this group).
  */
-int sa_group_remove_vm(u32 id, pid_t nr)
+int sa_group_remove_vm(const struct shadowalloc_group_vm *arg)
 {
 	struct sa_group *group;
+	u32 id = arg->group_id;
 	struct sa_vm *vm;
 	struct pid *pid;
 	int ret = 0;
 
-	if (!sa_group_id_valid(id) || nr <= 0)
+	if (!sa_group_vm_arg_valid(arg))
 		return -EINVAL;
 
 	group = sa_registry_lock_group(id);
 	if (IS_ERR(group))
 		return PTR_ERR(group);
-	pid = sa_get_vmm_pid(nr);
-	if (!pid) {
-		ret = -ESRCH;
-		goto out_unlock;
+	pid = sa_get_vmm_pid(arg);
+	if (IS_ERR(pid)) {
+		mutex_unlock(&sa_registry_lock);
+		return PTR_ERR(pid);
 	}
 	vm = sa_vm_find(pid);
 	if (vm && vm->group == group)
 		sa_vm_unlink(vm);
 	else
 		ret = -ENXIO;
-	put_pid(pid);
-out_unlock:
 	mutex_unlock(&sa_registry_lock);
+	if (!ret)
+		sa_mem_bind_mapped(pid, id, 0);
+	put_pid(pid);
 	return ret;
 }
 
@@ -482,6 +521,20 @@ struct sa_group *sa_group_of_vmm_rcu(struct pid *pid)
 	struct sa_vm *vm = sa_vm_find(pid);
 
 	return vm ? vm->group : NULL;
+}
+
+/**
+ * sa_group_find_rcu() - a group by id, for the fault path
+ * @id: the group id
+ *
+ * The caller holds rcu_read_lock(); the group stays valid until it drops
+ * it. A group being destroyed is already gone from the table.
+ *
+ * Return: the group, or NULL.
+ */
+struct sa_group *sa_group_find_rcu(u32 id)
+{
+	return xa_load(&sa_groups, id);
 }
 
 /**
@@ -617,7 +670,7 @@ int sa_group_stage_reserve(u32 id, u64 pages)
  * @arg: the ioctl argument; flags select the fields to apply
  *
  * Return: 0, -EINVAL for an invalid id, cap or huge value, -ERANGE for a
- * max age out of range, -ENOENT (no group).
+ * max age or zeroing budget out of range, -ENOENT (no group).
  */
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 {
@@ -637,6 +690,10 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 		return -EINVAL;
 	if ((arg->flags & SHADOWALLOC_POOL_SET_HUGE) && arg->huge > 1)
 		return -EINVAL;
+	if ((arg->flags & SHADOWALLOC_POOL_SET_ZERO_BUDGET) &&
+	    (arg->zero_pages_per_sec < SHADOWALLOC_ZERO_BUDGET_MIN ||
+	     arg->zero_pages_per_sec > SHADOWALLOC_ZERO_BUDGET_MAX))
+		return -ERANGE;
 
 	group = sa_registry_lock_group(arg->group_id);
 	if (IS_ERR(group))
@@ -646,6 +703,8 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 		sa_pool_set_max_age(pool, arg->max_age_ms);
 	if (arg->flags & SHADOWALLOC_POOL_SET_HUGE)
 		WRITE_ONCE(pool->huge, arg->huge);
+	if (arg->flags & SHADOWALLOC_POOL_SET_ZERO_BUDGET)
+		sa_pool_set_zero_budget(pool, arg->zero_pages_per_sec);
 	if (arg->flags & SHADOWALLOC_POOL_SET_CAP) {
 		group->max_staged_bytes = arg->max_staged_bytes;
 		sa_pool_set_cap(pool, arg->max_staged_bytes >> PAGE_SHIFT);

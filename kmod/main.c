@@ -21,9 +21,12 @@ static int __init sa_init(void)
 	ret = sa_shrinker_init();
 	if (ret)
 		goto err_mem;
-	ret = sa_fs_init();
+	ret = sa_pool_hotplug_init();
 	if (ret)
 		goto err_shrinker;
+	ret = sa_fs_init();
+	if (ret)
+		goto err_hotplug;
 	ret = sa_telemetry_init();
 	if (ret)
 		goto err_fs;
@@ -38,6 +41,8 @@ err_tm:
 	sa_telemetry_exit();
 err_fs:
 	sa_fs_exit();
+err_hotplug:
+	sa_pool_hotplug_exit();
 err_shrinker:
 	sa_shrinker_exit();
 err_mem:
@@ -53,6 +58,7 @@ static void __exit sa_exit(void)
 	sa_dev_exit();
 	sa_telemetry_exit();
 	sa_fs_exit();
+	sa_pool_hotplug_exit();
 	sa_shrinker_exit();
 	sa_registry_exit();
 	sa_mem_exit();

@@ -39,14 +39,21 @@ atomic_long_t sa_mem_pages_global = ATOMIC_LONG_INIT(0);
 DEFINE_PER_CPU(u64, sa_plain_faults);
 
 /**
- * struct sa_mem - a guest memory object (one open of the device)
- * @inode: private inode whose page cache holds the guest memory
- * @owner: thread-group pid of the process that opened the device: the VMM,
- *	whose group membership decides where pages come from
+ * struct sa_mem - a guest memory object (an open of the device, or a file
+ *	of shadowallocfs)
+ * @inode: the inode whose page cache holds the guest memory
+ * @owner: thread-group pid of the process that created the object
+ * @group_id: the trust group the object is bound to, whose pool serves its
+ *	first touches whoever maps it; 0: unbound, it follows @owner's
+ *	membership (a VMM that opens /dev/shadowalloc itself). Written with
+ *	WRITE_ONCE() by the binding calls, read locklessly by faults
+ * @limit: the bounds of the object's filesystem instance, or NULL
  */
 struct sa_mem {
 	struct inode *inode;
 	struct pid *owner;
+	u32 group_id;
+	struct sa_mem_limit *limit;
 };
 
 static struct vfsmount *sa_mnt;
@@ -75,6 +82,36 @@ static const struct address_space_operations sa_aops = {
 	.migrate_folio	= filemap_migrate_folio,
 };
 
+/*
+ * The group whose pool serves an object's first touches: the one it is
+ * bound to, else its creator's. The caller holds rcu_read_lock().
+ */
+static struct sa_group *sa_mem_group_rcu(struct sa_mem *mem)
+{
+	u32 id = READ_ONCE(mem->group_id);
+
+	return id ? sa_group_find_rcu(id) : sa_group_of_vmm_rcu(mem->owner);
+}
+
+/* Charge @pages to the object's size= bound, if it has one. */
+static bool sa_mem_charge(struct sa_mem *mem, long pages)
+{
+	if (!mem->limit)
+		return true;
+	if (atomic_long_add_return(pages, &mem->limit->pages) >
+	    mem->limit->max_pages) {
+		atomic_long_sub(pages, &mem->limit->pages);
+		return false;
+	}
+	return true;
+}
+
+static void sa_mem_uncharge(struct sa_mem *mem, long pages)
+{
+	if (mem->limit)
+		atomic_long_sub(pages, &mem->limit->pages);
+}
+
 /* Count pages a VM gave back (hole punch, release) for its group. */
 static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
 {
@@ -83,7 +120,7 @@ static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
 	if (!pages)
 		return;
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(mem->owner);
+	group = sa_mem_group_rcu(mem);
 	if (group)
 		this_cpu_add(group->stats->discarded, pages);
 	rcu_read_unlock();
@@ -95,11 +132,15 @@ static void sa_mem_evict_inode(struct inode *inode)
 	struct sa_mem *mem = inode->i_private;
 
 	/* The filesystem's root inode has no memory object. */
-	if (mem)
+	if (mem) {
 		sa_mem_account_discard(mem, inode->i_mapping->nrpages);
+		sa_mem_uncharge(mem, inode->i_mapping->nrpages);
+	}
 	truncate_inode_pages_final(&inode->i_data);
 	clear_inode(inode);
 	if (mem) {
+		if (mem->limit)
+			atomic_long_dec(&mem->limit->objects);
 		put_pid(mem->owner);
 		kfree(mem);
 	}
@@ -175,7 +216,8 @@ static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
  */
 static int sa_fault_policy_node(struct vm_fault *vmf, const nodemask_t **nodes)
 {
-	int local = numa_node_id();
+	/* The nearest node with memory, as the allocator falls back to. */
+	int local = numa_mem_id();
 #ifdef CONFIG_NUMA
 	/* Stable: the VMA is locked, and only this task sets its own. */
 	struct mempolicy *pol = vmf->vma->vm_policy ?: current->mempolicy;
@@ -238,8 +280,11 @@ static struct folio *sa_fault_take(struct sa_mem *mem, struct vm_fault *vmf,
 
 	nid = sa_fault_policy_node(vmf, &nodes);
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(mem->owner);
+	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
+		/* Where the group's faults want pages: the refill's split. */
+		sa_pool_note_demand(&group->pool, nid,
+				    1UL << sa_class_order[class]);
 		folio = sa_pool_take(&group->pool, class, nid, nodes);
 		if (folio) {
 			src->kind = class == SA_CLASS_2M ? SA_FAULT_HIT_HUGE :
@@ -294,7 +339,7 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	*index = vmf->pgoff;
 
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(mem->owner);
+	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
 		grouped = true;
 		huge = READ_ONCE(group->pool.huge) &&
@@ -338,7 +383,7 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
 		return;
 	}
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(mem->owner);
+	group = sa_mem_group_rcu(mem);
 	if (group) {
 		stats = group->stats;
 		if (kind == SA_FAULT_MISS) {
@@ -367,7 +412,7 @@ static void sa_fault_give_back(struct sa_mem *mem, struct folio *folio,
 	struct sa_group *group;
 
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(mem->owner);
+	group = sa_mem_group_rcu(mem);
 	if (group && err == -EEXIST && src->kind != SA_FAULT_PLAIN)
 		this_cpu_inc(group->stats->raced);
 	if (group && group->id == src->group_id &&
@@ -414,6 +459,12 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 			ret = VM_FAULT_OOM;
 			break;
 		}
+		if (!sa_mem_charge(mem, folio_nr_pages(folio))) {
+			/* The mount's size= is reached: -ENOSPC, as tmpfs. */
+			sa_fault_give_back(mem, folio, &src, -ENOSPC);
+			ret = VM_FAULT_SIGBUS;
+			break;
+		}
 		__folio_mark_uptodate(folio);
 		/* Charges the folio to the faulting task's memcg. */
 		err = filemap_add_folio(mapping, folio, index, GFP_KERNEL);
@@ -424,6 +475,7 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 					 ktime_get_ns() - start_ns);
 			break;
 		}
+		sa_mem_uncharge(mem, folio_nr_pages(folio));
 		sa_fault_give_back(mem, folio, &src, err);
 		if (err != -EEXIST) {
 			ret = vmf_error(err);
@@ -501,16 +553,113 @@ int sa_mem_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+static struct sa_mem *sa_mem_of_file(struct file *file)
+{
+	return file->f_mapping->host->i_private;
+}
+
+/**
+ * sa_mem_binding() - report a memory object's group binding
+ * @file: a memory file (an open of the device, or a shadowallocfs file)
+ * @arg: filled: group_id, serving_group_id, pages
+ */
+void sa_mem_binding(struct file *file, struct shadowalloc_mem_bind *arg)
+{
+	struct sa_mem *mem = sa_mem_of_file(file);
+	struct sa_group *group;
+
+	arg->group_id = READ_ONCE(mem->group_id);
+	rcu_read_lock();
+	group = sa_mem_group_rcu(mem);
+	arg->serving_group_id = group ? group->id : 0;
+	rcu_read_unlock();
+	arg->pages = file->f_mapping->nrpages;
+}
+
+/**
+ * sa_mem_bind() - bind a memory object to a group, or unbind it
+ * @file: a memory file
+ * @arg: group_id: the group, which must exist, or 0; filled as by
+ *	sa_mem_binding() on success
+ *
+ * Faults after the call take their pages from the new group's pool; pages
+ * already in the object stay. A binding names a group id: if that group is
+ * destroyed, the object's first touches are plain until the id is created
+ * again or the object is bound elsewhere.
+ *
+ * Return: 0, -EINVAL (an id out of range), -ENOENT (no such group).
+ */
+int sa_mem_bind(struct file *file, struct shadowalloc_mem_bind *arg)
+{
+	u32 id = arg->group_id;
+	bool found;
+
+	if (id && !sa_group_id_valid(id))
+		return -EINVAL;
+	if (id) {
+		rcu_read_lock();
+		found = sa_group_find_rcu(id);
+		rcu_read_unlock();
+		if (!found)
+			return -ENOENT;
+	}
+	WRITE_ONCE(sa_mem_of_file(file)->group_id, id);
+	sa_mem_binding(file, arg);
+	return 0;
+}
+
+/**
+ * sa_mem_bind_mapped() - rebind the memory objects a process maps
+ * @pid: the process (a VMM joining or leaving a group)
+ * @from_id: only objects bound to this group, or SA_MEM_ANY_GROUP
+ * @to_id: the new binding, 0 to unbind
+ *
+ * The objects a VMM maps are its guest RAM, whoever created them (fd
+ * passing): joining a group moves them with the VMM. Takes the process's
+ * mmap_lock for reading; the caller holds no lock of this module.
+ */
+void sa_mem_bind_mapped(struct pid *pid, u32 from_id, u32 to_id)
+{
+	struct vm_area_struct *vma;
+	struct task_struct *task;
+	struct mm_struct *mm;
+	struct vma_iterator vmi;
+	struct sa_mem *mem;
+
+	task = get_pid_task(pid, PIDTYPE_TGID);
+	if (!task)
+		return;
+	mm = get_task_mm(task);
+	put_task_struct(task);
+	if (!mm)
+		return;
+	mmap_read_lock(mm);
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma) {
+		if (vma->vm_ops != &sa_vm_ops)
+			continue;
+		mem = sa_mem_of_file(vma->vm_file);
+		if (from_id == SA_MEM_ANY_GROUP)
+			WRITE_ONCE(mem->group_id, to_id);
+		else
+			cmpxchg(&mem->group_id, from_id, to_id);
+	}
+	mmap_read_unlock(mm);
+	mmput(mm);
+}
+
 /**
  * sa_mem_attach() - make an inode a guest memory object
  * @inode: a new inode of either filesystem
+ * @limit: the bounds it counts against, or NULL
+ * @group_id: the group it is bound to, or 0 to follow its creator's
  *
- * The calling process becomes the object's owner: its group membership
- * decides where the object's pages come from.
+ * The calling process becomes the object's creator (@mem->owner).
  *
  * Return: 0 or -ENOMEM.
  */
-int sa_mem_attach(struct inode *inode)
+int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
+		  u32 group_id)
 {
 	struct sa_mem *mem;
 
@@ -519,6 +668,8 @@ int sa_mem_attach(struct inode *inode)
 		return -ENOMEM;
 	mem->inode = inode;
 	mem->owner = get_pid(task_tgid(current));
+	mem->group_id = group_id;
+	mem->limit = limit;
 	inode->i_private = mem;
 	inode->i_mapping->a_ops = &sa_aops;
 	/* Guest RAM is not reclaimable page cache: no backing store. */
@@ -532,11 +683,13 @@ static void sa_mem_truncate_locked(struct inode *inode, loff_t start,
 				   loff_t end)
 {
 	unsigned long before = inode->i_mapping->nrpages;
+	unsigned long freed;
 
 	truncate_pagecache_range(inode, start, end);
-	if (before > inode->i_mapping->nrpages)
-		sa_mem_account_discard(inode->i_private,
-				       before - inode->i_mapping->nrpages);
+	/* Exact: no first touch inserts while the invalidate lock is held. */
+	freed = before - inode->i_mapping->nrpages;
+	sa_mem_account_discard(inode->i_private, freed);
+	sa_mem_uncharge(inode->i_private, freed);
 }
 
 /**
@@ -593,7 +746,7 @@ int sa_mem_open(struct file *file)
 	inode = alloc_anon_inode(sa_mnt->mnt_sb);
 	if (IS_ERR(inode))
 		return PTR_ERR(inode);
-	ret = sa_mem_attach(inode);
+	ret = sa_mem_attach(inode, NULL, 0);
 	if (ret) {
 		iput(inode);
 		return ret;

@@ -11,8 +11,8 @@
  *
  *	sa_registry_lock (mutex, group.c)
  *	  struct sa_recorder.lock (spinlock, record.c)
- *	  struct sa_pcp.lock (spinlock, pool.c)
- *	    struct sa_pool.lock (spinlock, shadowalloc.h)
+ *	  struct sa_pcp local lock, then its .lock (spinlock, pool.c)
+ *	    struct sa_pool_node.lock (spinlock, shadowalloc.h)
  *
  * The pool's workers (refill, ageing) never take sa_registry_lock, so
  * sa_pool_stop() may wait for them while holding it. The workers that do

@@ -48,34 +48,72 @@ enum sa_size_class {
 extern const unsigned int sa_class_order[SA_NR_CLASSES];
 
 /**
+ * struct sa_pool_node - the part of a staging pool on one NUMA node
+ * @lock: protects @folios and @nr_folios' writes, @backoff_until and
+ *	@backoff_shift; taken by the refill worker per folio, by faults once
+ *	per SA_PCP_BATCH 4 KiB folios or per 2 MiB folio, and by drains; a
+ *	spinlock because faults hold no sleeping lock
+ * @folios: per size class, staged folios of this node, oldest first
+ *	(linked by ->lru); the per-CPU caches of the node's CPUs hold more
+ * @nr_folios: per size class, length of @folios; read locklessly
+ * @staged_pages: pages of this node staged now, @folios and the per-CPU
+ *	caches of its CPUs together
+ * @staged_huge_pages: part of @staged_pages in 2 MiB folios
+ * @demand: pages the group's faults wanted on this node since the refill
+ *	worker last folded it into @weight (sa_pool_note_demand())
+ * @weight: recent demand, decayed every tick; refill worker only
+ * @target: this node's share of the pool's target, set by the refill worker
+ * @backoff_until: jiffies until which the refill leaves this node alone
+ *	because the shrinker took staged pages from it
+ * @backoff_shift: the back-off lasts one second shifted by this much
+ */
+struct sa_pool_node {
+	spinlock_t lock;
+	struct list_head folios[SA_NR_CLASSES];
+	unsigned long nr_folios[SA_NR_CLASSES];
+	atomic_long_t staged_pages;
+	atomic_long_t staged_huge_pages;
+	atomic_long_t demand;
+	unsigned long weight;
+	unsigned long target;
+	unsigned long backoff_until;
+	unsigned int backoff_shift;
+};
+
+/**
  * struct sa_pool - a group's staging pool of pre-zeroed folios
- * @lock: protects @folios and @nr_folios; taken by the refill worker per
- *	folio, by faults once per SA_PCP_BATCH 4 KiB folios or per 2 MiB
- *	folio, and by drains; a spinlock because faults hold no sleeping lock
- * @folios: per size class, staged folios oldest first (linked by ->lru)
- * @nr_folios: per size class, length of @folios
- * @pcp: per-CPU caches of 4 KiB folios (see pool.c)
- * @staged_pages: pages staged now, lists and per-CPU caches together
+ * @nodes: per NUMA node (nr_node_ids entries, one for every possible node,
+ *	each allocated on its node), the staged folios and their counts
+ * @pcp: per-CPU caches of 4 KiB folios, each of its CPU's node (pool.c)
+ * @staged_pages: pages staged now, all nodes, lists and per-CPU caches
  * @staged_huge_pages: part of @staged_pages in 2 MiB folios
  * @reserved_pages: outstanding reservation (STAGE_RESERVE)
  * @forecast_pages: the forecaster's demand over the horizon
  * @cap_pages: cap on @staged_pages
  * @max_age_ms: staged folios older than this are evicted
+ * @zero_pages_per_sec: the refill's zeroing budget
  * @huge: stage 2 MiB folios (the operator's choice)
  * @forecast_huge: the where-predictor expects 2 MiB blocks to be used
  *	whole; with @huge, the refill stages 2 MiB folios only while set
- * @enabled: the group is enabled; the workers run only while set
- * @pressure_until: jiffies until which refills pause (shrinker, failed
- *	allocations)
+ * @enabled: the group is enabled; the workers run only while set; written
+ *	with every node's lock taken after it (see sa_pool_stop())
+ * @zero_tokens: the zeroing budget's token bucket, in pages times
+ *	NSEC_PER_SEC (may be negative: a 2 MiB folio borrows); refill worker
+ *	only
+ * @zero_stamp_ns: when @zero_tokens was last filled; refill worker only
+ * @demand_stamp: jiffies up to which the nodes' @weight is decayed;
+ *	refill worker only
  * @staged_total: pages ever staged
  * @evicted_pages: pages evicted unused
- * @refill_work: stages folios up to the target
+ * @zeroed_pages: pages the refill worker allocated and zeroed
+ * @refill_throttled: refill runs cut short by the zeroing budget
+ * @refill_backoffs: refill runs cut short because memory was low
+ * @refill_work: stages folios up to the target; delayed while the budget
+ *	or a back-off holds it
  * @age_work: evicts folios older than @max_age_ms
  */
 struct sa_pool {
-	spinlock_t lock;
-	struct list_head folios[SA_NR_CLASSES];
-	unsigned long nr_folios[SA_NR_CLASSES];
+	struct sa_pool_node **nodes;
 	struct sa_pcp __percpu *pcp;
 	atomic_long_t staged_pages;
 	atomic_long_t staged_huge_pages;
@@ -83,13 +121,19 @@ struct sa_pool {
 	unsigned long forecast_pages;
 	unsigned long cap_pages;
 	unsigned int max_age_ms;
+	unsigned int zero_pages_per_sec;
 	bool huge;
 	bool forecast_huge;
 	bool enabled;
-	unsigned long pressure_until;
+	s64 zero_tokens;
+	u64 zero_stamp_ns;
+	unsigned long demand_stamp;
 	atomic64_t staged_total;
 	atomic64_t evicted_pages;
-	struct work_struct refill_work;
+	atomic64_t zeroed_pages;
+	atomic64_t refill_throttled;
+	atomic64_t refill_backoffs;
+	struct delayed_work refill_work;
 	struct delayed_work age_work;
 };
 
@@ -251,8 +295,8 @@ int sa_registry_init(void);
 void sa_registry_exit(void);
 int sa_group_create(const struct shadowalloc_group_create *arg);
 int sa_group_destroy(u32 id);
-int sa_group_add_vm(u32 id, pid_t nr);
-int sa_group_remove_vm(u32 id, pid_t nr);
+int sa_group_add_vm(const struct shadowalloc_group_vm *arg);
+int sa_group_remove_vm(const struct shadowalloc_group_vm *arg);
 int sa_group_set_enabled(u32 id, bool enable);
 int sa_group_set_horizon(u32 id, u32 horizon_ms);
 int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
@@ -264,9 +308,12 @@ int sa_group_model_import(u32 id, const struct sa_forecast_model *model);
 int sa_group_record(u32 id);
 void sa_group_record_closed(struct sa_recorder *rec, u32 id);
 struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
+struct sa_group *sa_group_find_rcu(u32 id);
 
 /* pool.c: staging pools. */
 extern atomic_long_t sa_staged_pages_global;
+int sa_pool_hotplug_init(void);
+void sa_pool_hotplug_exit(void);
 int sa_pool_init(struct sa_pool *pool, u64 cap_bytes);
 void sa_pool_destroy(struct sa_pool *pool);
 void sa_pool_start(struct sa_pool *pool);
@@ -274,11 +321,16 @@ void sa_pool_stop(struct sa_pool *pool);
 void sa_pool_reserve(struct sa_pool *pool, unsigned long pages);
 void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages);
 void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms);
+void sa_pool_set_zero_budget(struct sa_pool *pool, unsigned int pages_per_sec);
+unsigned int sa_pool_cpu_cached(struct sa_pool *pool, int cpu);
+void sa_pool_note_demand(struct sa_pool *pool, int nid, unsigned long pages);
 void sa_pool_kick(struct sa_pool *pool);
 unsigned long sa_pool_target(struct sa_pool *pool);
 unsigned long sa_pool_low_mark(struct sa_pool *pool);
 void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
 unsigned long sa_pool_shrink(struct sa_pool *pool, unsigned long nr_pages);
+unsigned long sa_pool_shrink_node(struct sa_pool *pool, int nid,
+				  unsigned long nr_pages);
 struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class,
 			   int nid, const nodemask_t *nodes);
 void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
@@ -286,17 +338,39 @@ void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
 struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp);
 
 /* mem.c: guest memory objects behind mmap of the device. */
+/**
+ * struct sa_mem_limit - bounds on a set of memory objects (a shadowallocfs
+ *	mount's size= and nr_inodes=)
+ * @max_pages: pages all objects may hold together
+ * @pages: pages they hold, charged as a first touch inserts a folio
+ * @max_objects: objects at most
+ * @objects: objects now, counted by their creator and their eviction
+ */
+struct sa_mem_limit {
+	unsigned long max_pages;
+	atomic_long_t pages;
+	unsigned long max_objects;
+	atomic_long_t objects;
+};
+
 extern atomic_long_t sa_mem_pages_global;
 DECLARE_PER_CPU(u64, sa_plain_faults);
 int sa_mem_init(void);
 void sa_mem_exit(void);
-int sa_mem_attach(struct inode *inode);
+int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
+		  u32 group_id);
 extern const struct super_operations sa_mem_super_ops;
 void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len);
 void sa_mem_set_size(struct inode *inode, loff_t size);
 int sa_mem_open(struct file *file);
 void sa_mem_release(struct file *file);
 int sa_mem_mmap(struct file *file, struct vm_area_struct *vma);
+int sa_mem_bind(struct file *file, struct shadowalloc_mem_bind *arg);
+void sa_mem_binding(struct file *file, struct shadowalloc_mem_bind *arg);
+/* sa_mem_bind_mapped()'s @from_id for objects bound anywhere or nowhere. */
+#define SA_MEM_ANY_GROUP	U32_MAX
+void sa_mem_bind_mapped(struct pid *pid, u32 from_id, u32 to_id);
+long sa_mem_file_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* fs.c: shadowallocfs, guest memory as regular files. */
 int sa_fs_init(void);

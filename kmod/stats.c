@@ -115,6 +115,10 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->staged_total = atomic64_read(&pool->staged_total);
 	st->evicted_pages = atomic64_read(&pool->evicted_pages);
 	st->max_age_ms = READ_ONCE(pool->max_age_ms);
+	st->zeroed_pages = atomic64_read(&pool->zeroed_pages);
+	st->refill_throttled = atomic64_read(&pool->refill_throttled);
+	st->refill_backoffs = atomic64_read(&pool->refill_backoffs);
+	st->zero_pages_per_sec = READ_ONCE(pool->zero_pages_per_sec);
 	st->forecast_pages = READ_ONCE(pool->forecast_pages);
 	st->forecast_abs_err_pages = demand->last_abs_err;
 	st->forecast_err_permille = sa_forecast_error_permille(demand);

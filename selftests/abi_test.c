@@ -31,6 +31,7 @@ static const unsigned int sa_known_nrs[] = {
 	SHADOWALLOC_NR_GET_STATS, SHADOWALLOC_NR_STAGE_RESERVE,
 	SHADOWALLOC_NR_POOL_CONFIG, SHADOWALLOC_NR_MODEL_EXPORT,
 	SHADOWALLOC_NR_MODEL_IMPORT, SHADOWALLOC_NR_RECORD,
+	SHADOWALLOC_NR_MEM_BIND,
 };
 
 FIXTURE(abi) {
@@ -137,6 +138,10 @@ TEST_F(abi, every_handler_through_table)
 	};
 	struct shadowalloc_model m = { .size = sizeof(m), .group_id = G1 };
 	struct shadowalloc_record rec = { .size = sizeof(rec), .group_id = G2 };
+	struct shadowalloc_mem_bind b = {
+		.size = sizeof(b), .flags = SHADOWALLOC_MEM_BIND_SET,
+		.group_id = G2,
+	};
 	unsigned int reached = 0;
 
 	ASSERT_EQ(0, sa_api(self->fd, &api, 0));
@@ -174,6 +179,8 @@ TEST_F(abi, every_handler_through_table)
 	reached |= 1U << SHADOWALLOC_NR_MODEL_IMPORT;
 	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &rec));
 	reached |= 1U << SHADOWALLOC_NR_RECORD;
+	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MEM_BIND, &b));
+	reached |= 1U << SHADOWALLOC_NR_MEM_BIND;
 	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
 	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_DESTROY;

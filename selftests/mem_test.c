@@ -441,12 +441,18 @@ TEST_F(mem, pool_ioctls_bad_input)
 	EXPECT_EQ(before.max_staged_bytes, after.max_staged_bytes);
 	EXPECT_EQ(before.state, after.state);
 	EXPECT_EQ(0, after.reserved_pages);
-	/* Good values apply. */
-	EXPECT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_ALL, 1000, 1 << 20, 1));
+	/* Good values apply, all at once. */
+	c.flags = SHADOWALLOC_POOL_SET_ALL;
+	c.max_age_ms = 1000;
+	c.max_staged_bytes = 1 << 20;
+	c.huge = 1;
+	c.zero_pages_per_sec = SHADOWALLOC_ZERO_BUDGET_MIN;
+	EXPECT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_POOL_CONFIG, &c));
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &after));
 	EXPECT_EQ(1000, after.max_age_ms);
 	EXPECT_EQ(1 << 20, after.max_staged_bytes);
 	EXPECT_EQ(SHADOWALLOC_STATE_HUGE, after.state & SHADOWALLOC_STATE_HUGE);
+	EXPECT_EQ(SHADOWALLOC_ZERO_BUDGET_MIN, after.zero_pages_per_sec);
 }
 
 TEST_HARNESS_MAIN

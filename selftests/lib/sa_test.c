@@ -39,6 +39,29 @@ int __sa_vm_op(int fd, unsigned long cmd, uint32_t id, pid_t pid)
 	return __sa_ioctl(fd, cmd, &v);
 }
 
+int __sa_vm_pidfd_op(int fd, unsigned long cmd, uint32_t id, int pidfd)
+{
+	struct shadowalloc_group_vm v = {
+		.size = sizeof(v), .flags = SHADOWALLOC_GROUP_VM_PIDFD,
+		.group_id = id, .pid = pidfd,
+	};
+
+	return __sa_ioctl(fd, cmd, &v);
+}
+
+int __sa_mem_bind(int memfd, uint32_t flags, uint32_t id,
+		  struct shadowalloc_mem_bind *out)
+{
+	struct shadowalloc_mem_bind b = {
+		.size = sizeof(b), .flags = flags, .group_id = id,
+	};
+	int ret = __sa_ioctl(memfd, SHADOWALLOC_IOC_MEM_BIND, &b);
+
+	if (!ret && out)
+		*out = b;
+	return ret;
+}
+
 int __sa_horizon(int fd, uint32_t id, uint32_t ms)
 {
 	struct shadowalloc_horizon h = {

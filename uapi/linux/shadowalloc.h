@@ -103,14 +103,18 @@ struct shadowalloc_group_arg {
 /**
  * struct shadowalloc_group_vm - argument of GROUP_ADD_VM / GROUP_REMOVE_VM
  * @size: sizeof(struct shadowalloc_group_vm) as compiled by the caller
- * @flags: must be 0
+ * @flags: 0 or SHADOWALLOC_GROUP_VM_PIDFD
  * @group_id: the group
- * @pid: thread-group id (process id) of the VMM process that runs the VM;
- *	it is resolved in the caller's pid namespace
+ * @pid: thread-group id (process id) of the VMM process that runs the VM,
+ *	resolved in the caller's pid namespace; with SHADOWALLOC_GROUP_VM_PIDFD
+ *	a pidfd of it (pidfd_open(2)), which cannot name a reused pid
  * @reserved: must be 0
  *
- * A VM is identified by its VMM process: all mappings of /dev/shadowalloc
- * made by that process belong to the VM. A VM is in at most one group.
+ * A VM is in at most one group; its telemetry is attributed by its VMM
+ * process. ADD_VM also binds every guest memory object the VMM maps at the
+ * time to the group (moving them from any other), REMOVE_VM unbinds those
+ * bound to this group. Which pool serves a first touch is decided by the
+ * object's binding (SHADOWALLOC_IOC_MEM_BIND), else its creator's group.
  */
 struct shadowalloc_group_vm {
 	__u32 size;
@@ -121,6 +125,39 @@ struct shadowalloc_group_vm {
 };
 
 #define SHADOWALLOC_GROUP_VM_SIZE_VER0		32
+
+/* shadowalloc_group_vm.flags: @pid is a pidfd (ABI version 3) */
+#define SHADOWALLOC_GROUP_VM_PIDFD	(1U << 0)
+
+/* shadowalloc_mem_bind.flags: set the binding to @group_id */
+#define SHADOWALLOC_MEM_BIND_SET	(1U << 0)
+
+/**
+ * struct shadowalloc_mem_bind - argument of SHADOWALLOC_IOC_MEM_BIND
+ * @size: sizeof(struct shadowalloc_mem_bind) as compiled by the caller
+ * @flags: 0 to read the binding, SHADOWALLOC_MEM_BIND_SET to change it
+ *	(needs CAP_SYS_ADMIN)
+ * @group_id: in, with SET: the group to bind to (it must exist), or 0 to
+ *	unbind; out: the object's binding, 0 if unbound
+ * @serving_group_id: out: the group whose pool serves the object's first
+ *	touches now: the bound one, else its creator's, 0 for none
+ * @pages: out: pages the object holds
+ * @reserved: must be 0
+ *
+ * Issued on a guest memory object: an open of /dev/shadowalloc or a file of
+ * shadowallocfs (the only command a shadowallocfs file takes). Since ABI
+ * version 3.
+ */
+struct shadowalloc_mem_bind {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 serving_group_id;
+	__u64 pages;
+	__u64 reserved[2];
+};
+
+#define SHADOWALLOC_MEM_BIND_SIZE_VER0		40
 
 /**
  * struct shadowalloc_horizon - argument of SHADOWALLOC_IOC_SET_HORIZON
@@ -482,6 +519,7 @@ enum {
 	SHADOWALLOC_NR_MODEL_EXPORT	= 0x0b,
 	SHADOWALLOC_NR_MODEL_IMPORT	= 0x0c,
 	SHADOWALLOC_NR_RECORD		= 0x0d,
+	SHADOWALLOC_NR_MEM_BIND		= 0x0e,
 	SHADOWALLOC_NR_MAX		= 0x3f,
 };
 
@@ -514,5 +552,7 @@ enum {
 	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_MODEL_IMPORT, struct shadowalloc_model)
 #define SHADOWALLOC_IOC_RECORD \
 	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_RECORD, struct shadowalloc_record)
+#define SHADOWALLOC_IOC_MEM_BIND \
+	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_MEM_BIND, struct shadowalloc_mem_bind)
 
 #endif /* _UAPI_LINUX_SHADOWALLOC_H */

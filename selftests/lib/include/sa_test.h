@@ -44,6 +44,11 @@ int __sa_vm_op(int fd, unsigned long cmd, uint32_t id, pid_t pid);
 	__sa_vm_op(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, id, pid)
 #define __sa_remove_vm(fd, id, pid) \
 	__sa_vm_op(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, id, pid)
+/* ADD_VM / REMOVE_VM naming the VMM by a pidfd. */
+int __sa_vm_pidfd_op(int fd, unsigned long cmd, uint32_t id, int pidfd);
+/* MEM_BIND on a memory fd; @out (may be NULL) gets the answer. */
+int __sa_mem_bind(int memfd, uint32_t flags, uint32_t id,
+		  struct shadowalloc_mem_bind *out);
 int __sa_horizon(int fd, uint32_t id, uint32_t ms);
 int __sa_stats(int fd, uint32_t id, struct shadowalloc_stats *st);
 int __sa_reserve(int fd, uint32_t id, uint64_t pages);
