@@ -8,6 +8,12 @@
 
 #include "shadowalloc.h"
 
+/*
+ * Internal state first, the interfaces userspace can reach (the device,
+ * the filesystem, debugfs) last: once one is registered, an open or a
+ * mount may already use the module. The last step that can fail,
+ * register_filesystem(), fails only on a name clash (-EBUSY).
+ */
 static int __init sa_init(void)
 {
 	int ret;
@@ -24,23 +30,23 @@ static int __init sa_init(void)
 	ret = sa_pool_hotplug_init();
 	if (ret)
 		goto err_shrinker;
-	ret = sa_fs_init();
-	if (ret)
-		goto err_hotplug;
 	ret = sa_telemetry_init();
 	if (ret)
-		goto err_fs;
+		goto err_hotplug;
 	ret = sa_dev_init();
 	if (ret)
 		goto err_tm;
+	ret = sa_fs_init();
+	if (ret)
+		goto err_dev;
 	sa_debugfs_init();
 	pr_info(SA_NAME ": loaded\n");
 	return 0;
 
+err_dev:
+	sa_dev_exit();
 err_tm:
 	sa_telemetry_exit();
-err_fs:
-	sa_fs_exit();
 err_hotplug:
 	sa_pool_hotplug_exit();
 err_shrinker:
@@ -55,9 +61,9 @@ err_registry:
 static void __exit sa_exit(void)
 {
 	sa_debugfs_exit();
+	sa_fs_exit();
 	sa_dev_exit();
 	sa_telemetry_exit();
-	sa_fs_exit();
 	sa_pool_hotplug_exit();
 	sa_shrinker_exit();
 	sa_registry_exit();

@@ -194,7 +194,7 @@ static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
 	pgoff_t found = start;
 
 	if (!thp_vma_suitable_order(vma, haddr, PMD_ORDER) ||
-	    vma_thp_disabled(vma, vma->vm_flags) || !pmd_none(*vmf->pmd))
+	    !pmd_none(*vmf->pmd))
 		return false;
 	if (start + HPAGE_PMD_NR > sa_mem_end_index(vma->vm_file->f_mapping))
 		return false;
@@ -204,6 +204,29 @@ static bool sa_fault_huge_ok(struct vm_fault *vmf, pgoff_t *first)
 		return false;
 	*first = start;
 	return true;
+}
+
+/*
+ * Whether a first touch should be served with 2 MiB, the policy: the
+ * group's pool allows 2 MiB (POOL_CONFIG huge, the operator's switch), THP
+ * is not disabled for the mapping (MADV_NOHUGEPAGE, prctl(PR_SET_THP_DISABLE):
+ * vma_thp_disabled()), and the range is expected to be used densely: the
+ * VMM said so with MADV_HUGEPAGE (QEMU does for guest RAM), or the group's
+ * where-predictor sees its VMs fill 2 MiB regions (pool->forecast_huge,
+ * true until it has seen enough). A sparse guest without the madvise gets
+ * 4 KiB pages: zeroing 2 MiB for a few touched pages is waste.
+ *
+ * The system-wide THP mode (/sys/kernel/mm/transparent_hugepage/enabled)
+ * cannot be read here: transparent_hugepage_flags is not exported to
+ * modules; the pool's huge switch plays its part for this memory.
+ */
+static bool sa_fault_huge_wanted(struct vm_fault *vmf, struct sa_pool *pool)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	if (!READ_ONCE(pool->huge) || vma_thp_disabled(vma, vma->vm_flags))
+		return false;
+	return (vma->vm_flags & VM_HUGEPAGE) || READ_ONCE(pool->forecast_huge);
 }
 
 /*
@@ -342,7 +365,7 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
 		grouped = true;
-		huge = READ_ONCE(group->pool.huge) &&
+		huge = sa_fault_huge_wanted(vmf, &group->pool) &&
 		       sa_fault_huge_ok(vmf, &huge_index);
 	}
 	rcu_read_unlock();

@@ -239,6 +239,35 @@ TEST_F(mem, huge_range_prefers_2m_miss_to_4k_hits)
 	close(mfd);
 }
 
+/* MADV_NOHUGEPAGE on the mapping: 4 KiB pages even where 2 MiB is staged. */
+TEST_F(mem, nohugepage_madvise_gets_4k)
+{
+	struct shadowalloc_stats st;
+	unsigned long i;
+	char *area;
+	int mfd;
+
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 2 * 512));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 2 * 512));
+	mfd = open(SA_DEV, O_RDWR);
+	area = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(0, madvise(area, HUGE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(area + HUGE, HUGE, MADV_HUGEPAGE));
+	for (i = 0; i < 2 * HUGE; i += PAGE)
+		area[i] = 1;
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	/* 512 faults of 4 KiB in the first half, one 2 MiB in the second. */
+	EXPECT_EQ(513, st.faults);
+	EXPECT_EQ(1, st.hits_huge);
+	munmap(area, 2 * HUGE);
+	close(mfd);
+}
+
 TEST_F(mem, ageing_releases_unused)
 {
 	struct shadowalloc_stats st;
