@@ -32,7 +32,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 46
+ktap_set_plan 57
 
 sleep 1000 &
 VM_PID=$!
@@ -56,7 +56,10 @@ fi
 check destroy_with_members 1 '^$' 'still has member VMs \(ENOTEMPTY\)' -- group destroy $G
 check json_error 1 '^\{"ok":false,.*"errno":39,"errno_name":"ENOTEMPTY"\}$' 'ENOTEMPTY' -- --json group destroy $G
 check pool 0 'pool settings applied' '^$' -- group pool $G --max-age-ms 60000 --huge 1 --max-staged-mb 64
-check pool_age_range 1 '^$' 'max age out of range.*\(ERANGE\)' -- group pool $G --max-age-ms 5
+check pool_age_range 1 '^$' 'max age .* out of range.*\(ERANGE\)' -- group pool $G --max-age-ms 5
+check pool_budget 0 'pool settings applied' '^$' -- group pool $G --zero-budget 262144
+check pool_budget_range 1 '^$' 'zeroing budget .* out of range.*\(ERANGE\)' -- group pool $G --zero-budget 5
+check stats_budget 0 'budget 262144 pages/s' '^$' -- group stats $G
 check pool_huge_value 2 '^$' '--huge: 2 out of range 0..1' -- group pool $G --huge 2
 check pool_nothing 2 '^$' 'nothing to set' -- group pool $G
 check reserve 0 '256 pages reserved' '^$' -- group reserve $G 256
@@ -78,6 +81,21 @@ check record_bad_duration 2 '^$' '--duration-ms: 0 out of range' -- record $G - 
 check record_csv_header 0 '^t_ns,vm,gpa,size$' '' -- record $G - --duration-ms 200
 check remove_vm 0 "VM $VM_PID removed" '^$' -- group remove-vm $G $VM_PID
 check remove_vm_again 1 '^$' 'not a member of this group \(ENXIO\)' -- group remove-vm $G $VM_PID
+check add_vm_no_process 1 '^$' 'no such process \(ESRCH\)' -- group add-vm $G 4194000
+
+# A guest memory file's binding, read and moved (fd-passed guest RAM).
+MEMDIR=$(mktemp -d /tmp/shadowctl-mem.XXXXXX)
+mount -t shadowallocfs none "$MEMDIR"
+: > "$MEMDIR/ram"
+check mem_show 0 "^$MEMDIR/ram: unbound, served by no group, 0 pages$" '^$' -- mem "$MEMDIR/ram"
+check mem_bind 0 "^$MEMDIR/ram: bound to group $G, 0 pages$" '^$' -- mem "$MEMDIR/ram" --bind $G
+check mem_json 0 "^\\{\"ok\":true,\"command\":\"mem\",\"file\":\"$MEMDIR/ram\",\"group_id\":$G,\"serving_group_id\":$G,\"pages\":0\\}$" '^$' -- --json mem "$MEMDIR/ram"
+check mem_bind_nogroup 1 '^$' 'no such group \(ENOENT\)' -- mem "$MEMDIR/ram" --bind 4242
+check mem_unbind 0 'unbound' '^$' -- mem "$MEMDIR/ram" --unbind
+check mem_not_memory 1 '^$' 'not a shadowalloc memory file.*\(ENOTTY\)' -- mem /proc/self/status
+check mem_usage 2 '^$' 'expects FILE' -- mem "$MEMDIR/ram" --bind
+umount "$MEMDIR"
+rmdir "$MEMDIR"
 check disable 0 'shadowing disabled' '^$' -- group disable $G
 check destroy 0 "group $G: destroyed" '^$' -- group destroy $G
 check unknown_group 1 '^$' 'no such group \(ENOENT\)' -- group stats $G

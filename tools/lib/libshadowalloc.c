@@ -191,6 +191,73 @@ int shadowalloc_group_remove_vm(int fd, uint32_t group_id, pid_t pid)
 	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id, pid);
 }
 
+static int sa_vm_pidfd_cmd(int fd, unsigned long cmd, uint32_t group_id,
+			   int pidfd)
+{
+	struct shadowalloc_group_vm arg = {
+		.size = sizeof(arg),
+		.flags = SHADOWALLOC_GROUP_VM_PIDFD,
+		.group_id = group_id,
+		.pid = pidfd,
+	};
+
+	return sa_ioctl(fd, cmd, &arg);
+}
+
+/**
+ * shadowalloc_group_add_vm_pidfd() - add a VMM process, named by a pidfd
+ * @fd: device descriptor
+ * @group_id: the group
+ * @pidfd: a pidfd of the VMM
+ *
+ * The memory objects the VMM maps are bound to the group as well.
+ *
+ * Return: 0 or -errno (-EBADF: not a pidfd).
+ */
+int shadowalloc_group_add_vm_pidfd(int fd, uint32_t group_id, int pidfd)
+{
+	return sa_vm_pidfd_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id,
+			       pidfd);
+}
+
+/**
+ * shadowalloc_group_remove_vm_pidfd() - remove a VMM named by a pidfd
+ * @fd: device descriptor
+ * @group_id: the group
+ * @pidfd: a pidfd of the VMM
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_group_remove_vm_pidfd(int fd, uint32_t group_id, int pidfd)
+{
+	return sa_vm_pidfd_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id,
+			       pidfd);
+}
+
+/**
+ * shadowalloc_mem_bind() - read or set a memory object's group binding
+ * @memfd: an open of the device, or a file of shadowallocfs
+ * @flags: 0, or SHADOWALLOC_MEM_BIND_SET
+ * @group_id: with SHADOWALLOC_MEM_BIND_SET: the group, 0 to unbind
+ * @out: if not NULL, the binding after the call
+ *
+ * Return: 0 or -errno.
+ */
+int shadowalloc_mem_bind(int memfd, uint32_t flags, uint32_t group_id,
+			 struct shadowalloc_mem_bind *out)
+{
+	struct shadowalloc_mem_bind arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.group_id = group_id,
+	};
+	int ret = sa_ioctl(memfd, SHADOWALLOC_IOC_MEM_BIND, &arg);
+
+	if (!ret && out)
+		*out = arg;
+	return ret;
+}
+
 /**
  * shadowalloc_set_horizon() - set a group's prediction horizon
  * @fd: device descriptor
@@ -329,11 +396,13 @@ int shadowalloc_record(int fd, uint32_t group_id)
 /* The range an -ERANGE of @op refers to, from the ABI header's bounds. */
 static const char *sa_describe_range(enum shadowalloc_op op)
 {
-	static __thread char msg[64];
+	static __thread char msg[128];
 
 	if (op == SHADOWALLOC_OP_POOL_CONFIG)
-		snprintf(msg, sizeof(msg), "max age out of range (%u..%u ms)",
-			 SHADOWALLOC_MAX_AGE_MIN_MS, SHADOWALLOC_MAX_AGE_MAX_MS);
+		snprintf(msg, sizeof(msg),
+			 "max age (%u..%u ms) or zeroing budget (%u..%u pages/s) out of range",
+			 SHADOWALLOC_MAX_AGE_MIN_MS, SHADOWALLOC_MAX_AGE_MAX_MS,
+			 SHADOWALLOC_ZERO_BUDGET_MIN, SHADOWALLOC_ZERO_BUDGET_MAX);
 	else
 		snprintf(msg, sizeof(msg), "horizon out of range (%u..%u ms)",
 			 SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS);
@@ -401,7 +470,11 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 	case -E2BIG:
 		return "argument struct too big for this kernel";
 	case -ENOTTY:
+		if (op == SHADOWALLOC_OP_MEM_BIND)
+			return "not a shadowalloc memory file (the device or a shadowallocfs file)";
 		return "not a shadowalloc device, or an ioctl this module lacks";
+	case -EBADF:
+		return "not a pidfd";
 	default:
 		return strerror(-err);
 	}

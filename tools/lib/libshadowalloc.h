@@ -41,6 +41,7 @@ enum shadowalloc_op {
 	SHADOWALLOC_OP_MODEL_EXPORT,
 	SHADOWALLOC_OP_MODEL_IMPORT,
 	SHADOWALLOC_OP_RECORD,
+	SHADOWALLOC_OP_MEM_BIND,
 };
 
 /* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
@@ -56,6 +57,16 @@ int shadowalloc_group_create(int fd, uint32_t group_id,
 int shadowalloc_group_destroy(int fd, uint32_t group_id);
 int shadowalloc_group_add_vm(int fd, uint32_t group_id, pid_t pid);
 int shadowalloc_group_remove_vm(int fd, uint32_t group_id, pid_t pid);
+/* The same, naming the VMM by a pidfd (pidfd_open(2)): no pid reuse. */
+int shadowalloc_group_add_vm_pidfd(int fd, uint32_t group_id, int pidfd);
+int shadowalloc_group_remove_vm_pidfd(int fd, uint32_t group_id, int pidfd);
+/*
+ * MEM_BIND on a memory file @memfd (an open of the device or a file of
+ * shadowallocfs): @flags 0 reads the binding, SHADOWALLOC_MEM_BIND_SET binds
+ * it to @group_id (0 unbinds); @out (may be NULL) gets the answer.
+ */
+int shadowalloc_mem_bind(int memfd, uint32_t flags, uint32_t group_id,
+			 struct shadowalloc_mem_bind *out);
 int shadowalloc_shadow_enable(int fd, uint32_t group_id);
 int shadowalloc_shadow_disable(int fd, uint32_t group_id);
 int shadowalloc_set_horizon(int fd, uint32_t group_id, uint32_t horizon_ms);

@@ -6,6 +6,7 @@
  * agents. Exit status: 0 success, 1 the operation failed, 2 usage error.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "libshadowalloc.h"
 #include "shadowctl.h"
@@ -78,6 +81,7 @@ static const char *errno_name(int err)
 		{ ENOTEMPTY, "ENOTEMPTY" }, { EALREADY, "EALREADY" },
 		{ EBADMSG, "EBADMSG" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
 		{ EMFILE, "EMFILE" }, { EAGAIN, "EAGAIN" }, { EPROTO, "EPROTO" },
+		{ EBADF, "EBADF" },
 	};
 	size_t i;
 
@@ -222,17 +226,23 @@ static int group_vm(bool add, int argc, char **argv)
 {
 	const char *command = add ? "group add-vm" : "group remove-vm";
 	char what[96], text[96];
+	int pidfd, ret;
 	uint32_t id;
 	pid_t pid;
-	int ret;
 
 	if (argc != 2)
 		usage_error("%s: expects ID PID", command);
 	id = parse_group_id(argv[0]);
 	pid = parse_pid(argv[1]);
 	snprintf(what, sizeof(what), "%s %u %d", command, id, pid);
-	ret = add ? shadowalloc_group_add_vm(open_device(), id, pid) :
-		    shadowalloc_group_remove_vm(open_device(), id, pid);
+	/* By pidfd: the process the ioctl reaches is the one named here. */
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0)
+		return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
+			    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, -errno);
+	ret = add ? shadowalloc_group_add_vm_pidfd(open_device(), id, pidfd) :
+		    shadowalloc_group_remove_vm_pidfd(open_device(), id, pidfd);
+	close(pidfd);
 	if (ret)
 		return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
 			    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, ret);
@@ -312,6 +322,10 @@ static int group_pool(int argc, char **argv)
 		} else if (!strcmp(opt, "--huge")) {
 			cfg.flags |= SHADOWALLOC_POOL_SET_HUGE;
 			cfg.huge = parse_u64(opt, val, 0, 1);
+		} else if (!strcmp(opt, "--zero-budget")) {
+			cfg.flags |= SHADOWALLOC_POOL_SET_ZERO_BUDGET;
+			/* The range is the module's to check (ERANGE). */
+			cfg.zero_pages_per_sec = parse_u64(opt, val, 0, UINT32_MAX);
 		} else if (!strcmp(opt, "--max-staged-mb")) {
 			cfg.flags |= SHADOWALLOC_POOL_SET_CAP;
 			cfg.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
@@ -339,7 +353,9 @@ static int group_pool(int argc, char **argv)
 	X(forecast_pages) X(forecast_abs_err_pages) X(events_seen)	\
 	X(events_dropped) X(reserved_pages) X(max_age_ms)		\
 	X(staged_huge_pages) X(hits_huge) X(forecast_err_permille)		\
-	X(naive_err_permille) X(forecast_windows)
+	X(naive_err_permille) X(forecast_windows) X(hit_pages) X(miss_pages)	\
+	X(raced) X(zeroed_pages) X(refill_throttled) X(refill_backoffs)	\
+	X(zero_pages_per_sec)
 
 static double avg(uint64_t sum, uint64_t n)
 {
@@ -391,6 +407,10 @@ static int group_stats(int argc, char **argv)
 	       (uint64_t)st.evicted_pages, st.utilisation_permille / 10.0);
 	printf("  discard-returned     %" PRIu64 " pages\n",
 	       (uint64_t)st.discard_returned_pages);
+	printf("  zeroing              %" PRIu64 " pages, budget %u pages/s, %" PRIu64
+	       " runs throttled, %" PRIu64 " backed off (low memory)\n",
+	       (uint64_t)st.zeroed_pages, st.zero_pages_per_sec,
+	       (uint64_t)st.refill_throttled, (uint64_t)st.refill_backoffs);
 	printf("  time saved           %.3f ms (estimate)\n",
 	       st.time_saved_ns / 1e6);
 	printf("  forecast             target %" PRIu64 " pages, last window error %" PRIu64
@@ -431,6 +451,7 @@ static const char * const ioctl_names[64] = {
 	[SHADOWALLOC_NR_MODEL_EXPORT] = "MODEL_EXPORT",
 	[SHADOWALLOC_NR_MODEL_IMPORT] = "MODEL_IMPORT",
 	[SHADOWALLOC_NR_RECORD] = "RECORD",
+	[SHADOWALLOC_NR_MEM_BIND] = "MEM_BIND",
 };
 
 /* Every name above must sit at its bit: a renumbering breaks the build. */
@@ -573,7 +594,7 @@ static const struct cmd group_cmds[] = {
 	CMD("reserve", group_reserve, "ID PAGES",
 	    "keep PAGES 4 KiB pages staged for a launch (0 cancels)"),
 	CMD("pool", group_pool,
-	    "ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N]",
+	    "ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N] [--zero-budget PAGES_PER_S]",
 	    "staging pool settings"),
 	{}
 };
@@ -590,6 +611,51 @@ static int cmd_group(int argc, char **argv)
 	return c->func(argc - 1, argv + 1);
 }
 
+/* mem FILE [--bind ID | --unbind]: a memory object's group binding. */
+static int cmd_mem(int argc, char **argv)
+{
+	const char *command = "mem";
+	struct shadowalloc_mem_bind b;
+	uint32_t flags = 0, id = 0;
+	char what[300];
+	int fd, ret;
+
+	if (argc == 3 && !strcmp(argv[1], "--bind")) {
+		flags = SHADOWALLOC_MEM_BIND_SET;
+		id = parse_group_id(argv[2]);
+	} else if (argc == 2 && !strcmp(argv[1], "--unbind")) {
+		flags = SHADOWALLOC_MEM_BIND_SET;
+	} else if (argc != 1) {
+		usage_error("%s: expects FILE [--bind ID | --unbind]", command);
+	}
+	snprintf(what, sizeof(what), "%s %s", command, argv[0]);
+	fd = open(argv[0], O_RDONLY);
+	if (fd < 0)
+		return fail(SHADOWALLOC_OP_MEM_BIND, what, -errno);
+	ret = shadowalloc_mem_bind(fd, flags, id, &b);
+	close(fd);
+	if (ret)
+		return fail(SHADOWALLOC_OP_MEM_BIND, what, ret);
+	if (json) {
+		printf("{\"ok\":true,\"command\":\"mem\",\"file\":");
+		json_string(argv[0]);
+		printf(",\"group_id\":%u,\"serving_group_id\":%u,\"pages\":%" PRIu64 "}\n",
+		       b.group_id, b.serving_group_id, (uint64_t)b.pages);
+		return 0;
+	}
+	if (b.group_id)
+		printf("%s: bound to group %u, %" PRIu64 " pages\n", argv[0],
+		       b.group_id, (uint64_t)b.pages);
+	else if (b.serving_group_id)
+		printf("%s: unbound, served by its creator's group %u, %" PRIu64
+		       " pages\n", argv[0], b.serving_group_id,
+		       (uint64_t)b.pages);
+	else
+		printf("%s: unbound, served by no group, %" PRIu64 " pages\n",
+		       argv[0], (uint64_t)b.pages);
+	return 0;
+}
+
 static const struct cmd main_cmds[] = {
 	CMD_SUB("group", cmd_group, group_cmds),
 	CMD("attach", cmd_attach, "",
@@ -601,6 +667,8 @@ static const struct cmd main_cmds[] = {
 	CMD_SUB("model", cmd_model, model_cmds),
 	CMD("record", cmd_record, "ID FILE [--duration-ms MS]",
 	    "write the group's first-touch faults as CSV t_ns,vm,gpa,size (needs 'attach'); FILE may be -"),
+	CMD("mem", cmd_mem, "FILE [--bind ID | --unbind]",
+	    "a guest memory file's group binding: show it, or move it (fd-passed guest RAM)"),
 	CMD("version", cmd_version, "",
 	    "ABI version, features, commands and limits of tool and module"),
 	CMD("help", cmd_help, "", "this text"),
