@@ -26,7 +26,8 @@
  *		one more fails with -ENOSPC
  *	group=	trust group the files created here belong to: their first
  *		touches are served from its pool whoever maps them (fd passing,
- *		QEMU -add-fd); without it a file follows its creator's group
+ *		QEMU mem-path=/dev/fd/N); without it a file follows its
+ *		creator's group
  */
 #include <linux/fs.h>
 #include <linux/falloc.h>

@@ -73,8 +73,11 @@ static void sa_free_folio(struct folio *folio)
 }
 
 /*
- * Guest folios are movable: compaction, memory offline, NUMA balancing and
- * move_pages(2) migrate them like shmem's (nothing hangs off ->private).
+ * Guest folios are movable: compaction, memory offline, mbind(MPOL_MF_MOVE)
+ * and move_pages(2) migrate them (nothing hangs off ->private). NUMA
+ * balancing does not: in 6.12 migrate_misplaced_folio_prepare() refuses
+ * dirty file folios, and guest pages are dirty for good (no backing
+ * store), exactly as shmem/memfd guest RAM's are.
  */
 static const struct address_space_operations sa_aops = {
 	.dirty_folio	= noop_dirty_folio,

@@ -142,7 +142,8 @@ struct shadowalloc_group_vm {
  * @serving_group_id: out: the group whose pool serves the object's first
  *	touches now: the bound one, else its creator's, 0 for none
  * @pages: out: pages the object holds
- * @reserved: must be 0
+ * @reserved: out: zero (output space: only the fields up to @group_id are
+ *	read)
  *
  * Issued on a guest memory object: an open of /dev/shadowalloc or a file of
  * shadowallocfs (the only command a shadowallocfs file takes). Since ABI
@@ -193,7 +194,7 @@ struct shadowalloc_horizon {
  * @accuracy_permille: out: forecast accuracy over the completed horizon
  *	windows, 1000 - min(1000, @forecast_err_permille)
  * @utilisation_permille: out: staged pages handed to VMs per 1000 staged
- * @hit_rate_permille: out: hits per 1000 faults served
+ * @hit_rate_permille: out: hits per 1000 of @hits + @misses
  * @max_staged_bytes: out: cap on staged memory
  * @faults: out: first-touch faults served for this group's VMs
  * @hits: out: faults served from the staging pool
@@ -203,8 +204,9 @@ struct shadowalloc_horizon {
  * @staged_total: out: pages ever staged into the pool
  * @evicted_pages: out: staged pages released unused (ageing, shrinker,
  *	disable, cap)
- * @discard_returned_pages: out: pages returned by VMs (munmap, hole punch,
- *	MADV_DONTNEED) and zeroed again before any reuse
+ * @discard_returned_pages: out: pages VMs gave back (hole punch, shrinking
+ *	ftruncate, the object's release), freed and zeroed again before any
+ *	reuse
  * @hit_service_ns: out: sum of fault service times of hits
  * @miss_service_ns: out: sum of fault service times of misses
  * @time_saved_ns: out: estimated fault-path time saved by hits
@@ -428,8 +430,9 @@ struct shadowalloc_trace_record {
 /*
  * The ABI version SHADOWALLOC_IOC_API reports. 1: the first published ABI;
  * 2: dispatch by command number with the size from the command, the API
- * ioctl, struct shadowalloc_stats grew (VER1). A module accepts every
- * version from 1 up to its own.
+ * ioctl, struct shadowalloc_stats grew (VER1); 3: membership by object
+ * (MEM_BIND, ADD_VM by pidfd), the pool's zeroing budget, stats VER2. A
+ * module accepts every version from 1 up to its own.
  */
 #define SHADOWALLOC_API_VERSION		3U
 
