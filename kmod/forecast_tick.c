@@ -97,10 +97,11 @@ static void sa_forecast_observe_vms(struct sa_group *group, u64 now)
 }
 
 /*
- * Do 2 MiB blocks pay? Yes while at least half of the VMs with enough
- * where-history touch regions densely, or while none has that much.
+ * Do 2 MiB regions get filled? Dense while at least half of the VMs with
+ * enough where-history touch regions densely, sparse when fewer do,
+ * unknown while none has that much history.
  */
-static bool sa_forecast_want_huge(struct sa_group *group)
+static enum sa_density sa_forecast_density(struct sa_group *group)
 {
 	unsigned int votes = 0, votes_huge = 0;
 	struct sa_vm *vm;
@@ -111,7 +112,9 @@ static bool sa_forecast_want_huge(struct sa_group *group)
 			votes_huge += sa_forecast_where_huge(&vm->where);
 		}
 	}
-	return !votes || votes_huge * 2 >= votes;
+	if (!votes)
+		return SA_DENSITY_UNKNOWN;
+	return votes_huge * 2 >= votes ? SA_DENSITY_DENSE : SA_DENSITY_SPARSE;
 }
 
 /* Step 3: the pool's forecast and block size from the group's models. */
@@ -119,10 +122,13 @@ static void sa_forecast_set_target(struct sa_group *group)
 {
 	u64 target = sa_forecast_target(&group->demand,
 					sa_group_horizon_ticks(group));
+	enum sa_density density = sa_forecast_density(group);
 	struct sa_pool *pool = &group->pool;
 
 	WRITE_ONCE(pool->forecast_pages, min_t(u64, target, ULONG_MAX));
-	WRITE_ONCE(pool->forecast_huge, sa_forecast_want_huge(group));
+	WRITE_ONCE(group->density, density);
+	/* Staging: 2 MiB blocks unless the members are seen to be sparse. */
+	WRITE_ONCE(pool->forecast_huge, density != SA_DENSITY_SPARSE);
 }
 
 /* The tick: every enabled group, read demand -> observe -> target -> kick. */

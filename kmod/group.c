@@ -713,41 +713,6 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 	return 0;
 }
 
-/**
- * sa_registry_shrink() - release staged pages of every group
- * @nr_pages: how many to release at most
- *
- * For the shrinker; never sleeps. Groups are visited from a rotating
- * start so no group pays for all the others.
- *
- * Return: pages released.
- */
-unsigned long sa_registry_shrink(unsigned long nr_pages)
-{
-	static unsigned long next_id;
-	unsigned long freed = 0, id, start = READ_ONCE(next_id);
-	struct sa_group *group;
-
-	rcu_read_lock();
-	xa_for_each_start(&sa_groups, id, group, start) {
-		if (freed >= nr_pages)
-			goto out;
-		freed += sa_pool_shrink(&group->pool, nr_pages - freed);
-		WRITE_ONCE(next_id, id + 1);
-	}
-	if (start) {
-		xa_for_each_range(&sa_groups, id, group, 0, start - 1) {
-			if (freed >= nr_pages)
-				goto out;
-			freed += sa_pool_shrink(&group->pool, nr_pages - freed);
-			WRITE_ONCE(next_id, id + 1);
-		}
-	}
-out:
-	rcu_read_unlock();
-	return freed;
-}
-
 /* Is the calling process a member VM of group @id? */
 static bool sa_current_in_group(u32 id)
 {

@@ -11,13 +11,14 @@
  *
  *	sa_registry_lock (mutex, group.c)
  *	  struct sa_recorder.lock (spinlock, record.c)
- *	  struct sa_pcp local lock, then its .lock (spinlock, pool.c)
- *	    struct sa_pool_node.lock (spinlock, shadowalloc.h)
+ *	  struct sa_pcp.llock (local lock, pool.c; its own CPU's faults only)
+ *	    struct sa_pcp.lock (spinlock, pool.c; drains take it alone)
+ *	      struct sa_pool_node.lock (spinlock, shadowalloc.h)
  *
- * The pool's workers (refill, ageing) never take sa_registry_lock, so
- * sa_pool_stop() may wait for them while holding it. The workers that do
- * take it (the reaper, the forecast tick, the telemetry drain) are
- * cancelled without it.
+ * The pool's workers (refill in pool_refill.c, ageing in pool_age.c) never
+ * take sa_registry_lock, so sa_pool_stop() may wait for them while holding
+ * it. The workers that do take it (the reaper, the forecast tick, the
+ * telemetry drain) are cancelled without it.
  */
 #ifndef _SHADOWALLOC_REGISTRY_H
 #define _SHADOWALLOC_REGISTRY_H

@@ -49,10 +49,17 @@ extern const unsigned int sa_class_order[SA_NR_CLASSES];
 
 /**
  * struct sa_pool_node - the part of a staging pool on one NUMA node
- * @lock: protects @folios and @nr_folios' writes, @backoff_until and
- *	@backoff_shift; taken by the refill worker per folio, by faults once
- *	per SA_PCP_BATCH 4 KiB folios or per 2 MiB folio, and by drains; a
- *	spinlock because faults hold no sleeping lock
+ * @lock: protects @folios, @backoff_shift and the writes of @nr_folios
+ *	and @backoff_until (both also read without it). Taken by the refill
+ *	worker per folio staged; by faults once per SA_PCP_BATCH 4 KiB folios
+ *	(a per-CPU cache fill), per folio taken from this list or returned
+ *	to it; by eviction (ageing, the shrinker, a lowered cap, stop), cache
+ *	drains and the shrinker's back-off; and by sa_pool_stop() right after
+ *	it clears &sa_pool.enabled, so that a return or cache fill that saw
+ *	the pool enabled has finished. The innermost of the pool's locks:
+ *	nested inside a per-CPU cache's &sa_pcp.lock (cache fills and drains,
+ *	pool.c), otherwise taken with no other pool lock held. A spinlock
+ *	because faults hold no sleeping lock; never taken from interrupts
  * @folios: per size class, staged folios of this node, oldest first
  *	(linked by ->lru); the per-CPU caches of the node's CPUs hold more
  * @nr_folios: per size class, length of @folios; read locklessly
@@ -84,7 +91,8 @@ struct sa_pool_node {
  * struct sa_pool - a group's staging pool of pre-zeroed folios
  * @nodes: per NUMA node (nr_node_ids entries, one for every possible node,
  *	each allocated on its node), the staged folios and their counts
- * @pcp: per-CPU caches of 4 KiB folios, each of its CPU's node (pool.c)
+ * @pcp: per-CPU caches of 4 KiB folios, each of its CPU's node (struct
+ *	sa_pcp, private to pool.c, with its locks)
  * @staged_pages: pages staged now, all nodes, lists and per-CPU caches
  * @staged_huge_pages: part of @staged_pages in 2 MiB folios
  * @reserved_pages: outstanding reservation (STAGE_RESERVE)
@@ -216,6 +224,13 @@ struct sa_telemetry_agg {
 	u64 regions[SA_TELEMETRY_REGIONS];
 };
 
+/* struct sa_group.density: the members' verdict on 2 MiB regions. */
+enum sa_density {
+	SA_DENSITY_UNKNOWN,	/* too few observations yet */
+	SA_DENSITY_DENSE,	/* regions get filled: 2 MiB pays */
+	SA_DENSITY_SPARSE,	/* a few pages per region: 4 KiB */
+};
+
 /**
  * struct sa_group - a trust group: VMs that may share one staging pool
  * @id: agent-chosen id, key in the group registry
@@ -232,6 +247,9 @@ struct sa_telemetry_agg {
  * @enabled: shadowing on; written under sa_registry_lock, read locklessly
  *	with READ_ONCE()
  * @pool: the staging pool
+ * @density: SA_DENSITY_*: how the where-predictors see the members use
+ *	2 MiB regions, for the fault path's 2 MiB rule (mem.c); written by
+ *	the forecast tick, read locklessly
  * @stats: per-CPU fault counters, summed by GET_STATS
  * @telemetry: telemetry aggregates of all members; under sa_registry_lock
  * @demand: the group's demand model, fed every tick with the pages its VMs
@@ -251,6 +269,7 @@ struct sa_group {
 	u64 max_staged_bytes;
 	u32 horizon_ms;
 	bool enabled;
+	u8 density;
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
 	struct sa_telemetry_agg telemetry;
@@ -310,32 +329,35 @@ void sa_group_record_closed(struct sa_recorder *rec, u32 id);
 struct sa_group *sa_group_of_vmm_rcu(struct pid *pid);
 struct sa_group *sa_group_find_rcu(u32 id);
 
-/* pool.c: staging pools. */
+/* pool*.c: staging pools (their internal interface is pool.h). */
+/* pool.c: the lists and caches, take and return, settings, lifecycle. */
 extern atomic_long_t sa_staged_pages_global;
-int sa_pool_hotplug_init(void);
-void sa_pool_hotplug_exit(void);
 int sa_pool_init(struct sa_pool *pool, u64 cap_bytes);
 void sa_pool_destroy(struct sa_pool *pool);
 void sa_pool_start(struct sa_pool *pool);
 void sa_pool_stop(struct sa_pool *pool);
 void sa_pool_reserve(struct sa_pool *pool, unsigned long pages);
 void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages);
-void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms);
-void sa_pool_set_zero_budget(struct sa_pool *pool, unsigned int pages_per_sec);
 unsigned int sa_pool_cpu_cached(struct sa_pool *pool, int cpu);
-void sa_pool_note_demand(struct sa_pool *pool, int nid, unsigned long pages);
-void sa_pool_kick(struct sa_pool *pool);
-unsigned long sa_pool_target(struct sa_pool *pool);
-unsigned long sa_pool_low_mark(struct sa_pool *pool);
-void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
-unsigned long sa_pool_shrink(struct sa_pool *pool, unsigned long nr_pages);
-unsigned long sa_pool_shrink_node(struct sa_pool *pool, int nid,
-				  unsigned long nr_pages);
 struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class,
 			   int nid, const nodemask_t *nodes);
 void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
 		    struct folio *folio);
-struct folio *sa_alloc_zeroed_folio(enum sa_size_class class, gfp_t gfp);
+/* pool_refill.c: the refill worker. */
+void sa_pool_kick(struct sa_pool *pool);
+unsigned long sa_pool_target(struct sa_pool *pool);
+/* pool_split.c: the per-node split by demand. */
+void sa_pool_note_demand(struct sa_pool *pool, int nid, unsigned long pages);
+/* pool_budget.c: the zeroing budget. */
+void sa_pool_set_zero_budget(struct sa_pool *pool, unsigned int pages_per_sec);
+/* pool_pressure.c: yielding to memory pressure. */
+unsigned long sa_pool_shrink_node(struct sa_pool *pool, int nid,
+				  unsigned long nr_pages);
+/* pool_age.c: ageing. */
+void sa_pool_set_max_age(struct sa_pool *pool, unsigned int max_age_ms);
+/* pool_hotplug.c: CPU hotplug. */
+int sa_pool_hotplug_init(void);
+void sa_pool_hotplug_exit(void);
 
 /* mem.c: guest memory objects behind mmap of the device. */
 /**
@@ -379,7 +401,6 @@ void sa_fs_exit(void);
 /* shrinker.c: yield staged memory under pressure. */
 int sa_shrinker_init(void);
 void sa_shrinker_exit(void);
-unsigned long sa_registry_shrink(unsigned long nr_pages);
 
 /* telemetry.c: events from BPF, aggregated. */
 struct shadowalloc_bpf_event;

@@ -94,6 +94,8 @@ FIXTURE_SETUP(fc)
 	self->data = mmap(NULL, DATA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 			  self->mfd, 0);
 	ASSERT_NE(MAP_FAILED, self->data);
+	/* As QEMU does for guest RAM: 2 MiB where the pool allows it. */
+	ASSERT_EQ(0, madvise(self->data, DATA_SIZE, MADV_HUGEPAGE));
 	ASSERT_EQ(0, vm_create(&self->v, self->data, DATA_SIZE));
 	self->have_vm = true;
 }

@@ -194,6 +194,7 @@ TEST_F(mem, huge_blocks)
 	area = mmap(NULL, 4 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	ASSERT_EQ(0, (unsigned long)area % HUGE);
+	ASSERT_EQ(0, madvise(area, 4 * HUGE, MADV_HUGEPAGE));
 	p = area;
 	for (i = 0; i < 4 * HUGE; i += PAGE) {
 		ASSERT_EQ(0, p[i]);
@@ -228,6 +229,7 @@ TEST_F(mem, huge_range_prefers_2m_miss_to_4k_hits)
 	area = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	ASSERT_EQ(0, (unsigned long)area % HUGE);
+	ASSERT_EQ(0, madvise(area, HUGE, MADV_HUGEPAGE));
 	for (i = 0; i < HUGE; i += PAGE)
 		area[i] = 1;
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
@@ -235,6 +237,32 @@ TEST_F(mem, huge_range_prefers_2m_miss_to_4k_hits)
 	EXPECT_EQ(1, st.misses);
 	EXPECT_EQ(0, st.hits);
 	EXPECT_EQ(512, st.staged_pages);
+	munmap(area, HUGE);
+	close(mfd);
+}
+
+/*
+ * No madvise and no density verdict yet: 4 KiB pages, so the predictor
+ * sees how the range is used (a 2 MiB mapping always looks full).
+ */
+TEST_F(mem, no_madvise_no_verdict_gets_4k)
+{
+	struct shadowalloc_stats st;
+	char *area;
+	int mfd;
+
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+			     SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	mfd = open(SA_DEV, O_RDWR);
+	area = mmap(NULL, HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	area[0] = 1;
+	area[HUGE - PAGE] = 1;
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(2, st.faults);
+	EXPECT_EQ(2, st.hit_pages + st.miss_pages);
 	munmap(area, HUGE);
 	close(mfd);
 }

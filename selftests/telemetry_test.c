@@ -169,6 +169,8 @@ static const char *env_setup(struct tm_env *e)
 		       e->mfd, 0);
 	if (e->data == MAP_FAILED)
 		return "mmap failed";
+	/* As QEMU does for guest RAM: 2 MiB where the pool allows it. */
+	madvise(e->data, DATA_SIZE, MADV_HUGEPAGE);
 	if (vm_create(&e->v, e->data, DATA_SIZE))
 		return "vm_create failed";
 	/* The code page and the last data page: not part of any count. */

@@ -49,6 +49,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <getopt.h>
 #include <limits.h>
 #include <libgen.h>
@@ -248,6 +249,8 @@ static void *map_guest(int *fdp)
 		close(fd);
 		return NULL;
 	}
+	/* As QEMU does for guest RAM: 2 MiB where the pool allows it. */
+	madvise(q, len, MADV_HUGEPAGE);
 	*fdp = fd;
 	return q;
 }

@@ -80,7 +80,11 @@ static void *map_backend(const char *name, size_t len, int sa_fd)
 		fd = sa_fd;	/* a fresh open of /dev/shadowalloc */
 	}
 	p = mmap(want, len, PROT_READ | PROT_WRITE, MAP_FIXED | MAP_SHARED, fd, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* As QEMU does for guest RAM: 2 MiB where the pool allows it. */
+	madvise(p, len, MADV_HUGEPAGE);
+	return p;
 }
 
 static int run_one(const char *name, size_t len, int ctl, struct result *r)

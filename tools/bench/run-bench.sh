@@ -11,6 +11,9 @@
 #                              attached, fc_workload_bench --dump-series and,
 #                              if L2 is 1, fc_l2_bench.sh 64 (Linux boots)
 #   run-bench.sh l2 MIB        make bench-l2: l2_bench.sh MIB
+#   run-bench.sh huge MIB      huge_rule_bench --rounds 3 MIB, then with the telemetry
+#                              attached huge_rule_bench --learn MIB (no make
+#                              target: Documentation/benchmarks.rst)
 #
 # Exit status: the first failing step's, else 0; 2 usage error. The module
 # is unloaded (and the telemetry detached) whatever the suite did; for
@@ -22,7 +25,7 @@ CTL=$REPO/tools/shadowctl/shadowctl
 KO=$REPO/kmod/shadowalloc.ko
 
 usage() {
-	echo "usage: run-bench.sh touch MIB | forecast 0|1 | l2 MIB" >&2
+	echo "usage: run-bench.sh touch MIB | forecast 0|1 | l2 MIB | huge MIB" >&2
 	exit 2
 }
 
@@ -47,6 +50,15 @@ forecast)
 l2)
 	insmod "$KO" && "$BENCH/l2_bench.sh" "$2"
 	s=$?
+	rmmod shadowalloc
+	;;
+huge)
+	insmod "$KO" || exit 1
+	"$BENCH/huge_rule_bench" --rounds 3 "$2" &&
+		"$CTL" attach &&
+		"$BENCH/huge_rule_bench" --learn "$2"
+	s=$?
+	"$CTL" detach 2>/dev/null
 	rmmod shadowalloc
 	;;
 *)

@@ -28,6 +28,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,8 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 	data = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (data == MAP_FAILED)
 		goto out_close;
+	/* As QEMU does for guest RAM: 2 MiB where the pool allows it. */
+	madvise(data, len, MADV_HUGEPAGE);
 	if (vm_create(&v, data, len))
 		goto out_unmap;
 	/* KVM's setup and the code page are not part of the count. */

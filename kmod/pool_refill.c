@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * shadowalloc: the refill worker, which allocates and zeroes folios into a
+ * staging pool up to its target, always off the fault path.
+ *
+ * How much: the larger of the outstanding reservation and the forecast,
+ * capped (sa_pool_target()). Where: every node up to its share of that
+ * (pool_split.c), the node most short of its share first. What size:
+ * 2 MiB folios where the operator allows them and dense use is expected,
+ * 4 KiB otherwise. When: a take that leaves the pool or its node below the
+ * low mark, a new forecast or a changed setting kicks it; a run stages at
+ * most SA_REFILL_CHUNK folios and then yields, waits for the zeroing
+ * budget (pool_budget.c), and passes over nodes low on memory or backing
+ * off after the shrinker (pool_pressure.c).
+ *
+ * The pool's only producer, so the only code that allocates for it: the
+ * lists it fills are pool.c's, the limits it obeys are the other files'.
+ */
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/nodemask.h>
+#include <linux/sched.h>
+#include <linux/workqueue.h>
+
+#include "pool.h"
+
+/* Folios a refill run stages before it yields the worker. */
+#define SA_REFILL_CHUNK	64
+
+/*
+ * A zeroed folio of @class from node @nid. The page allocator zeroes it
+ * (__GFP_ZERO), exactly once whether or not init_on_alloc is on (Debian's
+ * kernel has it on by default: clearing again here would zero every page
+ * twice).
+ */
+static struct folio *sa_alloc_zeroed_folio_node(enum sa_size_class class,
+						gfp_t gfp, int nid)
+{
+	return __folio_alloc_node(gfp | __GFP_ZERO, sa_class_order[class], nid);
+}
+
+/**
+ * sa_pool_target() - pages the refill worker aims to keep staged
+ * @pool: the pool
+ *
+ * The larger of the outstanding reservation and the forecast, capped by
+ * the group's staged-memory limit. Memory pressure does not lower it: it
+ * pauses the refill (back-offs) instead, so the target still says what the
+ * forecaster wants.
+ *
+ * Return: target in 4 KiB pages, all nodes together.
+ */
+unsigned long sa_pool_target(struct sa_pool *pool)
+{
+	unsigned long target;
+
+	if (!READ_ONCE(pool->enabled))
+		return 0;
+	target = max_t(long, atomic_long_read(&pool->reserved_pages),
+		       READ_ONCE(pool->forecast_pages));
+	return min(target, READ_ONCE(pool->cap_pages));
+}
+
+/* 4 KiB folios below which a node, or the pool, kicks the refill. */
+static unsigned long sa_low_mark_of(unsigned long target)
+{
+	return target - min(target, target / 4UL + SA_PCP_BATCH) + 1;
+}
+
+/* Staged pages below which a take kicks the refill, all nodes together. */
+static unsigned long sa_pool_low_mark(struct sa_pool *pool)
+{
+	return sa_low_mark_of(sa_pool_target(pool));
+}
+
+/*
+ * The node most short of its share that may be refilled now, or
+ * NUMA_NO_NODE. Nodes in @skip are passed over, and so are (added to
+ * @skip) nodes the shrinker took pages from within their back-off;
+ * *@retry becomes the earliest time, in jiffies from now, to look again.
+ */
+static int sa_refill_pick_node(struct sa_pool *pool, nodemask_t *skip,
+			       unsigned long *retry)
+{
+	unsigned long now = jiffies, until;
+	struct sa_pool_node *node;
+	long deficit, best_deficit = 0;
+	int nid, best = NUMA_NO_NODE;
+
+	for_each_node_state(nid, N_MEMORY) {
+		if (node_isset(nid, *skip))
+			continue;
+		node = pool->nodes[nid];
+		deficit = (long)READ_ONCE(node->target) -
+			  atomic_long_read(&node->staged_pages);
+		if (deficit <= 0)
+			continue;
+		until = READ_ONCE(node->backoff_until);
+		if (time_before(now, until)) {
+			node_set(nid, *skip);
+			*retry = min(*retry, until - now);
+			continue;
+		}
+		if (deficit > best_deficit) {
+			best = nid;
+			best_deficit = deficit;
+		}
+	}
+	return best;
+}
+
+/* The size class to stage next on a node @deficit pages short. */
+static enum sa_size_class sa_refill_class(struct sa_pool *pool, long deficit)
+{
+	/*
+	 * 2 MiB blocks if the operator allows them, for what an explicit
+	 * reservation asks and, beyond it, while the where-predictor
+	 * expects dense use.
+	 */
+	if (READ_ONCE(pool->huge) &&
+	    deficit >= (long)sa_class_pages(SA_CLASS_2M) &&
+	    (READ_ONCE(pool->forecast_huge) ||
+	     atomic_long_read(&pool->staged_pages) <
+	     atomic_long_read(&pool->reserved_pages)))
+		return SA_CLASS_2M;
+	return SA_CLASS_4K;
+}
+
+/*
+ * The refill worker: stages folios on the nodes short of their share
+ * until the pool reaches its target, SA_REFILL_CHUNK folios per run. A run
+ * out of zeroing budget, or with every node that is short backing off,
+ * queues itself again for when that ends (kicks meanwhile find the work
+ * pending and change nothing) and counts it.
+ */
+static void sa_refill_fn(struct work_struct *work)
+{
+	struct sa_pool *pool = container_of(to_delayed_work(work),
+					    struct sa_pool, refill_work);
+	unsigned long target, retry = ULONG_MAX, delay;
+	nodemask_t skip = NODE_MASK_NONE;
+	enum sa_size_class class;
+	struct folio *folio;
+	unsigned int n;
+	long deficit;
+	int nid;
+
+	if (!READ_ONCE(pool->enabled))
+		return;
+	target = sa_pool_target(pool);
+	sa_pool_split_target(pool, target);
+	for (n = 0; n < SA_REFILL_CHUNK; n++) {
+		if (atomic_long_read(&pool->staged_pages) >= target)
+			return;
+		nid = sa_refill_pick_node(pool, &skip, &retry);
+		if (nid == NUMA_NO_NODE)
+			break;
+		deficit = (long)READ_ONCE(pool->nodes[nid]->target) -
+			  atomic_long_read(&pool->nodes[nid]->staged_pages);
+		class = sa_refill_class(pool, deficit);
+		if (class == SA_CLASS_2M &&
+		    !sa_node_has_room(nid, sa_class_pages(class)))
+			class = SA_CLASS_4K;
+		if (!sa_node_has_room(nid, sa_class_pages(class))) {
+			/* Low on memory: look again next tick. */
+			node_set(nid, skip);
+			retry = min(retry, SA_TICK);
+			continue;
+		}
+		if (!sa_zero_budget_ok(pool, &delay)) {
+			atomic64_inc(&pool->refill_throttled);
+			queue_delayed_work(system_unbound_wq, &pool->refill_work,
+					   delay);
+			return;
+		}
+		folio = sa_alloc_zeroed_folio_node(class, SA_REFILL_GFP, nid);
+		if (!folio && class == SA_CLASS_2M) {
+			class = SA_CLASS_4K;
+			folio = sa_alloc_zeroed_folio_node(class, SA_REFILL_GFP,
+							   nid);
+		}
+		if (!folio) {
+			/* Short of memory after all (a race, or fragmented). */
+			node_set(nid, skip);
+			retry = min(retry, SA_TICK);
+			continue;
+		}
+		sa_zero_budget_charge(pool, sa_class_pages(class));
+		sa_pool_add(pool, nid, class, folio);
+		cond_resched();
+	}
+	if (n == SA_REFILL_CHUNK) {
+		/* More to do: let other work run first. */
+		queue_delayed_work(system_unbound_wq, &pool->refill_work, 0);
+	} else if (!nodes_empty(skip)) {
+		/* Nodes short of their share are backing off. */
+		atomic64_inc(&pool->refill_backoffs);
+		queue_delayed_work(system_unbound_wq, &pool->refill_work,
+				   max(retry, 1UL));
+	}
+}
+
+/**
+ * sa_pool_kick() - wake the refill worker if the pool is below its target
+ * @pool: the pool
+ *
+ * Safe from the fault path: queueing work does not sleep. A refill that
+ * waits for budget or a back-off is pending already and stays as it is.
+ */
+void sa_pool_kick(struct sa_pool *pool)
+{
+	if (READ_ONCE(pool->enabled) &&
+	    atomic_long_read(&pool->staged_pages) < sa_pool_target(pool))
+		queue_delayed_work(system_unbound_wq, &pool->refill_work, 0);
+}
+
+/* Kick the refill if a take left @pool or its @node below the low mark. */
+void sa_pool_kick_if_low(struct sa_pool *pool, struct sa_pool_node *node)
+{
+	if (atomic_long_read(&pool->staged_pages) < sa_pool_low_mark(pool) ||
+	    atomic_long_read(&node->staged_pages) <
+	    sa_low_mark_of(READ_ONCE(node->target)))
+		sa_pool_kick(pool);
+}
+
+/* Set up a new pool's refill worker. */
+void sa_refill_init(struct sa_pool *pool)
+{
+	INIT_DELAYED_WORK(&pool->refill_work, sa_refill_fn);
+}
