@@ -289,6 +289,19 @@ static int do_vm(struct fuzz *f, bool add)
 	v->pid = pick_pid(f, &vm);
 	if (!want)
 		want = pick_junk(f, &v->flags, v->reserved, 2, NULL);
+	if (want == -EINVAL && v->flags == SHADOWALLOC_GROUP_VM_PIDFD) {
+		/*
+		 * The one valid flag: @pid is a pidfd. A pid number is no
+		 * open pidfd of this process (0 is stdin): -EBADF once the
+		 * id and the group pass, and nothing changes.
+		 */
+		if (!id_valid(v->group_id) || v->pid < 0)
+			want = -EINVAL;
+		else if (idx < 0 || !f->g[idx].exists)
+			want = -ENOENT;
+		else
+			want = -EBADF;
+	}
 	if (!want && (!id_valid(v->group_id) || v->pid <= 0))
 		want = -EINVAL;
 	if (!want && (idx < 0 || !f->g[idx].exists))

@@ -171,14 +171,9 @@ else
 fi
 
 # The kernel log of the whole run: no warning, bug or report of any kind.
-# A test that provokes an OOM kill on purpose (memcg_test) brackets it with
-# markers: inside them the OOM report's stack dump is expected, every other
-# problem still counts.
-problems=$(dmesg | awk '
-	/shadowalloc-selftest: expected OOM begins/ { oom = 1; next }
-	/shadowalloc-selftest: expected OOM ends/ { oom = 0; next }
-	oom && /Call Trace:/ { next }
-	{ print }' | grep -E "$KERNEL_PROBLEM_RE" | grep -vE "$KERNEL_PROBLEM_BENIGN_RE")
+# kernel_log_unexpected (kernel-problems.sh) drops only what a test
+# announced, the stack dump of memcg_test's OOM kill.
+problems=$(dmesg | kernel_log_unexpected | grep -E "$KERNEL_PROBLEM_RE" | grep -vE "$KERNEL_PROBLEM_BENIGN_RE")
 if [ -n "$problems" ]; then
 	echo "$problems" | sed 's/^/# /'
 	result fail dmesg_clean

@@ -19,8 +19,10 @@ GROUP=""
 JSON=0
 KERNEL=""
 MEM_PATH=/run/shadowalloc
+MEM_FILE=""
 CONSOLE=""
 QEMU_ARGS=()
+RAM_OPTS=""
 L2_MODULES=()
 
 usage() {
@@ -31,7 +33,9 @@ options:
   --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd,
                   prealloc, shadowalloc (default), shadowalloc-4k,
                   shadowallocfs (a file on a mounted shadowallocfs, see
-                  --mem-path)
+                  --mem-path), shadowallocfs-fd (guest RAM is --mem-file,
+                  opened here and handed to QEMU as descriptor 3:
+                  mem-path=/proc/self/fd/3, as a manager passes pre-opened RAM)
   --mem MB        guest RAM (default $MEM)
   --cpus N        guest CPUs (default $CPUS)
   --group ID      make the QEMU process a member of shadowalloc group ID
@@ -41,12 +45,17 @@ options:
   --kernel FILE   guest kernel (default: newest /boot/vmlinuz-6.12*-cloud-amd64)
   --mem-path DIR  the shadowallocfs mount of the shadowallocfs backend
                   (default $MEM_PATH; mount -t shadowallocfs none DIR)
+  --mem-file F    the file of the shadowallocfs-fd backend (it must exist:
+                  its creator, not QEMU, owns it)
   --l2-module M   a module of the guest kernel (e.g. virtio_balloon), copied
                   with its dependencies from modules.dep into the initramfs,
                   decompressed, and loaded by init before the command
                   (repeatable)
   --console FILE  write the guest's serial console to FILE (kept; default a
                   temporary file), to follow the guest from outside
+  --ram-opt OPT   extra property of the guest RAM's memory backend object
+                  (repeatable), e.g. NUMA placement on the host:
+                  --ram-opt host-nodes=1 --ram-opt policy=bind
   --qemu-arg ARG  extra QEMU argument (repeatable), e.g. a QMP socket:
                   --qemu-arg -qmp --qemu-arg unix:/run/l2.qmp,server=on,wait=off
 
@@ -73,10 +82,14 @@ while [ $# -gt 0 ]; do
 	--timeout) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--timeout: not a number: ${2:-}"; TIMEOUT=$2; shift 2 ;;
 	--json) JSON=1; shift ;;
 	--kernel) [ -r "${2:-}" ] || die_usage "--kernel: cannot read ${2:-}"; KERNEL=$2; shift 2 ;;
+	--mem-file) [ -f "${2:-}" ] || die_usage "--mem-file: not a file: ${2:-}"; MEM_FILE=$2; shift 2 ;;
 	--mem-path) [ -d "${2:-}" ] || die_usage "--mem-path: not a directory: ${2:-}"; MEM_PATH=$2; shift 2 ;;
 	--l2-module) [[ ${2:-} =~ ^[A-Za-z0-9_-]+$ ]] || die_usage "--l2-module: not a module name: ${2:-}"
 		L2_MODULES+=("$2"); shift 2 ;;
 	--console) [ -n "${2:-}" ] || die_usage "--console needs a file"; CONSOLE=$2; shift 2 ;;
+	--ram-opt) [[ ${2:-} =~ ^[a-z][a-z0-9-]*=[A-Za-z0-9_.:/-]+$ ]] ||
+			die_usage "--ram-opt: expected KEY=VALUE, got '${2:-}'"
+		RAM_OPTS+=",$2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die_usage "--qemu-arg needs a value"; QEMU_ARGS+=("$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
@@ -108,9 +121,17 @@ shadowallocfs)
 	[ "$(stat -f -c %t "$MEM_PATH" 2>/dev/null)" = 5ad0a11d ] ||
 		die_usage "--mem-path $MEM_PATH: not a shadowallocfs mount (mount -t shadowallocfs none $MEM_PATH)"
 	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=$MEM_PATH,share=on,align=2M" ;;
+shadowallocfs-fd)
+	[ -n "$MEM_FILE" ] || die_usage "--backend shadowallocfs-fd needs --mem-file"
+	[ "$(stat -f -c %t "$MEM_FILE" 2>/dev/null)" = 5ad0a11d ] ||
+		die_usage "--mem-file $MEM_FILE: not on a shadowallocfs mount"
+	# QEMU opens mem-path with open(2): /proc/self/fd/3 (what /dev/fd/3
+	# links to; the test VM has no /dev/fd) reopens the same file.
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/proc/self/fd/3,share=on,align=2M" ;;
 *)
 	die_usage "unknown backend: $BACKEND" ;;
 esac
+RAM+=$RAM_OPTS
 
 WORK=$(mktemp -d /tmp/run-l2.XXXXXX)
 CONSOLE_FILE=${CONSOLE:-$WORK/console}
@@ -202,6 +223,10 @@ QEMU=(qemu-system-x86_64 -enable-kvm -cpu host,-kvm-asyncpf-int -m "$MEM" -smp "
       -display none -monitor none -no-reboot -serial "file:$CONSOLE_FILE"
       "${QEMU_ARGS[@]}")
 
+# The pre-opened guest RAM QEMU inherits (shadowallocfs-fd).
+if [ "$BACKEND" = shadowallocfs-fd ]; then
+	exec 3<>"$MEM_FILE"
+fi
 start=$(date +%s%N)
 if [ -n "$GROUP" ]; then
 	# Join the group first, then become QEMU: same process, so every

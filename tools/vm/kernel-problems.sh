@@ -13,7 +13,14 @@
 #   KERNEL_PROBLEM_BENIGN_RE  lines that match it but are no problem: the
 #                             SRSO notice about the emulated EPYC CPU at boot
 #
-# Use: grep -E "$KERNEL_PROBLEM_RE" | grep -vE "$KERNEL_PROBLEM_BENIGN_RE"
+#   kernel_log_unexpected     a filter (stdin to stdout) dropping what a
+#                             test announced: the stack dump of the OOM
+#                             report between the "shadowalloc-selftest:
+#                             expected OOM begins" and "... ends" markers
+#                             (memcg_test); every other line stays
+#
+# Use: kernel_log_unexpected | grep -E "$KERNEL_PROBLEM_RE" |
+#      grep -vE "$KERNEL_PROBLEM_BENIGN_RE"
 # (the ruler pattern is anchored, so feed whole lines, with or without the
 # "[ time]" prefix of dmesg and the console).
 
@@ -26,3 +33,11 @@ KERNEL_PROBLEM_RE='WARNING:|BUG:|BUG |kernel BUG at|Oops|general protection faul
 '|Call Trace:|page dumped because'
 # shellcheck disable=SC2034
 KERNEL_PROBLEM_BENIGN_RE='Speculative Return Stack Overflow: WARNING:'
+
+kernel_log_unexpected() {
+	awk '
+		/shadowalloc-selftest: expected OOM begins/ { oom = 1 }
+		/shadowalloc-selftest: expected OOM ends/ { oom = 0 }
+		oom && /Call Trace:/ { next }
+		{ print }'
+}
