@@ -2,9 +2,11 @@
 /*
  * sa_replay: run a first-touch fault trace through the module's forecaster
  * (kmod/forecast.c, compiled in) and a model of a group's staging pool,
- * under several staging policies, and print hit rate, waste and forecast
- * error. --synth writes a synthetic trace instead. Documentation/
- * forecast.rst describes the trace format, the pool model and the output.
+ * under several staging policies, and print hit rate, waste, memory held
+ * and forecast error, beside an oracle that knows the future (oracle.c).
+ * --synth writes a synthetic trace instead. Documentation/forecast.rst
+ * describes the trace format, the pool model and the output;
+ * Documentation/forecast-eval.rst the memory metrics and the oracle.
  *
  * Exit status: 0 done, 1 the trace could not be read or is empty, 2 bad
  * usage or a bad trace line.
@@ -22,6 +24,7 @@
 #include <linux/shadowalloc.h>
 
 #include "../../kmod/forecast.h"
+#include "oracle.h"
 
 /* The module's tick, so that replayed ticks are the module's ticks. */
 #define TICK_MS		((u64)SHADOWALLOC_TICK_MS)
@@ -33,10 +36,12 @@
 #define LINE_MAX_LEN	4096
 #define EWMA_ALPHA	0.3
 
-enum policy { P_NONE, P_FIXED, P_NAIVE, P_EWMA, P_FORECAST, NR_POLICIES };
+enum policy {
+	P_NONE, P_FIXED, P_NAIVE, P_EWMA, P_FORECAST, P_ORACLE, NR_POLICIES
+};
 
 static const char *const policy_names[NR_POLICIES] = {
-	"none", "fixed", "naive", "ewma", "forecast"
+	"none", "fixed", "naive", "ewma", "forecast", "oracle"
 };
 
 struct opts {
@@ -73,6 +78,11 @@ struct trace {
 
 struct result {
 	u64 demand, hits, misses, staged, evicted, left, peak;
+	/*
+	 * memory held: sum over ticks of the pages staged after the tick's
+	 * refill and before its faults (page-ticks)
+	 */
+	u64 held;
 	/* window forecasts, for the policies that forecast */
 	bool scored;
 	u64 windows, sum_abs_err, sum_actual;
@@ -113,16 +123,24 @@ static void usage(void)
 	       "\n"
 	       "Replays a first-touch fault trace (CSV rows t_ns,vm,gpa[,size]; see\n"
 	       "Documentation/forecast.rst) through the forecaster and a model of the\n"
-	       "staging pool, one %llu ms tick at a time, for each policy.\n"
+	       "staging pool, one %llu ms tick at a time, for each policy, beside an\n"
+	       "oracle that knows every future tick and stages as late as it can within\n"
+	       "the same refill limit and max age. Memory held: mean_staged_pages (staged\n"
+	       "pages after each tick's refill, before its faults, mean over ticks) and\n"
+	       "page_seconds_per_hit (their sum times the tick length, over the hits).\n"
 	       "\n"
-	       "  --policy LIST            comma-separated: none,fixed,naive,ewma,forecast\n"
-	       "                           (default: all; fixed only with --reserve)\n"
+	       "  --policy LIST            comma-separated: none,fixed,naive,ewma,forecast,\n"
+	       "                           oracle (default: all; fixed only with --reserve);\n"
+	       "                           the oracle is always replayed and printed: the\n"
+	       "                           vs_oracle columns are relative to it\n"
 	       "  --reserve R              pages the fixed policy keeps staged\n"
 	       "  --horizon-ms MS          forecast horizon, %u..%u (default %u)\n"
 	       "  --max-age-ms MS          staged pages older than this are evicted\n"
-	       "                           unused, %u..%u (default %u)\n"
-	       "  --cap PAGES              most pages staged at once (default: no cap)\n"
-	       "  --refill-pages-per-tick N  most pages staged per tick (default: no limit)\n"
+	       "                           unused, %u..%u (default %u; whole ticks)\n"
+	       "  --cap PAGES              most pages staged at once, 1..2^40 (default: no cap;\n"
+	       "                           the oracle's plan ignores it and is clipped)\n"
+	       "  --refill-pages-per-tick N  most pages staged per tick, 1..2^40 or\n"
+	       "                           'unlimited' (the default)\n"
 	       "  --tick-ms %-14llu the tick is fixed at %llu ms, like the module's\n"
 	       "  --json                   one JSON object per line instead of the table\n"
 	       "  --synth KIND             write a synthetic trace to stdout: sequential,\n"
@@ -188,7 +206,7 @@ static unsigned int parse_policies(const char *arg)
 			if (!strcmp(tok, policy_names[i]))
 				break;
 		if (i == NR_POLICIES)
-			usage_error("--policy: unknown policy '%s' (none, fixed, naive, ewma, forecast)",
+			usage_error("--policy: unknown policy '%s' (none, fixed, naive, ewma, forecast, oracle)",
 				    tok);
 		set |= 1U << i;
 	}
@@ -531,7 +549,7 @@ static void replay(const struct opts *o, const struct trace *tr,
 	u64 h = o->horizon_ms / TICK_MS, max_age = o->max_age_ms / TICK_MS;
 	u32 w = h > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX : (u32)h;
 	u64 n = tr->nr_ticks, t, target = 0, need, d, take, *prefix;
-	u64 pending[SA_FORECAST_WINDOW_MAX];
+	u64 pending[SA_FORECAST_WINDOW_MAX], *plan = NULL, planned = 0;
 	struct sa_forecast_model m;
 	struct pool pool = { 0 };
 	double ewma = 0;
@@ -546,6 +564,15 @@ static void replay(const struct opts *o, const struct trace *tr,
 	for (t = 0; t < n; t++)
 		prefix[t + 1] = prefix[t] + tr->demand[t];
 	sa_forecast_init(&m);
+	if (p == P_ORACLE) {
+		/* max_age >= 1: --max-age-ms is at least one tick */
+		plan = malloc(n * sizeof(*plan));
+		if (!plan)
+			fail(1, "out of memory");
+		planned = oracle_plan(tr->demand, n, o->refill, max_age, plan);
+		if (planned == UINT64_MAX)
+			fail(1, "out of memory");
+	}
 
 	for (t = 0; t < n; t++) {
 		/* ageing: pages staged max_age ticks ago leave unused */
@@ -554,6 +581,9 @@ static void replay(const struct opts *o, const struct trace *tr,
 			pool.size -= pool.batch[pool.head];
 			pool.batch[pool.head++] = 0;
 		}
+		/* the oracle's refill is its plan's, on top of what is left */
+		if (p == P_ORACLE)
+			target = pool.size + plan[t];
 		/* refill towards the target set at the end of tick t - 1 */
 		if (target > pool.size) {
 			need = target - pool.size;
@@ -568,6 +598,8 @@ static void replay(const struct opts *o, const struct trace *tr,
 		}
 		if (pool.size > r->peak)
 			r->peak = pool.size;
+		/* memory held: after the refill, before the faults */
+		r->held += pool.size;
 		/* the tick's faults, from the oldest staged pages on */
 		d = tr->demand[t];
 		r->demand += d;
@@ -613,6 +645,18 @@ static void replay(const struct opts *o, const struct trace *tr,
 		}
 	}
 	r->left = pool.size;
+	/*
+	 * The pool model must replay the plan exactly (oracle.c: oldest
+	 * first serves every planned fault, nothing ages out), unless --cap
+	 * clipped it.
+	 */
+	if (p == P_ORACLE && o->cap == ~0ULL &&
+	    (r->hits != planned || r->evicted || r->staged != planned))
+		fail(1, "internal error: the oracle planned %llu hits, the pool model gave %llu hits, %llu staged, %llu evicted",
+		     (unsigned long long)planned, (unsigned long long)r->hits,
+		     (unsigned long long)r->staged,
+		     (unsigned long long)r->evicted);
+	free(plan);
 	free(pool.batch);
 	free(prefix);
 }
@@ -620,6 +664,29 @@ static void replay(const struct opts *o, const struct trace *tr,
 static double ratio(u64 a, u64 b)
 {
 	return b ? (double)a / (double)b : 0.0;
+}
+
+/* Mean over the trace's ticks of the pages staged after the refill. */
+static double mean_staged(const struct result *r, const struct trace *tr)
+{
+	return (double)r->held / (double)tr->nr_ticks;
+}
+
+/* A value with a denominator: null in JSON, "-" in text if that is 0. */
+static void json_num(u64 denominator, double v)
+{
+	if (denominator)
+		printf("%.4f", v);
+	else
+		printf("null");
+}
+
+static void text_num(int width, int prec, u64 denominator, double v)
+{
+	if (denominator)
+		printf("%*.*f", width, prec, v);
+	else
+		printf("%*s", width, "-");
 }
 
 int main(int argc, char **argv)
@@ -644,7 +711,7 @@ int main(int argc, char **argv)
 		.max_age_ms = SHADOWALLOC_MAX_AGE_DEFAULT_MS, .cap = ~0ULL,
 		.refill = ~0ULL, .duration_ms = 60000, .seed = 1,
 	};
-	struct result res[NR_POLICIES], *naive = NULL;
+	struct result res[NR_POLICIES], *naive, *oracle;
 	struct trace tr = { 0 };
 	bool synth_opts = false;
 	int c, i;
@@ -675,8 +742,14 @@ int main(int argc, char **argv)
 			o.cap = opt_number("--cap", optarg, 1, 1ULL << 40);
 			break;
 		case 'f':
-			o.refill = opt_number("--refill-pages-per-tick", optarg,
-					      1, 1ULL << 40);
+			if (!strcmp(optarg, "unlimited"))
+				o.refill = ~0ULL;
+			else if (parse_u64(optarg, &o.refill) == -EINVAL)
+				usage_error("--refill-pages-per-tick: not a number or 'unlimited': '%s'",
+					    optarg);
+			else
+				o.refill = opt_number("--refill-pages-per-tick",
+						      optarg, 1, 1ULL << 40);
 			break;
 		case 't':
 			if (opt_number("--tick-ms", optarg, 1, 1000000) !=
@@ -734,11 +807,17 @@ int main(int argc, char **argv)
 	read_trace(o.trace, &tr);
 	w = o.horizon_ms / TICK_MS > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX :
 	    (u32)(o.horizon_ms / TICK_MS);
-	/* the naive errors are the baseline of the others' */
+	/*
+	 * The naive errors are the baseline of the others', the oracle's hit
+	 * rate and memory held the reference of every policy's: both always
+	 * run; the oracle is always printed.
+	 */
+	o.policies |= 1U << P_ORACLE;
 	for (i = 0; i < NR_POLICIES; i++)
 		if (o.policies & (1U << i) || i == P_NAIVE)
 			replay(&o, &tr, i, &res[i]);
 	naive = &res[P_NAIVE];
+	oracle = &res[P_ORACLE];
 
 	for (i = 0; i < (int)tr.nr_vms; i++)
 		tr.huge_votes += sa_forecast_where_huge(&tr.vms[i].where);
@@ -789,6 +868,18 @@ int main(int argc, char **argv)
 			       (unsigned long long)r->evicted,
 			       (unsigned long long)r->left,
 			       (unsigned long long)r->peak);
+			printf(",\"mean_staged_pages\":%.4f,\"page_seconds_per_hit\":",
+			       mean_staged(r, &tr));
+			json_num(r->hits, r->held * TICK_MS / 1000.0 / r->hits);
+			printf(",\"hit_rate_vs_oracle\":");
+			json_num(oracle->hits, (double)r->hits / oracle->hits);
+			printf(",\"mean_staged_vs_oracle\":");
+			json_num(oracle->held, (double)r->held / oracle->held);
+			printf(",\"horizon_ms\":%llu,\"max_age_ms\":%llu,\"refill_pages_per_tick\":%lld,\"cap\":%lld",
+			       (unsigned long long)o.horizon_ms,
+			       (unsigned long long)o.max_age_ms,
+			       o.refill == ~0ULL ? -1LL : (long long)o.refill,
+			       o.cap == ~0ULL ? -1LL : (long long)o.cap);
 			if (r->scored)
 				printf(",\"windows\":%llu,\"mae_pages\":%.1f,\"rel_err\":%.4f,\"err_vs_naive\":%.4f",
 				       (unsigned long long)r->windows,
@@ -814,12 +905,35 @@ int main(int argc, char **argv)
 		else
 			printf(" %12s %8s %9s\n", "-", "-", "-");
 	}
-	if (!o.json)
+	if (!o.json) {
+		/* memory held, every policy beside the oracle */
+		printf("\nmemory held (staged pages after each tick's refill, before its faults):\n"
+		       "%-9s %8s %13s %12s %16s %9s\n",
+		       "policy", "hit_rate", "hit_vs_oracle", "mean_staged",
+		       "staged_vs_oracle", "pg_s/hit");
+		for (i = 0; i < NR_POLICIES; i++) {
+			const struct result *r = &res[i];
+
+			if (!(o.policies & (1U << i)))
+				continue;
+			printf("%-9s %8.4f ", policy_names[i],
+			       ratio(r->hits, r->demand));
+			text_num(13, 4, oracle->hits,
+				 (double)r->hits / oracle->hits);
+			printf(" %12.1f ", mean_staged(r, &tr));
+			text_num(16, 4, oracle->held,
+				 (double)r->held / oracle->held);
+			putchar(' ');
+			text_num(9, 4, r->hits,
+				 r->held * TICK_MS / 1000.0 / r->hits);
+			putchar('\n');
+		}
 		printf("\nwhere: %llu region changes, %llu predicted by a majority stride, %llu of them right; %llu of %u VMs dense enough for 2 MiB blocks\n",
 		       (unsigned long long)tr.region_changes,
 		       (unsigned long long)tr.predicted,
 		       (unsigned long long)tr.predicted_right,
 		       (unsigned long long)tr.huge_votes, tr.nr_vms);
+	}
 	free(tr.demand);
 	free(tr.vms);
 	return 0;
