@@ -118,7 +118,9 @@ hit_rate burst 0.95
 # The oracle on series with known answers. Tick length 0.1 s; max age in
 # ticks A = floor(max_age_ms / 100); L = refill pages per tick.
 # 50 pages every tick for 20 ticks
-mapfile -t const < <(for t in $(seq 0 19); do echo "$t:50"; done)
+# (no process substitution: the test VM has no /dev/fd)
+const=()
+for t in $(seq 0 19); do const+=("$t:50"); done
 series "$TMP/const.csv" "${const[@]}"
 if command -v python3 >/dev/null; then
 	# const.csv, unlimited refill: each tick's demand staged at its own
