@@ -254,7 +254,8 @@ static bool sa_fault_huge_wanted(struct vm_fault *vmf, struct sa_group *group)
  * here, not through the allocator, so that a staged page is only taken
  * where the allocator would have put a fresh one.
  */
-static int sa_fault_policy_node(struct vm_fault *vmf, const nodemask_t **nodes)
+static int sa_fault_policy_node(struct vm_fault *vmf, unsigned int order,
+				const nodemask_t **nodes)
 {
 	/* The nearest node with memory, as the allocator falls back to. */
 	int local = numa_mem_id();
@@ -280,9 +281,12 @@ static int sa_fault_policy_node(struct vm_fault *vmf, const nodemask_t **nodes)
 		       first_node(pol->nodes);
 	case MPOL_INTERLEAVE:
 	case MPOL_WEIGHTED_INTERLEAVE:
-		/* As interleave_nid() places the page at this offset. */
+		/*
+		 * As interleave_nid() places the folio: the index counts in
+		 * folios of the fault's size (get_vma_policy()'s ilx).
+		 */
 		*nodes = &pol->nodes;
-		nth = vmf->pgoff % nodes_weight(pol->nodes);
+		nth = (vmf->pgoff >> order) % nodes_weight(pol->nodes);
 		for_each_node_mask(nid, pol->nodes)
 			if (i++ == nth)
 				return nid;
@@ -318,7 +322,7 @@ static struct folio *sa_fault_take(struct sa_mem *mem, struct vm_fault *vmf,
 	struct sa_group *group;
 	int nid;
 
-	nid = sa_fault_policy_node(vmf, &nodes);
+	nid = sa_fault_policy_node(vmf, sa_class_order[class], &nodes);
 	rcu_read_lock();
 	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
@@ -365,7 +369,8 @@ static struct folio *sa_fault_alloc(struct vm_fault *vmf,
  * of 1.2 s, Documentation/benchmarks.rst).
  */
 static struct folio *sa_fault_new_folio(struct sa_mem *mem,
-					struct vm_fault *vmf, pgoff_t *index,
+					struct vm_fault *vmf, bool small_only,
+					pgoff_t *index,
 					struct sa_fault_source *src)
 {
 	gfp_t gfp = mapping_gfp_mask(vmf->vma->vm_file->f_mapping);
@@ -382,7 +387,7 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
 		grouped = true;
-		huge = sa_fault_huge_wanted(vmf, group) &&
+		huge = !small_only && sa_fault_huge_wanted(vmf, group) &&
 		       sa_fault_huge_ok(vmf, &huge_index);
 	}
 	rcu_read_unlock();
@@ -477,6 +482,7 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 {
 	struct address_space *mapping = vmf->vma->vm_file->f_mapping;
 	struct sa_fault_source src;
+	bool small_only = false;
 	vm_fault_t ret = 0;
 	struct folio *folio;
 	u64 start_ns;
@@ -494,14 +500,21 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 			break;
 
 		start_ns = ktime_get_ns();
-		folio = sa_fault_new_folio(mem, vmf, &index, &src);
+		folio = sa_fault_new_folio(mem, vmf, small_only, &index, &src);
 		if (!folio) {
 			ret = VM_FAULT_OOM;
 			break;
 		}
 		if (!sa_mem_charge(mem, folio_nr_pages(folio))) {
-			/* The mount's size= is reached: -ENOSPC, as tmpfs. */
+			bool large = folio_test_large(folio);
+
 			sa_fault_give_back(mem, folio, &src, -ENOSPC);
+			/* No room for 2 MiB: 4 KiB may fit, as tmpfs falls back. */
+			if (large && !small_only) {
+				small_only = true;
+				continue;
+			}
+			/* The mount's size= is reached: -ENOSPC, as tmpfs. */
 			ret = VM_FAULT_SIGBUS;
 			break;
 		}
@@ -509,6 +522,12 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 		/* Charges the folio to the faulting task's memcg. */
 		err = filemap_add_folio(mapping, folio, index, GFP_KERNEL);
 		if (!err) {
+			/*
+			 * Dirty from the start, a read fault's page too: a
+			 * clean unmapped folio would be dropped by drop_caches
+			 * (mapping_evict_folio()), behind the size= charge.
+			 */
+			folio_mark_dirty(folio);
 			atomic_long_add(folio_nr_pages(folio),
 					&sa_mem_pages_global);
 			sa_fault_account(mem, src.kind, folio_nr_pages(folio),

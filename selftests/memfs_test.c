@@ -340,6 +340,34 @@ TEST_F(memfs, size_bounds_every_user)
 	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
+/* Less than 2 MiB left under size=: a 2 MiB-eligible touch gets 4 KiB. */
+TEST_F(memfs, size_limit_falls_back_to_4k)
+{
+	struct shadowalloc_stats st;
+	volatile char *p;
+	unsigned long i;
+	char opts[64];
+	int fd;
+
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE, 0, 0, 1));
+	ASSERT_EQ(0, __sa_enable(self->fd, G1));
+	snprintf(opts, sizeof(opts), "group=%u,size=1m", G1);
+	ASSERT_EQ(0, mount_fs(DIR1, opts));
+	fd = create_file(DIR1, "ram", 1024);
+	ASSERT_GE(fd, 0);
+	p = mmap(NULL, 1024 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, madvise((void *)p, 1024 * PAGE, MADV_HUGEPAGE));
+	EXPECT_TRUE(touch(p, 1)) TH_LOG("SIGBUS with 1 MiB of room left");
+	for (i = 1; i < 256; i++)
+		ASSERT_TRUE(touch(p + i * PAGE, 1)) TH_LOG("page %lu", i);
+	EXPECT_FALSE(touch(p + 256 * PAGE, 1));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(0, st.hits_huge);
+	munmap((void *)p, 1024 * PAGE);
+	close(fd);
+}
+
 TEST_F(memfs, nr_inodes_bounds_files)
 {
 	char path[64];
