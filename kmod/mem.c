@@ -312,31 +312,43 @@ struct sa_fault_source {
 	enum sa_size_class class;
 };
 
-/* A staged folio of the VM's group, if it is enabled and has one. */
-static struct folio *sa_fault_take(struct sa_mem *mem, struct vm_fault *vmf,
+/*
+ * A staged folio of @group's pool, from the node the fault's policy wants;
+ * the caller holds rcu_read_lock() and found the group enabled.
+ */
+static struct folio *sa_fault_take(struct sa_group *group,
+				   struct vm_fault *vmf,
 				   enum sa_size_class class,
 				   struct sa_fault_source *src)
 {
-	struct folio *folio = NULL;
 	const nodemask_t *nodes;
-	struct sa_group *group;
+	struct folio *folio;
 	int nid;
 
 	nid = sa_fault_policy_node(vmf, sa_class_order[class], &nodes);
+	/* Where the group's faults want pages: the refill's split. */
+	sa_pool_note_demand(&group->pool, nid, 1UL << sa_class_order[class]);
+	folio = sa_pool_take(&group->pool, class, nid, nodes);
+	if (folio) {
+		src->kind = class == SA_CLASS_2M ? SA_FAULT_HIT_HUGE :
+			    SA_FAULT_HIT;
+		src->group_id = group->id;
+		src->class = class;
+	}
+	return folio;
+}
+
+/* The same for a fault that looks its VM's group up anew. */
+static struct folio *sa_fault_take_4k(struct sa_mem *mem, struct vm_fault *vmf,
+				      struct sa_fault_source *src)
+{
+	struct folio *folio = NULL;
+	struct sa_group *group;
+
 	rcu_read_lock();
 	group = sa_mem_group_rcu(mem);
-	if (group && READ_ONCE(group->enabled)) {
-		/* Where the group's faults want pages: the refill's split. */
-		sa_pool_note_demand(&group->pool, nid,
-				    1UL << sa_class_order[class]);
-		folio = sa_pool_take(&group->pool, class, nid, nodes);
-		if (folio) {
-			src->kind = class == SA_CLASS_2M ? SA_FAULT_HIT_HUGE :
-				    SA_FAULT_HIT;
-			src->group_id = group->id;
-			src->class = class;
-		}
-	}
+	if (group && READ_ONCE(group->enabled))
+		folio = sa_fault_take(group, vmf, SA_CLASS_4K, src);
 	rcu_read_unlock();
 	return folio;
 }
@@ -377,7 +389,6 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	struct folio *folio = NULL;
 	struct sa_group *group;
 	pgoff_t huge_index;
-	bool grouped = false;
 	bool huge = false;
 
 	src->kind = SA_FAULT_PLAIN;
@@ -386,21 +397,17 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	rcu_read_lock();
 	group = sa_mem_group_rcu(mem);
 	if (group && READ_ONCE(group->enabled)) {
-		grouped = true;
+		src->kind = SA_FAULT_MISS;
 		huge = !small_only && sa_fault_huge_wanted(vmf, group) &&
 		       sa_fault_huge_ok(vmf, &huge_index);
+		folio = sa_fault_take(group, vmf,
+				      huge ? SA_CLASS_2M : SA_CLASS_4K, src);
 	}
 	rcu_read_unlock();
-
-	if (grouped) {
-		src->kind = SA_FAULT_MISS;
-		folio = sa_fault_take(mem, vmf,
-				      huge ? SA_CLASS_2M : SA_CLASS_4K, src);
-		if (folio) {
-			if (huge)
-				*index = huge_index;
-			return folio;
-		}
+	if (folio) {
+		if (huge)
+			*index = huge_index;
+		return folio;
 	}
 
 	/* A miss: as anonymous THP would, try 2 MiB without reclaim first. */
@@ -410,7 +417,7 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 			*index = huge_index;
 			return folio;
 		}
-		folio = sa_fault_take(mem, vmf, SA_CLASS_4K, src);
+		folio = sa_fault_take_4k(mem, vmf, src);
 		if (folio)
 			return folio;
 	}

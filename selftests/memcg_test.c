@@ -123,9 +123,7 @@ TEST_F_TIMEOUT(memcg, staged_pages_do_not_lift_memory_max, 120)
 	int status;
 	pid_t pid;
 
-	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, staged));
-	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, staged));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, staged));
 	snprintf(max, sizeof(max), "%lu", LIMIT_MB << 20);
 	ASSERT_EQ(0, cg_write("memory.max", max));
 

@@ -223,17 +223,6 @@ FIXTURE_TEARDOWN(memfs)
 	close(self->fd);
 }
 
-/* Stage @pages in @id's pool (enabled). */
-static int stage(int fd, uint32_t id, unsigned long pages)
-{
-	int ret = __sa_enable(fd, id);
-
-	if (ret)
-		return ret;
-	ret = __sa_reserve(fd, id, pages);
-	return ret ? ret : __sa_wait_staged(fd, id, pages);
-}
-
 TEST_F(memfs, root_defaults_to_0755_of_the_mounter)
 {
 	struct stat st;
@@ -400,7 +389,7 @@ TEST_F(memfs, group_option_serves_fd_passed_file)
 	pid_t vmm;
 
 	/* Neither this process nor the VMM is a member of any group. */
-	ASSERT_EQ(0, stage(self->fd, G1, 64));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, 64));
 	snprintf(opts, sizeof(opts), "group=%u", G1);
 	ASSERT_EQ(0, mount_fs(DIR1, opts));
 	ffd = create_file(DIR1, "ram", 64);
@@ -437,7 +426,7 @@ TEST_F(memfs, mem_bind_moves_an_object_and_bad_input_changes_nothing)
 	unsigned long i;
 	int mfd;
 
-	ASSERT_EQ(0, stage(self->fd, G1, 64));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, 64));
 	mfd = open(SA_DEV, O_RDWR);	/* an object of its own */
 	ASSERT_GE(mfd, 0);
 	p = mmap(NULL, 64 * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
@@ -493,7 +482,7 @@ TEST_F(memfs, add_vm_by_pidfd_moves_the_objects_it_maps)
 	pid_t vmm;
 	char c;
 
-	ASSERT_EQ(0, stage(self->fd, G1, 64));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, 64));
 	ASSERT_EQ(0, mount_fs(DIR1, NULL));	/* no group= */
 	ffd = create_file(DIR1, "ram", 64);	/* created by a non-member */
 	ASSERT_GE(ffd, 0);
@@ -610,8 +599,8 @@ TEST_F(memfs, discarded_data_reads_zero_in_another_group)
 	unsigned long i, j;
 	int fa, fb;
 
-	ASSERT_EQ(0, stage(self->fd, G1, n));
-	ASSERT_EQ(0, stage(self->fd, G2, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G2, n));
 	snprintf(opts, sizeof(opts), "group=%u", G1);
 	ASSERT_EQ(0, mount_fs(DIR1, opts));
 	snprintf(opts, sizeof(opts), "group=%u", G2);

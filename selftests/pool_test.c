@@ -307,9 +307,7 @@ TEST_F(pool, staged_counted_reclaimable)
 	ASSERT_GE(base, 0);
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
 			       SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
-	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	staged = misc_reclaimable() - base;
 	TH_LOG("%llu pages staged (%llu in 2 MiB folios): nr_kernel_misc_reclaimable +%ld",
@@ -338,9 +336,7 @@ TEST_F(pool, shrinker_backs_off)
 
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 			       600000, 0, 0));
-	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	ASSERT_EQ(0, __sa_write_file("/proc/sys/vm/drop_caches", "2"));
 	t0 = now_s();
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
@@ -400,9 +396,7 @@ TEST_F_TIMEOUT(pool, cpu_offline_drains_cache, 120)
 	/* Ageing drains caches too: only once, right after enabling. */
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE |
 			       SHADOWALLOC_POOL_SET_CAP, 600000, n * PAGE, 0));
-	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	usleep(300000);
 	mfd = open(SA_DEV, O_RDWR);
 	ASSERT_GE(mfd, 0);
@@ -467,9 +461,7 @@ TEST_F(pool, numa_nodes_and_policy)
 	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
 			       600000, 0, 0));
-	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
-	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	node0 = pools_sum(G1, "node 0 ", " staged ");
 	node1 = pools_sum(G1, "node 1 ", " staged ");
 	TH_LOG("even split: node 0 %ld, node 1 %ld", node0, node1);

@@ -30,23 +30,24 @@ int __sa_group_op(int fd, unsigned long cmd, uint32_t id)
 	return __sa_ioctl(fd, cmd, &a);
 }
 
-int __sa_vm_op(int fd, unsigned long cmd, uint32_t id, pid_t pid)
+static int sa_vm_op_flags(int fd, unsigned long cmd, uint32_t id, pid_t pid,
+			  uint32_t flags)
 {
 	struct shadowalloc_group_vm v = {
-		.size = sizeof(v), .group_id = id, .pid = pid,
+		.size = sizeof(v), .flags = flags, .group_id = id, .pid = pid,
 	};
 
 	return __sa_ioctl(fd, cmd, &v);
 }
 
+int __sa_vm_op(int fd, unsigned long cmd, uint32_t id, pid_t pid)
+{
+	return sa_vm_op_flags(fd, cmd, id, pid, 0);
+}
+
 int __sa_vm_pidfd_op(int fd, unsigned long cmd, uint32_t id, int pidfd)
 {
-	struct shadowalloc_group_vm v = {
-		.size = sizeof(v), .flags = SHADOWALLOC_GROUP_VM_PIDFD,
-		.group_id = id, .pid = pidfd,
-	};
-
-	return __sa_ioctl(fd, cmd, &v);
+	return sa_vm_op_flags(fd, cmd, id, pidfd, SHADOWALLOC_GROUP_VM_PIDFD);
 }
 
 int __sa_mem_bind(int memfd, uint32_t flags, uint32_t id,
@@ -208,6 +209,16 @@ int __sa_pool(int fd, uint32_t id, uint32_t flags,
 	};
 
 	return __sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &c);
+}
+
+/* Enable @id and have @pages reserved and staged (__sa_wait_staged()). */
+int __sa_stage(int fd, uint32_t id, uint64_t pages)
+{
+	int ret = __sa_enable(fd, id);
+
+	if (!ret)
+		ret = __sa_reserve(fd, id, pages);
+	return ret ? ret : __sa_wait_staged(fd, id, pages);
 }
 
 /* Wait up to 30 s until the refill worker staged at least @pages. */

@@ -154,10 +154,13 @@ int shadowalloc_shadow_disable(int fd, uint32_t group_id)
 	return sa_group_cmd(fd, SHADOWALLOC_IOC_SHADOW_DISABLE, group_id);
 }
 
-static int sa_vm_cmd(int fd, unsigned long cmd, uint32_t group_id, pid_t pid)
+/* ADD_VM / REMOVE_VM; @flags SHADOWALLOC_GROUP_VM_PIDFD: @pid is a pidfd. */
+static int sa_vm_cmd(int fd, unsigned long cmd, uint32_t group_id, pid_t pid,
+		     uint32_t flags)
 {
 	struct shadowalloc_group_vm arg = {
 		.size = sizeof(arg),
+		.flags = flags,
 		.group_id = group_id,
 		.pid = pid,
 	};
@@ -175,7 +178,7 @@ static int sa_vm_cmd(int fd, unsigned long cmd, uint32_t group_id, pid_t pid)
  */
 int shadowalloc_group_add_vm(int fd, uint32_t group_id, pid_t pid)
 {
-	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id, pid);
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id, pid, 0);
 }
 
 /**
@@ -188,20 +191,7 @@ int shadowalloc_group_add_vm(int fd, uint32_t group_id, pid_t pid)
  */
 int shadowalloc_group_remove_vm(int fd, uint32_t group_id, pid_t pid)
 {
-	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id, pid);
-}
-
-static int sa_vm_pidfd_cmd(int fd, unsigned long cmd, uint32_t group_id,
-			   int pidfd)
-{
-	struct shadowalloc_group_vm arg = {
-		.size = sizeof(arg),
-		.flags = SHADOWALLOC_GROUP_VM_PIDFD,
-		.group_id = group_id,
-		.pid = pidfd,
-	};
-
-	return sa_ioctl(fd, cmd, &arg);
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id, pid, 0);
 }
 
 /**
@@ -216,8 +206,8 @@ static int sa_vm_pidfd_cmd(int fd, unsigned long cmd, uint32_t group_id,
  */
 int shadowalloc_group_add_vm_pidfd(int fd, uint32_t group_id, int pidfd)
 {
-	return sa_vm_pidfd_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id,
-			       pidfd);
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_ADD_VM, group_id, pidfd,
+			 SHADOWALLOC_GROUP_VM_PIDFD);
 }
 
 /**
@@ -230,8 +220,8 @@ int shadowalloc_group_add_vm_pidfd(int fd, uint32_t group_id, int pidfd)
  */
 int shadowalloc_group_remove_vm_pidfd(int fd, uint32_t group_id, int pidfd)
 {
-	return sa_vm_pidfd_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id,
-			       pidfd);
+	return sa_vm_cmd(fd, SHADOWALLOC_IOC_GROUP_REMOVE_VM, group_id, pidfd,
+			 SHADOWALLOC_GROUP_VM_PIDFD);
 }
 
 /**

@@ -56,6 +56,8 @@ int __sa_pool(int fd, uint32_t id, uint32_t flags, uint32_t max_age_ms,
 	      uint64_t cap, uint32_t huge);
 /* Wait up to 30 s until the refill worker staged at least @pages. */
 int __sa_wait_staged(int fd, uint32_t id, uint64_t pages);
+/* Enable group @id, reserve @pages and wait until they are staged. */
+int __sa_stage(int fd, uint32_t id, uint64_t pages);
 int __sa_read_ulong(const char *path, unsigned long *val);
 int __sa_write_file(const char *path, const char *val);
 int __sa_read_param(const char *name, unsigned long *val);
