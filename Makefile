@@ -113,6 +113,34 @@ bench-l2: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB)
 
+# Anchors for the forecaster (Documentation/forecast-anchors.rst.inc):
+# statsmodels ETS/Holt-Winters and a small LSTM against the in-kernel
+# forecaster (through sa_replay) on the same traces, window by window.
+# Traces: ANCHOR_TRACES, default traces/*.csv.xz, else the synthetic kinds
+# written by sa_replay --synth into $(ANCHOR_OUT). Its packages
+# (python3-statsmodels, python3-torch, python3-matplotlib, for Debian's
+# /usr/bin/python3) come from tools/setup-deps.sh --forecast-bench.
+.PHONY: bench-anchors
+ANCHOR_OUT ?= $(BUILD)/bench-anchors
+ANCHOR_TRACES ?= $(wildcard $(REPO)/traces/*.csv.xz)
+ANCHOR_SYNTH ?= sequential strided random burst ramp boot mix
+ANCHOR_PYTHON ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+bench-anchors:
+	@$(REPO)/tools/setup-deps.sh --forecast-bench
+	$(MAKE) -C $(REPO)/tools/forecast
+	mkdir -p $(ANCHOR_OUT)
+	set -e; traces="$(ANCHOR_TRACES)"; \
+	if [ -z "$$traces" ]; then \
+		for k in $(ANCHOR_SYNTH); do \
+			$(REPO)/tools/forecast/sa_replay --synth $$k > $(ANCHOR_OUT)/$$k.csv; \
+			traces="$$traces $(ANCHOR_OUT)/$$k.csv"; \
+		done; \
+	fi; \
+	$(ANCHOR_PYTHON) $(REPO)/tools/bench/forecast_anchors.py \
+		--sa-replay $(REPO)/tools/forecast/sa_replay --out $(ANCHOR_OUT) \
+		$$traces > $(ANCHOR_OUT)/table.txt || status=$$?; \
+	cat $(ANCHOR_OUT)/table.txt; exit $${status:-0}
+
 # Kernel hygiene: checkpatch and sparse on the module and the uapi header.
 checkpatch: ksrc
 	$(KSRC)/scripts/checkpatch.pl --no-tree -q -f \

@@ -79,37 +79,40 @@ static void sa_debugfs_show_agg(struct seq_file *m, const char *who,
 	seq_putc(m, '\n');
 }
 
-/* A model's forecast, margin and errors on one line. */
+/*
+ * The group model's forecast, stock, experts, profile and errors on one
+ * line. The launches of the last tick are not kept, and the refill budget
+ * is left out: "background" and "target" here are the background's
+ * forecast and that plus the stock at an unlimited refill, not the pool's
+ * target (which "pool target" shows).
+ */
 static void sa_debugfs_show_model(struct seq_file *m, const char *who,
 				  const struct sa_forecast_model *model,
 				  u32 horizon)
 {
-	seq_printf(m, "%s forecast demand %llu margin %llu target %llu best %u windows %llu err_permille %u naive_err_permille %llu last_abs_err %llu\n",
-		   who, sa_forecast_demand(model, horizon),
-		   sa_forecast_margin(model, horizon),
-		   sa_forecast_target(model, horizon),
-		   model->best, model->nr_windows,
-		   sa_forecast_error_permille(model),
-		   sa_permille_raw(model->sum_naive_abs_err, model->sum_actual),
+	u32 fill = READ_ONCE(sa_fill_rate_permille);
+
+	seq_printf(m, "%s forecast background %llu stock %llu target %llu expert %s period %u best %u launches %llu profile_ticks %u windows %llu err_permille %u naive_err_permille %u last_abs_err %llu\n",
+		   who, sa_forecast_demand(model, NULL, 0, horizon),
+		   sa_forecast_stock(model, fill),
+		   sa_forecast_target(model, NULL, 0, horizon, ~0ULL, fill),
+		   model->expert == SA_FORECAST_EXPERT_SEASONAL ? "seasonal" :
+		   "holt", model->period.lag, model->best,
+		   model->profile.launches, model->profile.ages,
+		   model->nr_windows, sa_forecast_error_permille(model),
+		   sa_forecast_naive_error_permille(model),
 		   model->last_abs_err);
 }
 
-static void sa_debugfs_show_vm(struct seq_file *m, struct sa_vm *vm,
-			       u32 horizon, u64 now)
+static void sa_debugfs_show_vm(struct seq_file *m, struct sa_vm *vm, u64 now)
 {
-	u32 agree = 0;
-	u64 next = 0;
-	bool known;
 	char who[48];
 
 	snprintf(who, sizeof(who), "vm %u %d", vm->group->id, vm->pid_nr);
 	sa_telemetry_agg_advance(&vm->telemetry, now);
 	sa_debugfs_show_agg(m, who, &vm->telemetry);
-	sa_debugfs_show_model(m, who, &vm->demand, horizon);
-	known = sa_forecast_where_next(&vm->where, &next, &agree);
-	seq_printf(m, "%s where next_region %lld agree_permille %u huge %d\n",
-		   who, known ? (s64)next : -1LL, agree,
-		   sa_forecast_where_huge(&vm->where));
+	seq_printf(m, "%s where regions %u huge %d\n", who,
+		   vm->where.nr_regions, sa_forecast_where_huge(&vm->where));
 }
 
 static void sa_debugfs_show_group(struct seq_file *m, struct sa_group *group,
@@ -128,7 +131,7 @@ static void sa_debugfs_show_group(struct seq_file *m, struct sa_group *group,
 		   READ_ONCE(group->pool.forecast_pages),
 		   READ_ONCE(group->pool.forecast_huge));
 	list_for_each_entry(vm, &group->vms, group_node)
-		sa_debugfs_show_vm(m, vm, horizon, now);
+		sa_debugfs_show_vm(m, vm, now);
 }
 
 static int sa_debugfs_telemetry_show(struct seq_file *m, void *v)

@@ -1,27 +1,26 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * shadowalloc forecaster: demand and "where" prediction in fixed point.
+ * shadowalloc forecaster: a trust group's demand model and staging target
+ * in fixed point.
  *
  * Plain C with no kernel calls, no floating point and no allocation: the
  * same files (forecast/) build into the module and into userspace (the
  * replay tool, the unit tests), which include this header without
  * __KERNEL__.
  *
- * Demand (forecast/demand.c): one sample per tick (SHADOWALLOC_TICK_MS) is
- * the number of 4 KiB pages first-touched in that tick. A bank of Holt
- * double-exponential smoothers with different (alpha, beta) runs on the
- * series; each keeps a running error, and the one with the smallest error
- * forecasts. Burst awareness: the signed errors of the last
- * SA_FORECAST_ERRS completed windows (actual demand of a window minus the
- * forecast made at its start) give a margin, their upper quantile, so a
- * periodic burst the smoothers average away is still covered.
+ * One sample per tick (SHADOWALLOC_TICK_MS): the 4 KiB pages first-touched
+ * in it, in all and by each launch (a memory object, by age since its
+ * first fault). model.c runs the tick: launches whose age a launch profile
+ * knows (profile.c) are the profile's to forecast; the rest, the
+ * background, goes to a bank of Holt smoothers (demand.c) and a period
+ * detector (period.c), and the one of the two whose one-step residuals
+ * would hold less memory at the fill-rate goal forecasts it. target.c
+ * turns the forecast path, the pool's refill budget and a safety stock
+ * (the fill-rate quantile of the residuals) into the pages to stage.
  *
- * Where (forecast/where.c): the 2 MiB guest-physical regions of recent
- * faults; a majority stride among recent region-to-region steps predicts
- * the next region, and the pages touched per region say whether 2 MiB
- * blocks would be used whole.
- *
- * Blobs (forecast/blob.c): a model as MODEL_EXPORT / MODEL_IMPORT carry it.
+ * where.c: how densely a VM fills 2 MiB regions (the block size).
+ * blob.c: a model as MODEL_EXPORT / MODEL_IMPORT carry it.
+ * Documentation/forecast.rst describes and derives all of it.
  */
 #ifndef _SHADOWALLOC_FORECAST_H
 #define _SHADOWALLOC_FORECAST_H
@@ -46,18 +45,45 @@ typedef int64_t s64;
 
 /* Smoothers in the bank. */
 #define SA_FORECAST_BANK		6
-/* Completed-window errors kept for the burst margin. */
-#define SA_FORECAST_ERRS		32
 /*
- * Ticks of demand history and of pending forecasts: windows (the horizon
- * in ticks) longer than this are evaluated over this many ticks and
- * scaled.
+ * Ticks of demand history and of pending window forecasts, and the
+ * longest path the target looks ahead: windows and horizons longer than
+ * this are evaluated over this many ticks.
  */
 #define SA_FORECAST_WINDOW_MAX	64
 /* A slot of sa_forecast_model.pending or .naive without a forecast. */
 #define SA_FORECAST_NONE	(~0ULL)
-/* Region steps kept by the where-predictor. */
-#define SA_FORECAST_STEPS		16
+/* One-step residuals the safety stock is computed from (6.4 s). */
+#define SA_FORECAST_STOCK	64
+/* Background history the period detector keeps, and the longest period. */
+#define SA_FORECAST_PERIOD_HIST	128
+#define SA_FORECAST_PERIOD_MAX	64
+/* Ages (ticks since a launch began) a launch profile covers: 25.6 s. */
+#define SA_FORECAST_PROFILE_AGES	256
+/*
+ * Launches a group tracks at once; a launch beyond them is not tracked:
+ * its demand is background.
+ */
+#define SA_FORECAST_LAUNCHES_MAX	16
+/* Launches a profile averages over (the gain is 1/min(n, this)). */
+#define SA_FORECAST_PROFILE_MEMORY	8
+/* The background's experts: the Holt bank and the seasonal repeat. */
+#define SA_FORECAST_EXPERT_HOLT	0
+#define SA_FORECAST_EXPERT_SEASONAL	1
+#define SA_FORECAST_EXPERTS		2
+/*
+ * How a launch is placed on its profile: by its age (ticks since its
+ * first fault), or by its progress (the age at which the profile had
+ * first-touched as many pages as the launch has), for launches that run
+ * faster or slower than the ones before.
+ */
+#define SA_FORECAST_ALIGN_AGE		0
+#define SA_FORECAST_ALIGN_PROGRESS	1
+#define SA_FORECAST_ALIGNS		2
+/* Fill-rate goals, permille of demand served from the pool. */
+#define SA_FORECAST_FILL_MIN		500
+#define SA_FORECAST_FILL_MAX		999
+#define SA_FORECAST_FILL_DEFAULT	980
 
 /**
  * struct sa_forecast_holt - one Holt smoother of the bank
@@ -76,17 +102,77 @@ struct sa_forecast_holt {
 };
 
 /**
- * struct sa_forecast_model - demand model of a VM or of a group
- * @bank: the smoothers; sa_forecast_alpha[i], sa_forecast_beta[i] are their
- *	parameters
+ * struct sa_forecast_period - recurring bursts in the background demand
+ * @x: background demand per tick, ring of SA_FORECAST_PERIOD_HIST, newest
+ *	at @pos - 1
+ * @pos: next slot of @x
+ * @n: samples seen (saturates at U32_MAX)
+ * @mean: EWMA of the demand (fixed point)
+ * @cov: EWMA of (x_t - mean)(x_{t-k} - mean) for lag k = 0..PERIOD_MAX, in
+ *	pages^2 (samples are clamped to 2^24 pages here, so no product
+ *	reaches 2^63); @cov[0] is the variance
+ * @lag: the period in ticks, 0 while no lag correlates by more than 1/2
+ */
+struct sa_forecast_period {
+	u32 x[SA_FORECAST_PERIOD_HIST];
+	u32 pos;
+	u32 n;
+	s64 mean;
+	s64 cov[SA_FORECAST_PERIOD_MAX + 1];
+	u32 lag;
+};
+
+/**
+ * struct sa_forecast_profile - a group's launch profile
+ * @cum: mean cumulative pages (fixed point) a launch had first-touched by
+ *	the end of age a, over the last SA_FORECAST_PROFILE_MEMORY launches
+ *	that reached that age
+ * @seen: launches that reached age a, saturating at
+ *	SA_FORECAST_PROFILE_MEMORY; 0: no launch was ever that old
+ * @ages: one more than the oldest age a launch reached (0: none yet);
+ *	launches start at age 0, so every age below it was seen
+ * @launches: launches learned from (saturates)
+ */
+struct sa_forecast_profile {
+	u64 cum[SA_FORECAST_PROFILE_AGES];
+	u8 seen[SA_FORECAST_PROFILE_AGES];
+	u32 ages;
+	u64 launches;
+};
+
+/**
+ * struct sa_forecast_launch - one launch (a VM's memory object) as the
+ *	caller tracks it, passed in each tick
+ * @age: ticks since its first fault (0 in that tick); ignored while
+ *	@total is 0
+ * @pages: pages it first-touched in this tick
+ * @total: pages it first-touched since it began, this tick's included;
+ *	0: created, not touched yet (the caller drops such a launch once it
+ *	waited longer than the pool's max age: what was staged for it has
+ *	aged out)
+ *
+ * Ages count from the first fault, not from the creation: the time a VMM
+ * takes between creating guest memory and running the guest varies from
+ * launch to launch, and would smear the profile.
+ */
+struct sa_forecast_launch {
+	u32 age;
+	u32 pages;
+	u64 total;
+};
+
+/**
+ * struct sa_forecast_model - demand model of a group
+ * @bank: the background's smoothers; sa_forecast_alpha[i],
+ *	sa_forecast_beta[i] are their parameters
  * @best: index of the smoother with the smallest @err, which forecasts
  * @ticks: samples observed (saturates)
- * @hist: demand per tick, ring of SA_FORECAST_WINDOW_MAX, newest at
+ * @hist: total demand per tick, ring of SA_FORECAST_WINDOW_MAX, newest at
  *	@hist_pos - 1
  * @hist_pos: next slot of @hist, @pending and @naive
- * @pending: the window forecast (pages over the window, without margin)
- *	made at each of the last SA_FORECAST_WINDOW_MAX ticks, same ring;
- *	SA_FORECAST_NONE where none was made
+ * @pending: the window forecast (pages over the window) made at each of
+ *	the last SA_FORECAST_WINDOW_MAX ticks, same ring; SA_FORECAST_NONE
+ *	where none was made
  * @naive: the last-value forecast made at the same ticks (the demand of
  *	the window that ended there), same ring; SA_FORECAST_NONE where the
  *	history was shorter than a window
@@ -94,17 +180,33 @@ struct sa_forecast_holt {
  *	@window_fc; 0 before the first sample. Another window invalidates
  *	them, so no window is scored against a forecast for another length
  * @phase: ticks since the bank's window forecasts were made
- * @errs: signed errors (actual - forecast, pages) of the last completed
- *	windows, ring of SA_FORECAST_ERRS
- * @peaks: the largest actual window demand (pages) in each slot of @errs,
- *	which caps the target (sa_forecast_target())
- * @err_pos: next slot of @errs and @peaks
- * @nr_errs: valid entries of @errs
+ * @period: the background's period detector and history
+ * @profile: the launch profile
+ * @expert: SA_FORECAST_EXPERT_*: which forecasts the background
+ * @align: SA_FORECAST_ALIGN_*: how launches are placed on the profile
+ * @expert_next: each expert's forecast for the coming tick (pages)
+ * @expert_resid: each expert's one-step residuals (background - its
+ *	forecast, pages), same ring as @resid
+ * @background: the background demand of the same ticks
+ * @next: each alignment's forecast of the launches' demand in the coming
+ *	tick (pages), made at the end of the last tick; @next[0] is
+ *	SA_FORECAST_NONE before the first
+ * @resid: each alignment's one-step residuals (the launches' profiled
+ *	demand - its @next, pages), ring of SA_FORECAST_STOCK; with the
+ *	current expert's @expert_resid, the current alignment's make the
+ *	total's, so a change of expert or alignment brings its own history
+ *	into the safety stock at once
+ * @resid_demand: the total demand of the same ticks
+ * @resid_pos: next slot of @resid and @resid_demand
+ * @nr_resid: valid entries of @resid
  * @last_abs_err: |error| of the window completed last, in pages
  * @sum_abs_err: sum of |error| over all completed windows
  * @sum_naive_abs_err: the same for the last-value forecast (the previous
  *	window's actual demand), the baseline to beat
  * @sum_actual: sum of the actual demand of all completed windows
+ * @sum_overlap: sum over those windows of min(forecast, actual)
+ * @sum_union: sum over those windows of max(forecast, actual); accuracy
+ *	is @sum_overlap / @sum_union (sa_forecast_accuracy_permille())
  * @nr_windows: completed windows
  */
 struct sa_forecast_model {
@@ -117,32 +219,38 @@ struct sa_forecast_model {
 	u64 naive[SA_FORECAST_WINDOW_MAX];
 	u32 window;
 	u32 phase;
-	s64 errs[SA_FORECAST_ERRS];
-	u64 peaks[SA_FORECAST_ERRS];
-	u32 err_pos;
-	u32 nr_errs;
+	struct sa_forecast_period period;
+	struct sa_forecast_profile profile;
+	u32 expert;
+	u32 align;
+	u64 expert_next[SA_FORECAST_EXPERTS];
+	s64 expert_resid[SA_FORECAST_EXPERTS][SA_FORECAST_STOCK];
+	u32 background[SA_FORECAST_STOCK];
+	u64 next[SA_FORECAST_ALIGNS];
+	s64 resid[SA_FORECAST_ALIGNS][SA_FORECAST_STOCK];
+	u32 resid_demand[SA_FORECAST_STOCK];
+	u32 resid_pos;
+	u32 nr_resid;
 	u64 last_abs_err;
 	u64 sum_abs_err;
 	u64 sum_naive_abs_err;
 	u64 sum_actual;
+	u64 sum_overlap;
+	u64 sum_union;
 	u64 nr_windows;
 };
 
 /**
- * struct sa_forecast_where - where-predictor of one VM's guest-physical regions
+ * struct sa_forecast_where - how densely a VM fills 2 MiB guest regions
  * @last_region: 2 MiB region (gpa >> 21) of the newest fault in a new region
- * @steps: last region-to-region steps (signed), ring of SA_FORECAST_STEPS
- * @step_pos: next slot of @steps
- * @nr_steps: valid entries of @steps
+ * @nr_regions: regions closed so far (saturates)
  * @pages_in_region: pages mapped in @last_region so far
  * @dense: EWMA (fixed point, 0..SA_FORECAST_ONE) of the share of a region's 512
  *	pages touched before the next region started
  */
 struct sa_forecast_where {
 	u64 last_region;
-	s64 steps[SA_FORECAST_STEPS];
-	u32 step_pos;
-	u32 nr_steps;
+	u32 nr_regions;
 	u32 pages_in_region;
 	s64 dense;
 };
@@ -154,35 +262,64 @@ extern const u16 sa_forecast_beta[SA_FORECAST_BANK];	/* Q0.16 */
 void sa_forecast_init(struct sa_forecast_model *m);
 
 /*
- * One tick: @pages first-touched. @window is the horizon in ticks
- * (1..SA_FORECAST_WINDOW_MAX, larger is clamped): the forecast for the window
- * starting after this tick is recorded, and the window that ends with this
- * tick is scored. O(SA_FORECAST_BANK + SA_FORECAST_WINDOW_MAX) at most.
+ * One tick (model.c): @pages first-touched in all, of which the @nr
+ * @launches (up to SA_FORECAST_PROFILE_AGES ticks old) took their @pages.
+ * @window is the horizon in ticks (1..SA_FORECAST_WINDOW_MAX, larger is
+ * clamped). O(SA_FORECAST_PERIOD_MAX + SA_FORECAST_STOCK +
+ * @nr * SA_FORECAST_WINDOW_MAX).
  */
-void sa_forecast_observe(struct sa_forecast_model *m, u32 pages, u32 window);
-
-/* Forecast demand (pages) over the next @horizon ticks, without margin. */
-u64 sa_forecast_demand(const struct sa_forecast_model *m, u32 horizon);
-
-/* Burst margin (pages) for @horizon ticks: upper quantile of window errors. */
-u64 sa_forecast_margin(const struct sa_forecast_model *m, u32 horizon);
+void sa_forecast_observe(struct sa_forecast_model *m, u32 pages,
+			 const struct sa_forecast_launch *launches, u32 nr,
+			 u32 window);
 
 /*
- * The staging target for @horizon ticks: demand plus margin, but not above
- * 5/4 of the largest window demand the margin's span has seen (scaled to
- * the horizon), so a transient over-forecast after a burst is not staged.
+ * The staging target after a tick (target.c): the pages the pool must
+ * hold so that the next @horizon ticks' forecast demand is served when
+ * the refill adds at most @refill pages per tick, plus the safety stock
+ * that meets @fill_permille of demand.
  */
-u64 sa_forecast_target(const struct sa_forecast_model *m, u32 horizon);
+u64 sa_forecast_target(const struct sa_forecast_model *m,
+		       const struct sa_forecast_launch *launches, u32 nr,
+		       u32 horizon, u64 refill, u32 fill_permille);
+
+/* Forecast demand (pages) over the next @horizon ticks, without stock. */
+u64 sa_forecast_demand(const struct sa_forecast_model *m,
+		       const struct sa_forecast_launch *launches, u32 nr,
+		       u32 horizon);
+
+/* Safety stock (pages) for @fill_permille, from the one-step residuals. */
+u64 sa_forecast_stock(const struct sa_forecast_model *m, u32 fill_permille);
 
 /* Mean absolute window error relative to actual demand, permille (0..1000+). */
 u32 sa_forecast_error_permille(const struct sa_forecast_model *m);
+/* The same for the last-value forecast on the same windows. */
+u32 sa_forecast_naive_error_permille(const struct sa_forecast_model *m);
+/* Overlap of window forecasts and demand, permille (0..1000). */
+u32 sa_forecast_accuracy_permille(const struct sa_forecast_model *m);
 
-/*
- * Start a model from another one (a new VM from its group), demand scaled
- * by 1/@share.
- */
-void sa_forecast_inherit(struct sa_forecast_model *m,
-			 const struct sa_forecast_model *from, u32 share);
+/* demand.c: the Holt bank on the background demand. */
+void sa_forecast_bank_init(struct sa_forecast_model *m);
+void sa_forecast_bank_update(struct sa_forecast_model *m, u32 pages);
+void sa_forecast_bank_score(struct sa_forecast_model *m, u64 actual, u32 w);
+/* The best smoother's forecast for the @k-th tick ahead (pages). */
+u64 sa_forecast_bank_at(const struct sa_forecast_model *m, u32 k);
+
+/* period.c: recurring bursts. */
+void sa_forecast_period_update(struct sa_forecast_period *p, u32 pages);
+/* The seasonal forecast for the @k-th tick ahead; 0 without a period. */
+u64 sa_forecast_period_at(const struct sa_forecast_period *p, u32 k);
+/* Background demand of the last @w ticks. */
+u64 sa_forecast_period_recent(const struct sa_forecast_period *p, u32 w);
+
+/* profile.c: launch profiles. */
+void sa_forecast_profile_learn(struct sa_forecast_profile *p,
+			       const struct sa_forecast_launch *l);
+/* Does the profile know a launch's demand at @age (a launch got that old)? */
+bool sa_forecast_profile_knows(const struct sa_forecast_profile *p, u32 age);
+/* Pages @l is expected to first-touch within the next @k ticks. */
+u64 sa_forecast_profile_need(const struct sa_forecast_profile *p,
+			     const struct sa_forecast_launch *l, u32 k,
+			     u32 align);
 
 void sa_forecast_where_init(struct sa_forecast_where *w);
 /*
@@ -190,12 +327,6 @@ void sa_forecast_where_init(struct sa_forecast_where *w);
  * 4 KiB mapping, 512 for a 2 MiB one, which makes its region dense).
  */
 void sa_forecast_where_observe(struct sa_forecast_where *w, u64 gpa, u32 pages);
-/*
- * The predicted next 2 MiB region and the share (permille) of recent steps
- * that agree; false while there is no majority stride.
- */
-bool sa_forecast_where_next(const struct sa_forecast_where *w, u64 *region,
-			    u32 *agree_permille);
 /* Would 2 MiB blocks be used whole? (dense >= 1/2) */
 bool sa_forecast_where_huge(const struct sa_forecast_where *w);
 
@@ -204,7 +335,7 @@ bool sa_forecast_where_huge(const struct sa_forecast_where *w);
  * little-endian image of struct sa_forecast_model.
  */
 #define SA_FORECAST_BLOB_MAGIC	0x31434653U	/* "SFC1" */
-#define SA_FORECAST_BLOB_VERSION	1U
+#define SA_FORECAST_BLOB_VERSION	2U
 
 /* Bytes a blob takes. */
 size_t sa_forecast_blob_size(void);

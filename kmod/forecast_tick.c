@@ -8,33 +8,47 @@
  *
  *  1. reads the demand: the pages the group's faults handed to VMs since
  *     the last tick (the fault counters, stats.c);
- *  2. observes: that demand is the newest sample of the group's model
- *     (ticks the worker missed count as empty), and each VM's model takes
- *     its completed telemetry ticks (telemetry.c fills them);
- *  3. targets: the pool's forecast becomes the group model's demand over the
- *     horizon plus its burst margin (sa_pool_target() caps it and honours
- *     reservations), and 2 MiB blocks are wanted while most VMs with enough
- *     history touch their regions densely;
+ *  2. observes: that demand, with the share of each launch (memory object
+ *     by age, launch.c), is the newest sample of the group's model (ticks
+ *     the worker missed count as empty);
+ *  3. targets: the pool's forecast becomes the model's target for the
+ *     horizon at the pool's zeroing budget and the fill-rate goal
+ *     (sa_pool_target() caps it and honours reservations), and 2 MiB
+ *     blocks are wanted while most VMs with enough history touch their
+ *     regions densely;
  *  4. kicks the pool's refill worker, which stages up to the target.
  *
  * The models themselves are the pure-C core under forecast/.
  */
+#include <linux/ktime.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/workqueue.h>
 
 #include "registry.h"
 
-/* Where-predictor steps a VM needs before its vote on 2 MiB blocks counts. */
-#define SA_FORECAST_VOTE_STEPS	4
+/* Regions a VM must have filled before its vote on 2 MiB blocks counts. */
+#define SA_FORECAST_VOTE_REGIONS	4
 
 static void sa_forecast_tick_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_forecast_tick_work, sa_forecast_tick_fn);
 
+/*
+ * The next run: just after the next tick boundary of the clock the
+ * telemetry and the recordings use (sa_telemetry_now_tick()), so the
+ * demand a run reads is, but for the worker's wake-up latency, the
+ * demand of the tick that just ended, and a recording replayed tick by
+ * tick (sa_replay --absolute-ticks) sees the same series.
+ */
 static void sa_forecast_schedule(void)
 {
+	const u32 tick_ns = SHADOWALLOC_TICK_MS * NSEC_PER_MSEC;
+	u32 into;
+
+	div_u64_rem(ktime_get_ns(), tick_ns, &into);
+	/* rounded up: a timer may fire up to a jiffy before its delay */
 	queue_delayed_work(system_unbound_wq, &sa_forecast_tick_work,
-			   msecs_to_jiffies(SHADOWALLOC_TICK_MS));
+			   DIV_ROUND_UP(tick_ns - into, TICK_NSEC) + 1);
 }
 
 /* The window the models score: the horizon, at most SA_FORECAST_WINDOW_MAX. */
@@ -60,40 +74,26 @@ static u64 sa_forecast_first_tick(struct sa_group *group, u64 now)
 	return max(group->forecast_tick + 1, now - SA_FORECAST_WINDOW_MAX + 1);
 }
 
-/* Step 2a: the group's model takes @pages at @now, zeros for missed ticks. */
+/* The pool's max age in ticks: how long a launch may wait untouched. */
+static u64 sa_forecast_max_wait(struct sa_group *group)
+{
+	return READ_ONCE(group->pool.max_age_ms) / SHADOWALLOC_TICK_MS;
+}
+
+/*
+ * Step 2: the group's model takes @pages at @now, zeros for missed ticks;
+ * the launches' pages all count in the last one.
+ */
 static void sa_forecast_observe_group(struct sa_group *group, u32 pages,
-				      u64 now)
+				      const struct sa_forecast_launch *launches,
+				      u32 nr, u64 now)
 {
 	u32 window = sa_forecast_window(group);
 	u64 t;
 
-	for (t = sa_forecast_first_tick(group, now); t <= now; t++)
-		sa_forecast_observe(&group->demand, t == now ? pages : 0,
-				    window);
-}
-
-/*
- * Step 2b: each VM's model takes the pages KVM mapped for it per
- * telemetry tick; telemetry tick t is complete once tick t + 1 began.
- */
-static void sa_forecast_observe_vms(struct sa_group *group, u64 now)
-{
-	u32 window = sa_forecast_window(group);
-	u64 from = sa_forecast_first_tick(group, now), t;
-	struct sa_vm *vm;
-
-	list_for_each_entry(vm, &group->vms, group_node) {
-		struct sa_telemetry_agg *tlm = &vm->telemetry;
-
-		for (t = from - 1; t < now; t++) {
-			bool in = t <= tlm->last_tick &&
-				  t + SA_TELEMETRY_TICKS > tlm->last_tick;
-			u32 slot = t % SA_TELEMETRY_TICKS;
-			u32 pages = in ? tlm->tick_pages[slot] : 0;
-
-			sa_forecast_observe(&vm->demand, pages, window);
-		}
-	}
+	for (t = sa_forecast_first_tick(group, now); t < now; t++)
+		sa_forecast_observe(&group->demand, 0, NULL, 0, window);
+	sa_forecast_observe(&group->demand, pages, launches, nr, window);
 }
 
 /*
@@ -107,7 +107,7 @@ static enum sa_density sa_forecast_density(struct sa_group *group)
 	struct sa_vm *vm;
 
 	list_for_each_entry(vm, &group->vms, group_node) {
-		if (vm->where.nr_steps >= SA_FORECAST_VOTE_STEPS) {
+		if (vm->where.nr_regions >= SA_FORECAST_VOTE_REGIONS) {
 			votes++;
 			votes_huge += sa_forecast_where_huge(&vm->where);
 		}
@@ -117,13 +117,36 @@ static enum sa_density sa_forecast_density(struct sa_group *group)
 	return votes_huge * 2 >= votes ? SA_DENSITY_DENSE : SA_DENSITY_SPARSE;
 }
 
-/* Step 3: the pool's forecast and block size from the group's models. */
-static void sa_forecast_set_target(struct sa_group *group)
+/*
+ * Memory held: the pages staged now, after the refill of the tick that
+ * ended and before the faults of the next, for each tick since the last
+ * run (the pool held them all along), as sa_replay counts it.
+ */
+static void sa_forecast_count_held(struct sa_group *group, u64 now)
 {
-	u64 target = sa_forecast_target(&group->demand,
-					sa_group_horizon_ticks(group));
-	enum sa_density density = sa_forecast_density(group);
+	u64 ticks = now - sa_forecast_first_tick(group, now) + 1;
+	long staged = atomic_long_read(&group->pool.staged_pages);
+
+	group->held_page_ticks += (u64)max(staged, 0L) * ticks;
+	group->held_ticks += ticks;
+}
+
+/*
+ * Step 3: the pool's forecast and block size from the group's model. The
+ * refill per tick is the pool's zeroing budget: what it cannot zero in
+ * time must be staged ahead.
+ */
+static void sa_forecast_set_target(struct sa_group *group,
+				   const struct sa_forecast_launch *launches,
+				   u32 nr)
+{
 	struct sa_pool *pool = &group->pool;
+	u64 refill = (u64)READ_ONCE(pool->zero_pages_per_sec) *
+		     SHADOWALLOC_TICK_MS / 1000;
+	u64 target = sa_forecast_target(&group->demand, launches, nr,
+					sa_group_horizon_ticks(group), refill,
+					READ_ONCE(sa_fill_rate_permille));
+	enum sa_density density = sa_forecast_density(group);
 
 	WRITE_ONCE(pool->forecast_pages, min_t(u64, target, ULONG_MAX));
 	WRITE_ONCE(group->density, density);
@@ -134,13 +157,16 @@ static void sa_forecast_set_target(struct sa_group *group)
 /* The tick: every enabled group, read demand -> observe -> target -> kick. */
 static void sa_forecast_tick_fn(struct work_struct *work)
 {
-	u64 now = sa_telemetry_now_tick();
+	struct sa_forecast_launch launches[SA_FORECAST_LAUNCHES_MAX];
 	struct sa_group *group;
 	bool any = false;
 	unsigned long id;
-	u32 pages;
+	u32 pages, nr;
+	u64 now;
 
 	mutex_lock(&sa_registry_lock);
+	/* after the lock: a tick spent waiting for it is not this tick */
+	now = sa_telemetry_now_tick();
 	sa_for_each_group(id, group) {
 		if (!group->enabled)
 			continue;
@@ -148,13 +174,19 @@ static void sa_forecast_tick_fn(struct work_struct *work)
 		if (now <= group->forecast_tick)
 			continue;
 
+		/*
+		 * Launches first: a first touch between the two reads counts
+		 * in the demand and not in a launch, never the other way.
+		 */
+		nr = sa_launch_collect(group, now, sa_forecast_max_wait(group),
+				       launches);
 		pages = sa_forecast_read_demand(group);
 
-		sa_forecast_observe_group(group, pages, now);
-		sa_forecast_observe_vms(group, now);
+		sa_forecast_observe_group(group, pages, launches, nr, now);
+		sa_forecast_count_held(group, now);
 		group->forecast_tick = now;
 
-		sa_forecast_set_target(group);
+		sa_forecast_set_target(group, launches, nr);
 
 		sa_pool_kick(&group->pool);
 	}
@@ -174,6 +206,7 @@ static void sa_forecast_tick_fn(struct work_struct *work)
 void sa_forecast_start(struct sa_group *group)
 {
 	lockdep_assert_held(&sa_registry_lock);
+	sa_launch_reset(group);
 	group->forecast_handed = sa_group_handed_pages(group);
 	group->forecast_tick = sa_telemetry_now_tick();
 	sa_forecast_schedule();

@@ -66,6 +66,7 @@ static void sa_group_free_workfn(struct work_struct *work)
 					      struct sa_group, free_rwork);
 
 	sa_pool_destroy(&group->pool);
+	sa_launch_release_all(group);
 	free_percpu(group->stats);
 	kfree(group);
 }
@@ -252,6 +253,8 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 	group->id = arg->group_id;
 	kref_init(&group->ref);
 	INIT_LIST_HEAD(&group->vms);
+	spin_lock_init(&group->launch_lock);
+	INIT_LIST_HEAD(&group->launches);
 	group->max_vms = arg->max_vms ?: vm_limit;
 	group->max_staged_bytes = arg->max_staged_bytes ?:
 		(u64)READ_ONCE(sa_default_max_staged_mb) << 20;
@@ -303,11 +306,15 @@ static void sa_group_disable_locked(struct sa_group *group)
 /* Unpublish a group; the caller drops the registry's reference. */
 static void sa_group_unpublish_locked(struct sa_group *group)
 {
+	struct sa_recorder *rec;
+
 	if (group->enabled)
 		sa_group_disable_locked(group);
-	if (group->recorder) {
-		sa_recorder_orphan(group->recorder);
-		group->recorder = NULL;
+	rec = rcu_dereference_protected(group->recorder,
+					lockdep_is_held(&sa_registry_lock));
+	if (rec) {
+		sa_recorder_orphan(rec);
+		RCU_INIT_POINTER(group->recorder, NULL);
 	}
 	xa_erase(&sa_groups, group->id);
 	sa_nr_groups--;
@@ -388,8 +395,6 @@ int sa_group_add_vm(const struct shadowalloc_group_vm *arg)
 	vm->pid = pid;
 	vm->pid_nr = pid_nr(pid);
 	vm->group = group;
-	/* A new VM starts from what its peers taught the group. */
-	sa_forecast_inherit(&vm->demand, &group->demand, group->nr_vms + 1);
 	sa_forecast_where_init(&vm->where);
 	list_add_tail(&vm->group_node, &group->vms);
 	group->nr_vms++;
@@ -600,7 +605,8 @@ int sa_group_model_import(u32 id, const struct sa_forecast_model *model)
  * sa_group_record() - start recording a group's first-touch faults
  * @id: the group
  *
- * The telemetry must be attached for anything to be recorded.
+ * The fault handler records every first touch the group's pool serves or
+ * misses (record.c); no telemetry is needed.
  *
  * Return: a new file descriptor, -EINVAL for an invalid id, -ENOENT (no
  * group), -EBUSY (a recording of the group is open), -ENOMEM, -EMFILE.
@@ -613,7 +619,7 @@ int sa_group_record(u32 id)
 	group = sa_registry_lock_group(id);
 	if (IS_ERR(group))
 		return PTR_ERR(group);
-	if (group->recorder)
+	if (rcu_access_pointer(group->recorder))
 		ret = -EBUSY;
 	else
 		ret = sa_recorder_open(group);
@@ -626,7 +632,8 @@ int sa_group_record(u32 id)
  * @rec: the recording
  * @id: its group
  *
- * After this the drain worker no longer writes to @rec.
+ * After this no new fault finds @rec; the caller waits for the faults
+ * that did (an RCU grace period) before freeing it.
  */
 void sa_group_record_closed(struct sa_recorder *rec, u32 id)
 {
@@ -634,8 +641,8 @@ void sa_group_record_closed(struct sa_recorder *rec, u32 id)
 
 	mutex_lock(&sa_registry_lock);
 	group = sa_group_find_locked(id);
-	if (group && group->recorder == rec)
-		group->recorder = NULL;
+	if (group && rcu_access_pointer(group->recorder) == rec)
+		RCU_INIT_POINTER(group->recorder, NULL);
 	mutex_unlock(&sa_registry_lock);
 }
 

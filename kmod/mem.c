@@ -48,12 +48,15 @@ DEFINE_PER_CPU(u64, sa_plain_faults);
  *	membership (a VMM that opens /dev/shadowalloc itself). Written with
  *	WRITE_ONCE() by the binding calls, read locklessly by faults
  * @limit: the bounds of the object's filesystem instance, or NULL
+ * @launch: the object as a launch of its group (launch.c), or NULL if
+ *	that record could not be allocated
  */
 struct sa_mem {
 	struct inode *inode;
 	struct pid *owner;
 	u32 group_id;
 	struct sa_mem_limit *limit;
+	struct sa_launch *launch;
 };
 
 static struct vfsmount *sa_mnt;
@@ -145,6 +148,7 @@ static void sa_mem_evict_inode(struct inode *inode)
 		if (mem->limit)
 			atomic_long_dec(&mem->limit->objects);
 		put_pid(mem->owner);
+		sa_launch_gone(mem->launch);
 		kfree(mem);
 	}
 }
@@ -424,9 +428,15 @@ static struct folio *sa_fault_new_folio(struct sa_mem *mem,
 	return sa_fault_alloc(vmf, SA_CLASS_4K, gfp);
 }
 
+/*
+ * Count a first touch for the object's group and, if a recording of the
+ * group is open, record it (the same events, record.c).
+ */
 static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
-			     long pages, u64 ns)
+			     struct folio *folio, u64 start_ns)
 {
+	long pages = folio_nr_pages(folio);
+	u64 ns = ktime_get_ns() - start_ns;
 	struct sa_fault_stats __percpu *stats;
 	struct sa_group *group;
 
@@ -448,6 +458,9 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
 			if (kind == SA_FAULT_HIT_HUGE)
 				this_cpu_inc(stats->hits_huge);
 		}
+		sa_recorder_fault(group, start_ns, folio_pos(folio),
+				  folio_size(folio), mem->owner);
+		sa_launch_account(group, mem->launch, pages);
 	}
 	rcu_read_unlock();
 }
@@ -537,8 +550,7 @@ static vm_fault_t sa_fault_insert(struct sa_mem *mem, struct vm_fault *vmf,
 			folio_mark_dirty(folio);
 			atomic_long_add(folio_nr_pages(folio),
 					&sa_mem_pages_global);
-			sa_fault_account(mem, src.kind, folio_nr_pages(folio),
-					 ktime_get_ns() - start_ns);
+			sa_fault_account(mem, src.kind, folio, start_ns);
 			break;
 		}
 		sa_mem_uncharge(mem, folio_nr_pages(folio));
@@ -727,6 +739,7 @@ void sa_mem_bind_mapped(struct pid *pid, u32 from_id, u32 to_id)
 int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
 		  u32 group_id)
 {
+	struct sa_group *group;
 	struct sa_mem *mem;
 
 	mem = kzalloc(sizeof(*mem), GFP_KERNEL_ACCOUNT);
@@ -736,6 +749,13 @@ int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
 	mem->owner = get_pid(task_tgid(current));
 	mem->group_id = group_id;
 	mem->limit = limit;
+	/* without a record the object is just never a launch */
+	mem->launch = sa_launch_new();
+	rcu_read_lock();
+	group = sa_mem_group_rcu(mem);
+	if (group && READ_ONCE(group->enabled))
+		sa_launch_created(group, mem->launch);
+	rcu_read_unlock();
 	inode->i_private = mem;
 	inode->i_mapping->a_ops = &sa_aops;
 	/* Guest RAM is not reclaimable page cache: no backing store. */

@@ -19,6 +19,7 @@ unsigned int sa_max_vms_per_group = 64;
 unsigned int sa_default_max_staged_mb = 256;
 unsigned int sa_telemetry_ring_entries = 4096;
 unsigned int sa_telemetry_drain_ms = 10;
+unsigned int sa_fill_rate_permille = SA_FORECAST_FILL_DEFAULT;
 
 /**
  * struct sa_param_range - an unsigned int parameter and its valid range
@@ -74,6 +75,8 @@ SA_PARAM(max_vms_per_group, sa_max_vms_per_group, 1, 1024,
 	 "Upper bound and default of a group's member limit");
 SA_PARAM(default_max_staged_mb, sa_default_max_staged_mb, 1, 1048576,
 	 "Staged-memory cap (MiB) of a group created without one");
+SA_PARAM(fill_rate_permille, sa_fill_rate_permille, 500, 999,
+	 "Share of demand (permille) the forecaster's safety stock aims to serve from the pool");
 
 /* Read once at load: the rings are sized then. */
 SA_PARAM_PERM(tm_ring_entries, sa_telemetry_ring_entries, 64, 1048576, true,

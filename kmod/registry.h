@@ -10,10 +10,12 @@
  * direction:
  *
  *	sa_registry_lock (mutex, group.c)
- *	  struct sa_recorder.lock (spinlock, record.c)
  *	  struct sa_pcp.llock (local lock, pool.c; its own CPU's faults only)
  *	    struct sa_pcp.lock (spinlock, pool.c; drains take it alone)
  *	      struct sa_pool_node.lock (spinlock, shadowalloc.h)
+ *
+ * struct sa_recorder.read_lock (mutex, record.c) serialises a recording's
+ * readers and is taken alone.
  *
  * The pool's workers (refill in pool_refill.c, ageing in pool_age.c) never
  * take sa_registry_lock, so sa_pool_stop() may wait for them while holding
@@ -35,7 +37,8 @@
  * group's settings, and every access to the state the slow paths share:
  * the telemetry aggregates (sa_group.telemetry, sa_vm.telemetry), the demand
  * models and where-predictors (sa_group.demand, sa_vm.demand, sa_vm.where),
- * the forecast tick's bookkeeping and sa_group.recorder.
+ * the forecast tick's bookkeeping, and the writes of sa_group.recorder
+ * (faults read it under RCU).
  *
  * Taken by the management ioctls, the reaper, the forecast tick, the
  * telemetry drain worker and debugfs readers: all in process context. A
@@ -70,7 +73,6 @@ struct sa_vm *sa_group_find_vm_nr(struct sa_group *group, pid_t nr);
 void sa_group_sum_stats(struct sa_group *group, struct sa_fault_stats *sum);
 u64 sa_group_handed_pages(struct sa_group *group);
 void sa_group_fill_stats(struct sa_group *group, struct shadowalloc_stats *st);
-u64 sa_permille_raw(u64 part, u64 whole);
 
 /* forecast_tick.c: the forecast driver. */
 void sa_forecast_start(struct sa_group *group);

@@ -26,6 +26,7 @@ extern unsigned int sa_max_vms_per_group;
 extern unsigned int sa_default_max_staged_mb;
 extern unsigned int sa_telemetry_ring_entries;
 extern unsigned int sa_telemetry_drain_ms;
+extern unsigned int sa_fill_rate_permille;
 
 static inline bool sa_group_id_valid(u32 id)
 {
@@ -254,10 +255,18 @@ enum sa_density {
  * @telemetry: telemetry aggregates of all members; under sa_registry_lock
  * @demand: the group's demand model, fed every tick with the pages its VMs
  *	first-touched; under sa_registry_lock
+ * @launch_lock: protects @launches and @nr_launches: the fault path adds
+ *	to them (once per memory object), the forecast tick reads and
+ *	retires; a spinlock, held for a list operation or one pass over at
+ *	most SA_FORECAST_LAUNCHES_MAX entries
+ * @launches: the launches being tracked (struct sa_launch, launch.c)
+ * @nr_launches: length of @launches
  * @forecast_handed: pages handed to VMs up to the last forecast tick
  * @forecast_tick: the last forecast tick
- * @recorder: the open recording of this group's faults, if any; under
- *	sa_registry_lock
+ * @held_page_ticks: sum over forecast ticks of the pages staged then
+ * @held_ticks: the ticks summed in @held_page_ticks
+ * @recorder: the open recording of this group's first touches, if any;
+ *	written under sa_registry_lock, read by faults under RCU (record.c)
  * @free_rwork: frees the group after an RCU grace period
  */
 struct sa_group {
@@ -274,9 +283,14 @@ struct sa_group {
 	struct sa_fault_stats __percpu *stats;
 	struct sa_telemetry_agg telemetry;
 	struct sa_forecast_model demand;
+	spinlock_t launch_lock;
+	struct list_head launches;
+	unsigned int nr_launches;
 	u64 forecast_handed;
 	u64 forecast_tick;
-	struct sa_recorder *recorder;
+	u64 held_page_ticks;
+	u64 held_ticks;
+	struct sa_recorder __rcu *recorder;
 	struct rcu_work free_rwork;
 };
 
@@ -291,9 +305,7 @@ struct sa_group {
  * @group: the group; the VM holds no group reference, a group with members
  *	cannot be destroyed
  * @telemetry: telemetry aggregates of this VM; under sa_registry_lock
- * @demand: this VM's demand model (from telemetry), started from the group's;
- *	under sa_registry_lock
- * @where: where-predictor of this VM's guest-physical regions; under
+ * @where: how densely this VM fills 2 MiB guest-physical regions; under
  *	sa_registry_lock
  * @rcu: for the deferred free in sa_vm_free_rcu()
  */
@@ -304,10 +316,20 @@ struct sa_vm {
 	pid_t pid_nr;
 	struct sa_group *group;
 	struct sa_telemetry_agg telemetry;
-	struct sa_forecast_model demand;
 	struct sa_forecast_where where;
 	struct rcu_head rcu;
 };
+
+/* launch.c: memory objects as launches of their group. */
+struct sa_launch;
+struct sa_launch *sa_launch_new(void);
+void sa_launch_gone(struct sa_launch *l);
+void sa_launch_created(struct sa_group *group, struct sa_launch *l);
+void sa_launch_account(struct sa_group *group, struct sa_launch *l, long pages);
+u32 sa_launch_collect(struct sa_group *group, u64 now, u64 max_wait,
+		      struct sa_forecast_launch *out);
+void sa_launch_reset(struct sa_group *group);
+void sa_launch_release_all(struct sa_group *group);
 
 /* group.c: the registry of groups and VMs. */
 int sa_registry_init(void);
@@ -431,8 +453,8 @@ void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t);
 /* record.c: recordings of a group's first-touch faults. */
 struct sa_recorder;
 int sa_recorder_open(struct sa_group *group);
-void sa_recorder_push(struct sa_recorder *rec,
-		      const struct sa_telemetry_event *ev);
+void sa_recorder_fault(struct sa_group *group, u64 t_ns, u64 offset,
+		       u32 size, struct pid *owner);
 void sa_recorder_orphan(struct sa_recorder *rec);
 
 /* debugfs.c: /sys/kernel/debug/shadowalloc. */

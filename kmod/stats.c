@@ -69,22 +69,6 @@ static u64 sa_permille(u64 part, u64 whole)
 	return whole ? div64_u64(min(part, whole) * 1000, whole) : 0;
 }
 
-/**
- * sa_permille_raw() - @part per 1000 of @whole, not capped at 1000
- * @part: e.g. a sum of errors, which may exceed the demand
- * @whole: e.g. the demand
- *
- * Return: the ratio in permille, 0 for a zero @whole, U64_MAX on overflow.
- */
-u64 sa_permille_raw(u64 part, u64 whole)
-{
-	if (!whole)
-		return 0;
-	if (part > U64_MAX / 1000)
-		return U64_MAX;
-	return div64_u64(part * 1000, whole);
-}
-
 /* The pool's and the faults' side of GET_STATS. */
 static void sa_group_fill_pool_stats(struct sa_group *group,
 				     struct shadowalloc_stats *st)
@@ -108,6 +92,8 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->hit_rate_permille = sa_permille(sum.hits, sum.hits + sum.misses);
 
 	st->staged_pages = max(atomic_long_read(&pool->staged_pages), 0L);
+	st->held_page_ticks = group->held_page_ticks;
+	st->held_ticks = group->held_ticks;
 	st->staged_huge_pages = max(atomic_long_read(&pool->staged_huge_pages),
 				    0L);
 	st->staging_target_pages = sa_pool_target(pool);
@@ -122,11 +108,9 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->forecast_pages = READ_ONCE(pool->forecast_pages);
 	st->forecast_abs_err_pages = demand->last_abs_err;
 	st->forecast_err_permille = sa_forecast_error_permille(demand);
-	st->naive_err_permille = min_t(u64, sa_permille_raw(
-		demand->sum_naive_abs_err, demand->sum_actual), U32_MAX);
+	st->naive_err_permille = sa_forecast_naive_error_permille(demand);
 	st->forecast_windows = demand->nr_windows;
-	st->accuracy_permille = demand->nr_windows ?
-		1000 - min_t(u32, st->forecast_err_permille, 1000) : 0;
+	st->accuracy_permille = sa_forecast_accuracy_permille(demand);
 
 	handed_pages = sa_staged_pages_handed(&sum);
 	st->hit_pages = handed_pages;

@@ -85,6 +85,21 @@ static void sa_telemetry_kick_fn(struct irq_work *work)
 			   sa_telemetry_drain_delay());
 }
 
+/*
+ * The guest-physical address an event stands for. A mapping's is its base:
+ * kvm_mmu_spte_requested reports the faulting gfn (fault->gfn, any 4 KiB
+ * page inside the block) with the level KVM maps at (fault->goal_level,
+ * after kvm_mmu_hugepage_adjust()), and a 2 MiB or 1 GiB mapping covers
+ * the aligned block around it. A fault's address is the faulting one.
+ */
+static u64 sa_telemetry_gpa(const struct shadowalloc_bpf_event *event)
+{
+	if (event->kind != SHADOWALLOC_BPF_MAPPING)
+		return event->gpa;
+	return event->gpa &
+	       ~(((u64)sa_level_pages(event->level) << PAGE_SHIFT) - 1);
+}
+
 /* Push one event into the current CPU's ring; false if it was full. */
 static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 			      u32 group_id)
@@ -105,7 +120,7 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 	if (head - smp_load_acquire(&ring->tail) <= sa_telemetry_mask) {
 		slot = &ring->events[head & sa_telemetry_mask];
 		slot->ts_ns = ktime_get_ns();
-		slot->gpa = event->gpa;
+		slot->gpa = sa_telemetry_gpa(event);
 		slot->group_id = group_id;
 		slot->vm_pid = task_tgid_nr(current);
 		slot->vcpu_id = event->vcpu_id;
@@ -234,8 +249,8 @@ static bool sa_telemetry_rings_empty(void)
 
 /*
  * The fan-out: fold a batch of drained events into the aggregates of their
- * groups and VMs, feed the VMs' where-predictors with the mappings and
- * push the mappings to the group's open recording. Events of groups
+ * groups and VMs and feed the VMs' where-predictors with the mappings
+ * (recordings come from the fault handler, record.c). Events of groups
  * destroyed or VMs removed since they were recorded count for what still
  * exists. Consecutive events are mostly of one VM: its lookups are cached.
  */
@@ -266,8 +281,6 @@ static void sa_telemetry_fan_out(const struct sa_telemetry_event *events,
 		if (vm)
 			sa_forecast_where_observe(&vm->where, ev->gpa,
 						  sa_level_pages(ev->level));
-		if (group->recorder)
-			sa_recorder_push(group->recorder, ev);
 	}
 	mutex_unlock(&sa_registry_lock);
 }

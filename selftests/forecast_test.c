@@ -6,9 +6,7 @@
  *  - when the load stops, the target falls and staged pages age out;
  *  - MODEL_EXPORT / MODEL_IMPORT: round trip, and every kind of bad blob
  *    or argument refused with its errno, changing nothing;
- *  - RECORD: the recording of a guest's first touches, one record each.
  */
-#include <poll.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/capability.h>
@@ -307,81 +305,6 @@ TEST_F(fc, model_and_record_need_privilege)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
 	EXPECT_EQ(0, WEXITSTATUS(status));
-}
-
-static int sa_record(int fd, uint32_t id)
-{
-	struct shadowalloc_record r = { .size = sizeof(r), .group_id = id };
-	int ret = ioctl(fd, SHADOWALLOC_IOC_RECORD, &r);
-
-	return ret < 0 ? -errno : ret;
-}
-
-/*
- * With the telemetry attached (telemetry_cli_test.sh runs this case after
- * attaching), each guest first touch is one record; one recording per
- * group; destroying the group ends the recording.
- */
-TEST_F_TIMEOUT(fc, record_first_touches, 120)
-{
-	struct shadowalloc_trace_record recs[64];
-	struct shadowalloc_record r = { .size = sizeof(r), .group_id = G1 };
-	unsigned long got = 0, bad = 0;
-	int rfd, i, tries;
-	ssize_t n;
-
-	if (!self->have_vm)
-		SKIP(return, "no /dev/kvm");
-	if (access("/sys/fs/bpf/shadowalloc/group_counters", F_OK))
-		SKIP(return, "telemetry not attached (telemetry_cli_test.sh runs this attached)");
-	ASSERT_EQ(0, vm_run_loop(&self->v, GUEST_WRITE_ONLY,
-				 DATA_GPA + DATA_SIZE - PAGE, 1, PAGE));
-	usleep(200000);
-	rfd = sa_record(self->fd, G1);
-	ASSERT_GE(rfd, 0);
-	EXPECT_EQ(-EBUSY, sa_record(self->fd, G1));
-	r.flags = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
-	EXPECT_EQ(EINVAL, errno);
-	r.flags = 0;
-	r.reserved0 = 1;
-	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
-	EXPECT_EQ(EINVAL, errno);
-	r.reserved0 = 0;
-	r.size = SHADOWALLOC_RECORD_SIZE_VER0 - 8;
-	EXPECT_EQ(-1, ioctl(self->fd, SHADOWALLOC_IOC_RECORD, &r));
-	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-ENOENT, sa_record(self->fd, G2));
-
-	ASSERT_EQ(0, vm_run_loop(&self->v, GUEST_WRITE_ONLY, DATA_GPA, BURST,
-				 PAGE));
-	for (tries = 0; got < BURST && tries < 100; tries++) {
-		struct pollfd p = { .fd = rfd, .events = POLLIN };
-
-		if (poll(&p, 1, 100) <= 0)
-			continue;
-		n = read(rfd, recs, sizeof(recs));
-		ASSERT_GT(n, 0);
-		ASSERT_EQ(0, n % sizeof(recs[0]));
-		for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++) {
-			if (recs[i].size != PAGE || recs[i].vm_pid != getpid() ||
-			    recs[i].gpa < DATA_GPA ||
-			    recs[i].gpa >= DATA_GPA + BURST * PAGE)
-				bad++;
-			got++;
-		}
-	}
-	EXPECT_EQ(BURST, got);
-	EXPECT_EQ(0, bad);
-	/* Too small a read buffer. */
-	EXPECT_EQ(-1, read(rfd, recs, sizeof(recs[0]) - 1));
-	EXPECT_EQ(EINVAL, errno);
-
-	/* The group goes: the recording ends (read returns 0). */
-	ASSERT_EQ(0, __sa_remove_vm(self->fd, G1, getpid()));
-	ASSERT_EQ(0, __sa_destroy(self->fd, G1));
-	EXPECT_EQ(0, read(rfd, recs, sizeof(recs)));
-	close(rfd);
 }
 
 TEST_HARNESS_MAIN

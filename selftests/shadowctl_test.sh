@@ -32,7 +32,7 @@ if [ ! -x "$CTL" ] || [ ! -c /dev/shadowalloc ]; then
 	ktap_skip_all "shadowctl not built or module not loaded"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 57
+ktap_set_plan 58
 
 sleep 1000 &
 VM_PID=$!
@@ -79,6 +79,7 @@ rm -f "$MODEL"
 check record_usage 2 '^$' 'record: expects ID FILE' -- record $G
 check record_bad_duration 2 '^$' '--duration-ms: 0 out of range' -- record $G - --duration-ms 0
 check record_csv_header 0 '^t_ns,vm,gpa,size$' '' -- record $G - --duration-ms 200
+check record_csv_says_offsets 0 "^# shadowalloc group $G first touches: gpa is the byte offset in the memory object \(not guest-physical\)" '' -- record $G - --duration-ms 200
 check remove_vm 0 "VM $VM_PID removed" '^$' -- group remove-vm $G $VM_PID
 check remove_vm_again 1 '^$' 'not a member of this group \(ENXIO\)' -- group remove-vm $G $VM_PID
 check add_vm_no_process 1 '^$' 'no such process \(ESRCH\)' -- group add-vm $G 4194000

@@ -54,7 +54,7 @@ if [ ! -c /dev/kvm ] || [ ! -d /sys/module/shadowalloc ] || ! command -v bpftool
 	ktap_skip_all "needs /dev/kvm, the module loaded and bpftool"
 	exit "$KSFT_SKIP"
 fi
-ktap_set_plan 12
+ktap_set_plan 11
 
 "$CTL" detach >/dev/null 2>&1
 out=$("$CTL" status)
@@ -84,12 +84,6 @@ ok=$?
 [ $ok = 0 ] || { ktap_print_msg "bpftool -j: $dump"; sed 's/^/# /' "$ERR"; }
 bpftool map dump pinned $PIN_DIR/group_counters | grep -q '"seen":' || ok=1
 ktap_test_result "bpftool_dump_of_pinned_map_parses" [ $status = 0 ] && [ $ok = 0 ]
-
-# A recording of a guest's first touches (needs the telemetry attached).
-"$SELFTESTS/forecast_test" -r fc.record_first_touches > "$ERR" 2>&1
-status=$?
-sed 's/^/# /' "$ERR"
-ktap_test_result "record_first_touches_while_attached" [ $status = 0 ] && grep -q "^ok 1 fc.record" "$ERR"
 
 json=$("$CTL" --json status)
 grep -q '"attached":true,"programs":{"kvm:kvm_page_fault":[1-9]' <<<"$json" &&

@@ -3,7 +3,7 @@
 #
 # setup-deps.sh - install the Debian 12 packages shadowalloc needs.
 #
-# usage: tools/setup-deps.sh [--check] [--list] [--help]
+# usage: tools/setup-deps.sh [--forecast-bench] [--check] [--list] [--help]
 #
 # Idempotent and quick (well under 2 s) when everything is present: each
 # package is checked with dpkg-query, and apt-get runs only if something is
@@ -14,6 +14,10 @@
 #   --check   install nothing; exit 0 if all packages are present, else
 #             list the missing ones and exit 1
 #   --list    print the package list, one per line, and exit
+#   --forecast-bench  also the packages of the forecaster's benchmarks
+#             (make bench-anchors: statsmodels, torch, matplotlib) and of
+#             recording real programs' traces (tools/trace/: perf, a JDK);
+#             not needed by make check or make demo
 #
 # Exit status: 0 all present (or installed now), 1 something missing and not
 # installed (--check, not root, apt-get failure), 2 usage error.
@@ -45,6 +49,13 @@ PACKAGES=(
 	cpio gzip			# building the initramfs
 )
 
+# --forecast-bench: Documentation/forecast-eval.rst and traces/README.rst.
+FORECAST_BENCH_PACKAGES=(
+	python3-statsmodels python3-torch python3-matplotlib python3-numpy
+	python3-scipy			# tools/bench/forecast_anchors.py
+	linux-perf openjdk-17-jdk-headless	# traces/record-traces.sh
+)
+
 usage() {
 	sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'
 }
@@ -72,18 +83,23 @@ missing_packages() {
 }
 
 main() {
-	local check_only=0 missing=()
+	local check_only=0 list=0 missing=()
 
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--check) check_only=1 ;;
-		--list) printf '%s\n' "${PACKAGES[@]}"; exit 0 ;;
+		--list) list=1 ;;
+		--forecast-bench) PACKAGES+=("${FORECAST_BENCH_PACKAGES[@]}") ;;
 		-h|--help) usage; exit 0 ;;
 		*) die_usage "unknown argument: $1" ;;
 		esac
 		shift
 	done
 
+	if [ "$list" = 1 ]; then
+		printf '%s\n' "${PACKAGES[@]}"
+		exit 0
+	fi
 	command -v dpkg-query >/dev/null 2>&1 ||
 		{ echo "$PROG: dpkg-query not found: this script is for Debian 12" >&2; exit 1; }
 

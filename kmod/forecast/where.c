@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shadowalloc forecaster: the where-predictor, which 2 MiB guest-physical
- * regions a VM touches next (a majority stride among recent steps) and
- * whether it uses them whole (the density of touched regions).
+ * shadowalloc forecaster: the density of a VM's 2 MiB guest-physical
+ * regions, whether it uses them whole, which decides the fault path's and
+ * the pool's block size. (A stride predictor of the next region used to
+ * live here; nothing placed pages by it, so it went.)
  * Documentation/forecast.rst describes it.
  *
  * Pure C, built into the module and into userspace (see internal.h).
@@ -14,8 +15,6 @@
 #define SA_FORECAST_REGION_PAGES	512
 /* Gain of the density EWMA: the last 4 regions or so count. */
 #define SA_FORECAST_DENSE_GAIN	(SA_FORECAST_ONE / 4)
-/* Steps needed before a majority means anything. */
-#define SA_FORECAST_STEPS_MIN		4
 
 /**
  * sa_forecast_where_init() - start a where-predictor with no history
@@ -37,9 +36,9 @@ void sa_forecast_where_init(struct sa_forecast_where *w)
  *
  * Pages in the current 2 MiB region count towards its density; the first
  * mapping in another region closes the current one (its share of 512
- * pages goes into the density EWMA) and records the step between the two.
+ * pages goes into the density EWMA).
  * A mapping over several regions (1 GiB) makes the last of them current,
- * full: the regions inside it are dense and one step apart.
+ * full: the regions inside it are dense.
  */
 void sa_forecast_where_observe(struct sa_forecast_where *w, u64 gpa, u32 pages)
 {
@@ -63,10 +62,8 @@ void sa_forecast_where_observe(struct sa_forecast_where *w, u64 gpa, u32 pages)
 	}
 	if (w->pages_in_region) {
 		done = w->pages_in_region;
-		w->steps[w->step_pos] = (s64)(region - w->last_region);
-		w->step_pos = (w->step_pos + 1) % SA_FORECAST_STEPS;
-		if (w->nr_steps < SA_FORECAST_STEPS)
-			w->nr_steps++;
+		if (w->nr_regions != ~0U)
+			w->nr_regions++;
 		w->dense += sa_forecast_mul(((s64)done << SA_FORECAST_SHIFT) /
 				      SA_FORECAST_REGION_PAGES - w->dense,
 				      SA_FORECAST_DENSE_GAIN);
@@ -75,44 +72,6 @@ void sa_forecast_where_observe(struct sa_forecast_where *w, u64 gpa, u32 pages)
 	w->last_region = last;
 	w->pages_in_region = last != region || pages >= SA_FORECAST_REGION_PAGES ?
 			     SA_FORECAST_REGION_PAGES : pages;
-}
-
-/**
- * sa_forecast_where_next() - the region a majority stride points to
- * @w: the predictor
- * @region: set to the predicted 2 MiB region (gpa >> 21)
- * @agree_permille: set to the share of recent steps that agree (may be NULL)
- *
- * Return: true if one step is more than half of at least 4 recent steps
- * and leads to a valid region; false otherwise (@region is left alone).
- */
-bool sa_forecast_where_next(const struct sa_forecast_where *w, u64 *region,
-			    u32 *agree_permille)
-{
-	u32 nr = w->nr_steps > SA_FORECAST_STEPS ? SA_FORECAST_STEPS : w->nr_steps;
-	u32 i, j, count;
-	s64 step;
-
-	if (nr < SA_FORECAST_STEPS_MIN)
-		return false;
-	for (i = 0; i < nr; i++) {
-		step = w->steps[i];
-		count = 0;
-		for (j = 0; j < nr; j++)
-			count += w->steps[j] == step;
-		if (2 * count <= nr)
-			continue;
-		/* no step below region 0 or past the 64-bit address space */
-		if ((step < 0 && sa_forecast_abs(step) > w->last_region) ||
-		    (step > 0 && w->last_region + step >
-		     (~0ULL >> SA_FORECAST_REGION_SHIFT)))
-			return false;
-		*region = w->last_region + step;
-		if (agree_permille)
-			*agree_permille = count * 1000 / nr;
-		return true;
-	}
-	return false;
 }
 
 /**

@@ -29,8 +29,8 @@
  * For fixed and forecast the bench samples GET_STATS at the start of every
  * tick into OUTDIR/WORKLOAD-POLICY.series.csv. For forecast it also writes
  * the schedule as a trace (OUTDIR/WORKLOAD.sched.csv: t_ns,vm,gpa,size of
- * every page it asks the guest to touch) and, when the telemetry is
- * attached, records the module's own trace with "shadowctl record" in the
+ * every page it asks the guest to touch) and records the module's own
+ * trace (the fault handler's records) with "shadowctl record" in the
  * background (OUTDIR/WORKLOAD.rec.csv). The recorded trace, or the
  * schedule's if the recording is missing or short, is replayed with
  * sa_replay (none, fixed R, naive, ewma, forecast) with the same horizon
@@ -43,6 +43,10 @@
  *
  *   fc_workload_bench [--workloads LIST] [--outdir DIR] [--horizon-ms MS]
  *                     [--max-age-ms MS] [--dump-series] [--dump-traces]
+ *                     [--forecast-only]
+ *
+ * --forecast-only runs the forecast policy and its replay alone (the
+ * module/replay agreement test, selftests/agreement_test.sh).
  *
  * Needs root, /dev/kvm and the module loaded.
  */
@@ -109,6 +113,8 @@ static unsigned int max_age_ms = 5000;
 static bool dump_series, dump_traces;
 static const char *outdir = "/tmp/fc_bench";
 static char shadowctl[PATH_MAX], sa_replay[PATH_MAX];
+/* The group's zeroing budget (pages/s) as GET_STATS reports it. */
+static uint32_t zero_budget;
 
 static uint64_t now_ns(void)
 {
@@ -310,15 +316,16 @@ static int group_setup(int ctl, enum policy pol, uint64_t reserve)
 	return 0;
 }
 
-/* "shadowctl record GROUP FILE" in the background, if the telemetry is on. */
+/*
+ * "shadowctl record GROUP FILE" in the background: the fault handler's
+ * own records, with or without the telemetry.
+ */
 static pid_t start_recorder(const char *path)
 {
 	char group[16];
 	char *argv[] = { shadowctl, "record", group, (char *)path, NULL };
 	pid_t pid;
 
-	if (access("/sys/fs/bpf/shadowalloc/group_counters", F_OK))
-		return 0;
 	snprintf(group, sizeof(group), "%d", GROUP);
 	if (posix_spawn(&pid, shadowctl, NULL, NULL, argv, environ))
 		return 0;
@@ -402,8 +409,10 @@ static int run_policy(int ctl, struct schedule *s, enum policy pol,
 		unlink(path);
 		rec = start_recorder(path);
 	}
-	if (sa)
+	if (sa) {
 		shadowalloc_get_stats(ctl, GROUP, &st0);
+		zero_budget = st0.zero_pages_per_sec;
+	}
 
 	start = now_ns();
 	for (tick = 0; tick < s->ticks; tick++) {
@@ -544,9 +553,15 @@ static void replay(struct schedule *s, uint64_t reserve)
 		if (system(cmd))
 			return;
 	}
+	/*
+	 * A recording has the module's clock: its ticks are the module's.
+	 * The refill per tick is the group's zeroing budget's.
+	 */
 	snprintf(cmd, sizeof(cmd),
-		 "%s --json --horizon-ms %u --max-age-ms %u --reserve %llu %s",
-		 sa_replay, horizon_ms, max_age_ms, (unsigned long long)reserve, path);
+		 "%s --json --horizon-ms %u --max-age-ms %u --reserve %llu --refill-pages-per-tick %u%s %s",
+		 sa_replay, horizon_ms, max_age_ms, (unsigned long long)reserve,
+		 zero_budget * SHADOWALLOC_TICK_MS / 1000,
+		 strcmp(kind, "recorded") ? "" : " --absolute-ticks", path);
 	p = popen(cmd, "r");
 	if (!p)
 		return;
@@ -585,7 +600,9 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: fc_workload_bench [--workloads LIST] [--outdir DIR] [--horizon-ms MS]\n"
 		"                         [--max-age-ms MS] [--dump-series] [--dump-traces]\n"
-		"  LIST: comma-separated of sequential,strided,random,burst,ramp,mix (default all)\n");
+		"                         [--forecast-only]\n"
+		"  LIST: comma-separated of sequential,strided,random,burst,ramp,mix (default all)\n"
+		"  --forecast-only: the forecast policy alone (and its replay), not the baselines\n");
 	exit(2);
 }
 
@@ -598,6 +615,7 @@ int main(int argc, char **argv)
 		{ "max-age-ms", required_argument, NULL, 'A' },
 		{ "dump-series", no_argument, NULL, 'd' },
 		{ "dump-traces", no_argument, NULL, 't' },
+		{ "forecast-only", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -606,7 +624,7 @@ int main(int argc, char **argv)
 	struct schedule s;
 	struct result r;
 	uint64_t reserve;
-	int c, ctl, pol;
+	int c, ctl, pol, first_pol = 0;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -633,6 +651,9 @@ int main(int argc, char **argv)
 		case 't':
 			dump_traces = true;
 			break;
+		case 'f':
+			first_pol = POL_FORECAST;
+			break;
 		default:
 			usage();
 		}
@@ -653,7 +674,7 @@ int main(int argc, char **argv)
 		reserve = s.total * (horizon_ms / 100) / s.ticks;
 		if (!reserve)
 			reserve = 1;
-		for (pol = 0; pol < NR_POL; pol++) {
+		for (pol = first_pol; pol < NR_POL; pol++) {
 			if (run_policy(ctl, &s, pol, reserve, &r)) {
 				fprintf(stderr, "fc_workload_bench: %s/%s failed\n",
 					name, pol_name[pol]);

@@ -421,16 +421,15 @@ static int rule_main(unsigned long mib, int rounds, int ctl)
 	return 0;
 }
 
-/* forecast_huge of the group and the where-verdict of this VM, or -1. */
-static void read_verdicts(int *group_huge, int *vm_huge, long long *next)
+/* forecast_huge of the group, this VM's where-verdict and regions closed, or -1. */
+static void read_verdicts(int *group_huge, int *vm_huge, long long *regions)
 {
 	char line[512], want_g[64], want_v[64];
 	FILE *f = fopen("/sys/kernel/debug/shadowalloc/telemetry", "r");
-	unsigned int agree;
 	unsigned long a, b;
 
 	*group_huge = *vm_huge = -1;
-	*next = -1;
+	*regions = -1;
 	if (!f)
 		return;
 	snprintf(want_g, sizeof(want_g), "group %d pool target", GROUP);
@@ -440,9 +439,8 @@ static void read_verdicts(int *group_huge, int *vm_huge, long long *next)
 			sscanf(line + strlen(want_g), " %lu forecast %lu huge %d",
 			       &a, &b, group_huge);
 		else if (!strncmp(line, want_v, strlen(want_v)))
-			sscanf(line + strlen(want_v),
-			       " next_region %lld agree_permille %u huge %d",
-			       next, &agree, vm_huge);
+			sscanf(line + strlen(want_v), " regions %lld huge %d",
+			       regions, vm_huge);
 	}
 	fclose(f);
 }
@@ -476,22 +474,22 @@ static int learn_main(unsigned long mib, int ctl)
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		const struct pattern *p = &patterns[steps[i].pattern];
 		int gh, vh;
-		long long next;
+		long long regions;
 		struct result r = {};
 
 		/* Let the drain and a few forecast ticks see the last round. */
 		usleep(10 * SHADOWALLOC_TICK_MS * 1000);
-		read_verdicts(&gh, &vh, &next);
+		read_verdicts(&gh, &vh, &regions);
 		if (touch_one(len, p->stride, steps[i].madv, ctl, &r)) {
 			fprintf(stderr, "huge_rule_bench: learn round %u failed\n", i + 1);
 			return 1;
 		}
 		printf("{\"learn_round\":%u,\"guest\":\"%s\",\"forecast_huge_before\":%d,"
-		       "\"vm_where_huge_before\":%d,\"where_next_region\":%lld,"
+		       "\"vm_where_huge_before\":%d,\"where_regions\":%lld,"
 		       "\"guest_touch_ms\":%.2f,\"kvm_pf_taken\":%lld,\"hits\":%llu,"
 		       "\"hits_huge\":%llu,\"misses\":%llu,\"miss_pages\":%llu,"
 		       "\"resident_pages\":%llu}\n",
-		       i + 1, steps[i].what, gh, vh, next, r.touch_ms,
+		       i + 1, steps[i].what, gh, vh, regions, r.touch_ms,
 		       (long long)r.kvm_faults, (unsigned long long)r.hits,
 		       (unsigned long long)r.hits_huge,
 		       (unsigned long long)r.misses,

@@ -45,6 +45,7 @@ static const char *const policy_names[NR_POLICIES] = {
 };
 
 struct opts {
+	u32 fill;		/* fill-rate goal, permille */
 	u64 horizon_ms;
 	u64 max_age_ms;
 	u64 cap;		/* pages, ~0 = none */
@@ -52,17 +53,28 @@ struct opts {
 	u64 reserve;
 	bool have_reserve;
 	bool json;
+	bool absolute;		/* ticks on the clock's boundaries */
 	unsigned int policies;	/* bitmap of enum policy */
 	const char *synth;
+	const char *save_model;	/* the forecast policy's model, as a blob */
 	u64 duration_ms;
 	u64 seed;
 	const char *trace;
 };
 
+/*
+ * A VM is a launch: it begins at its creation marker (a size-0 row) or,
+ * without one, at its first fault; @age_pages is its demand by age (ticks
+ * since its first fault), what the module's launch table counts per
+ * memory object.
+ */
 struct vm {
 	char name[VM_NAME_MAX + 1];
 	struct sa_forecast_where where;
 	u64 faults;
+	u64 created_tick;	/* ~0: not begun */
+	u64 launch_tick;	/* first fault; ~0: none yet */
+	u32 *age_pages;		/* SA_FORECAST_PROFILE_AGES ticks */
 };
 
 struct trace {
@@ -71,8 +83,7 @@ struct trace {
 	u64 rows, pages;
 	struct vm *vms;
 	u32 nr_vms;
-	/* where-predictor: region changes, predictions made, right ones */
-	u64 region_changes, predicted, predicted_right;
+	u64 markers;		/* creation markers read */
 	u64 huge_votes;
 };
 
@@ -86,6 +97,8 @@ struct result {
 	/* window forecasts, for the policies that forecast */
 	bool scored;
 	u64 windows, sum_abs_err, sum_actual;
+	/* forecast: the model's own last-value error on the same windows */
+	u64 sum_naive_abs_err;
 };
 
 static const char *prog = "sa_replay";
@@ -121,8 +134,8 @@ static void usage(void)
 	printf("usage: %s [OPTIONS] TRACE.csv|-\n"
 	       "       %s --synth KIND [--duration-ms MS] [--seed N] > TRACE.csv\n"
 	       "\n"
-	       "Replays a first-touch fault trace (CSV rows t_ns,vm,gpa[,size]; see\n"
-	       "Documentation/forecast.rst) through the forecaster and a model of the\n"
+	       "Replays a first-touch fault trace (CSV rows t_ns,vm,gpa[,size]; size 0\n"
+	       "marks a VM's memory created; see Documentation/forecast.rst) through the forecaster and a model of the\n"
 	       "staging pool, one %llu ms tick at a time, for each policy, beside an\n"
 	       "oracle that knows every future tick and stages as late as it can within\n"
 	       "the same refill limit and max age. Memory held: mean_staged_pages (staged\n"
@@ -141,10 +154,18 @@ static void usage(void)
 	       "                           the oracle's plan ignores it and is clipped)\n"
 	       "  --refill-pages-per-tick N  most pages staged per tick, 1..2^40 or\n"
 	       "                           'unlimited' (the default)\n"
+	       "  --fill-rate PERMILLE     the forecaster's fill-rate goal, %u..%u (default %u):\n"
+	       "                           its safety stock serves this share of demand\n"
+	       "  --absolute-ticks         ticks begin on multiples of the tick length of the\n"
+	       "                           trace's clock, as the module's do (a recording of\n"
+	       "                           the module); default: at the first row\n"
+	       "  --save-model FILE        write the forecast policy's model after the trace\n"
+	       "                           as a blob for 'shadowctl model import' (pre-training)\n"
 	       "  --tick-ms %-14llu the tick is fixed at %llu ms, like the module's\n"
 	       "  --json                   one JSON object per line instead of the table\n"
 	       "  --synth KIND             write a synthetic trace to stdout: sequential,\n"
-	       "                           strided, random, burst, ramp, boot, mix\n"
+	       "                           strided, random, burst, ramp, boot, mix,\n"
+	       "                           launches (a VM booting every 15 s)\n"
 	       "  --duration-ms MS         length of a synthetic trace (default 60000)\n"
 	       "  --seed N                 seed of a synthetic trace (default 1)\n"
 	       "  -h, --help               this text\n"
@@ -154,7 +175,8 @@ static void usage(void)
 	       SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS,
 	       SHADOWALLOC_HORIZON_DEFAULT_MS, SHADOWALLOC_MAX_AGE_MIN_MS,
 	       SHADOWALLOC_MAX_AGE_MAX_MS, SHADOWALLOC_MAX_AGE_DEFAULT_MS,
-	       (unsigned long long)TICK_MS, (unsigned long long)TICK_MS);
+	       SA_FORECAST_FILL_MIN, SA_FORECAST_FILL_MAX,
+	       SA_FORECAST_FILL_DEFAULT, (unsigned long long)TICK_MS, (unsigned long long)TICK_MS);
 }
 
 /* A whole decimal, or 0x-prefixed hex, number: no sign, no junk. */
@@ -247,7 +269,7 @@ static void emit(u32 vm, u64 gpa, u64 size)
 }
 
 /* per-VM cursors of the sequential and strided generators */
-static u64 seq_next[8];
+static u64 seq_next[4096];
 
 static void gen_sequential(u32 vm, u64 base, u32 pages)
 {
@@ -290,8 +312,8 @@ static int synth(const struct opts *o)
 	rng_state = o->seed * 2654435761ULL + 88172645463325252ULL;
 	if (strcmp(k, "sequential") && strcmp(k, "strided") &&
 	    strcmp(k, "random") && strcmp(k, "burst") && strcmp(k, "ramp") &&
-	    strcmp(k, "boot") && strcmp(k, "mix"))
-		usage_error("--synth: unknown kind '%s' (sequential, strided, random, burst, ramp, boot, mix)",
+	    strcmp(k, "boot") && strcmp(k, "mix") && strcmp(k, "launches"))
+		usage_error("--synth: unknown kind '%s' (sequential, strided, random, burst, ramp, boot, mix, launches)",
 			    k);
 	printf("# sa_replay --synth %s --duration-ms %llu --seed %llu\n"
 	       "t_ns,vm,gpa,size\n", k, (unsigned long long)o->duration_ms,
@@ -316,6 +338,19 @@ static int synth(const struct opts *o)
 				       20 + (u32)(580 * t / (ticks ? ticks : 1)));
 		} else if (!strcmp(k, "boot")) {
 			gen_boot(1, t);
+		} else if (!strcmp(k, "launches")) {
+			/*
+			 * repeated launches: a VM boots every 15 s (its
+			 * memory created a tick before its first fault),
+			 * each with its own jitter of 0-2 ticks
+			 */
+			u64 start = t / 150 * 150, vm = 1 + t / 150;
+			u64 jitter = (vm * 7) % 3;
+
+			if (t == start)
+				emit((u32)vm, 0, 0);
+			else if (t > start + jitter)
+				gen_boot((u32)vm, t - start - 1 - jitter);
 		} else {
 			/* mix: four VMs of a group */
 			gen_sequential(1, 1ULL << 30, 128);
@@ -385,6 +420,11 @@ static struct vm *find_vm(struct trace *tr, const char *name, const char *file,
 	snprintf(tr->vms[i].name, sizeof(tr->vms[i].name), "%s", name);
 	sa_forecast_where_init(&tr->vms[i].where);
 	tr->vms[i].faults = 0;
+	tr->vms[i].created_tick = ~0ULL;
+	tr->vms[i].launch_tick = ~0ULL;
+	tr->vms[i].age_pages = calloc(SA_FORECAST_PROFILE_AGES, sizeof(u32));
+	if (!tr->vms[i].age_pages)
+		fail(1, "out of memory");
 	return &tr->vms[i];
 }
 
@@ -412,25 +452,32 @@ static void add_demand(struct trace *tr, u64 tick, u64 pages)
 	tr->demand[tick] = n > UINT32_MAX ? UINT32_MAX : (u32)n;
 }
 
-static void where_feed(struct trace *tr, struct vm *vm, u64 gpa, u64 pages)
+static void where_feed(struct vm *vm, u64 gpa, u64 pages)
 {
-	struct sa_forecast_where *w = &vm->where;
-	u64 region = gpa >> 21, next;
-
-	/* a fault in another region than the VM's current one: predicted? */
-	if (w->pages_in_region && region != w->last_region) {
-		tr->region_changes++;
-		if (sa_forecast_where_next(w, &next, NULL)) {
-			tr->predicted++;
-			tr->predicted_right += next == region;
-		}
-	}
-	sa_forecast_where_observe(w, gpa, pages > UINT32_MAX ? UINT32_MAX :
-				    (u32)pages);
+	sa_forecast_where_observe(&vm->where, gpa, pages > UINT32_MAX ?
+				  UINT32_MAX : (u32)pages);
 	vm->faults++;
 }
 
-static int read_trace(const char *file, struct trace *tr)
+/* A VM's launch begins at @tick unless it began before. */
+static void launch_feed(struct vm *vm, u64 tick, u64 pages)
+{
+	u64 age, n;
+
+	if (vm->created_tick == ~0ULL)
+		vm->created_tick = tick;
+	if (!pages)
+		return;
+	if (vm->launch_tick == ~0ULL)
+		vm->launch_tick = tick;
+	age = tick - vm->launch_tick;
+	if (age < SA_FORECAST_PROFILE_AGES) {
+		n = vm->age_pages[age] + pages;
+		vm->age_pages[age] = n > UINT32_MAX ? UINT32_MAX : (u32)n;
+	}
+}
+
+static int read_trace(const char *file, struct trace *tr, bool absolute)
 {
 	char buf[LINE_MAX_LEN + 2], *f[5], *p;
 	FILE *in = stdin;
@@ -489,13 +536,16 @@ static int read_trace(const char *file, struct trace *tr)
 		size = PAGE_SIZE;
 		if (nf == 4) {
 			ret = parse_u64(f[3], &size);
-			if (ret || !size || size > (1ULL << 40))
+			if (ret || size > (1ULL << 40))
 				bad_line(file, line,
-					 "size: '%s' is not a byte count 1..2^40",
+					 "size: '%s' is not a byte count 0..2^40 (0: the VM's memory was created)",
 					 f[3]);
 		}
-		if (!tr->rows)
-			t0 = last = t_ns;
+		if (!tr->rows && !tr->markers) {
+			last = t_ns;
+			/* the module's ticks: whole tick lengths of the clock */
+			t0 = absolute ? t_ns / TICK_NS * TICK_NS : t_ns;
+		}
 		if (t_ns < last)
 			bad_line(file, line,
 				 "t_ns %llu is before the previous row's %llu (sort the trace: sort -t, -k1,1n)",
@@ -505,7 +555,12 @@ static int read_trace(const char *file, struct trace *tr)
 		pages = (size + PAGE_SIZE - 1) / PAGE_SIZE;
 		vm = find_vm(tr, f[1], file, line);
 		add_demand(tr, (t_ns - t0) / TICK_NS, pages);
-		where_feed(tr, vm, gpa, pages);
+		launch_feed(vm, (t_ns - t0) / TICK_NS, pages);
+		if (!size) {
+			tr->markers++;
+			continue;
+		}
+		where_feed(vm, gpa, pages);
 		tr->rows++;
 		tr->pages += pages;
 	}
@@ -543,6 +598,62 @@ static void score(struct result *r, u64 *pending, u64 t, u32 w,
 	pending[slot] = forecast;
 }
 
+/*
+ * Write @m as MODEL_IMPORT takes it (the module's own codec): a group
+ * pre-trained on a trace.
+ */
+static void save_model(const char *path, const struct sa_forecast_model *m)
+{
+	size_t len = sa_forecast_blob_size();
+	void *blob = malloc(len);
+	FILE *f;
+
+	if (!blob)
+		fail(1, "out of memory");
+	sa_forecast_export(m, blob);
+	f = fopen(path, "wb");
+	if (!f || fwrite(blob, 1, len, f) != len || fclose(f))
+		fail(1, "writing the model to %s: %s", path, strerror(errno));
+	free(blob);
+}
+
+/*
+ * The launches running in tick @t, as the module's launch table holds
+ * them: at most SA_FORECAST_LAUNCHES_MAX, the earliest begun first (a
+ * launch beyond is not tracked, its demand is background); created but
+ * not touched for at most @max_wait ticks, then younger than
+ * SA_FORECAST_PROFILE_AGES ticks since the first fault.
+ */
+static u32 running_launches(const struct trace *tr, u64 t, u64 max_wait,
+			    struct sa_forecast_launch *l)
+{
+	u32 nr = 0, i, a;
+	u64 total;
+
+	for (i = 0; i < tr->nr_vms && nr < SA_FORECAST_LAUNCHES_MAX; i++) {
+		const struct vm *vm = &tr->vms[i];
+
+		if (vm->created_tick > t)
+			continue;
+		if (vm->launch_tick > t) {
+			if (t - vm->created_tick <= max_wait)
+				l[nr++] = (struct sa_forecast_launch){ 0 };
+			continue;
+		}
+		if (t - vm->launch_tick >= SA_FORECAST_PROFILE_AGES)
+			continue;
+		total = 0;
+		for (a = 0; a <= t - vm->launch_tick; a++)
+			total += vm->age_pages[a];
+		l[nr++] = (struct sa_forecast_launch){
+			.age = (u32)(t - vm->launch_tick),
+			.pages = vm->age_pages[t - vm->launch_tick],
+			.total = total,
+		};
+	}
+	return nr;
+}
+
 static void replay(const struct opts *o, const struct trace *tr,
 		   enum policy p, struct result *r)
 {
@@ -550,7 +661,9 @@ static void replay(const struct opts *o, const struct trace *tr,
 	u32 w = h > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX : (u32)h;
 	u64 n = tr->nr_ticks, t, target = 0, need, d, take, *prefix;
 	u64 pending[SA_FORECAST_WINDOW_MAX], *plan = NULL, planned = 0;
+	struct sa_forecast_launch launches[SA_FORECAST_LAUNCHES_MAX];
 	struct sa_forecast_model m;
+	u32 nr;
 	struct pool pool = { 0 };
 	double ewma = 0;
 	u64 fc;
@@ -636,15 +749,25 @@ static void replay(const struct opts *o, const struct trace *tr,
 			score(r, pending, t, w, prefix, (u64)llround(ewma * w));
 			break;
 		case P_FORECAST:
-			sa_forecast_observe(&m, (u32)d, w);
-			target = sa_forecast_target(&m, h);
-			score(r, pending, t, w, prefix, sa_forecast_demand(&m, w));
+			nr = running_launches(tr, t, max_age, launches);
+			sa_forecast_observe(&m, (u32)d, launches, nr, w);
+			target = sa_forecast_target(&m, launches, nr, h,
+						    o->refill, o->fill);
 			break;
 		default:
 			break;
 		}
 	}
 	r->left = pool.size;
+	if (p == P_FORECAST && o->save_model)
+		save_model(o->save_model, &m);
+	/* the forecaster scores itself, exactly as in the module */
+	if (p == P_FORECAST) {
+		r->windows = m.nr_windows;
+		r->sum_abs_err = m.sum_abs_err;
+		r->sum_actual = m.sum_actual;
+		r->sum_naive_abs_err = m.sum_naive_abs_err;
+	}
 	/*
 	 * The pool model must replay the plan exactly (oracle.c: oldest
 	 * first serves every planned fault, nothing ages out), unless --cap
@@ -664,6 +787,18 @@ static void replay(const struct opts *o, const struct trace *tr,
 static double ratio(u64 a, u64 b)
 {
 	return b ? (double)a / (double)b : 0.0;
+}
+
+/*
+ * Error relative to last-value's: the forecaster against the last-value
+ * forecast it scores on its own windows (as the module's stats do), the
+ * other policies against the naive policy's.
+ */
+static double vs_naive(const struct result *r, const struct result *naive)
+{
+	if (r->sum_naive_abs_err)
+		return ratio(r->sum_abs_err, r->sum_naive_abs_err);
+	return ratio(r->sum_abs_err, naive->sum_abs_err);
 }
 
 /* Mean over the trace's ticks of the pages staged after the refill. */
@@ -698,6 +833,9 @@ int main(int argc, char **argv)
 		{ "max-age-ms", required_argument, NULL, 'a' },
 		{ "cap", required_argument, NULL, 'c' },
 		{ "refill-pages-per-tick", required_argument, NULL, 'f' },
+		{ "fill-rate", required_argument, NULL, 'F' },
+		{ "absolute-ticks", no_argument, NULL, 'A' },
+		{ "save-model", required_argument, NULL, 'M' },
 		{ "tick-ms", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "synth", required_argument, NULL, 's' },
@@ -710,6 +848,7 @@ int main(int argc, char **argv)
 		.horizon_ms = SHADOWALLOC_HORIZON_DEFAULT_MS,
 		.max_age_ms = SHADOWALLOC_MAX_AGE_DEFAULT_MS, .cap = ~0ULL,
 		.refill = ~0ULL, .duration_ms = 60000, .seed = 1,
+		.fill = SA_FORECAST_FILL_DEFAULT,
 	};
 	struct result res[NR_POLICIES], *naive, *oracle;
 	struct trace tr = { 0 };
@@ -750,6 +889,17 @@ int main(int argc, char **argv)
 			else
 				o.refill = opt_number("--refill-pages-per-tick",
 						      optarg, 1, 1ULL << 40);
+			break;
+		case 'A':
+			o.absolute = true;
+			break;
+		case 'M':
+			o.save_model = optarg;
+			break;
+		case 'F':
+			o.fill = (u32)opt_number("--fill-rate", optarg,
+						 SA_FORECAST_FILL_MIN,
+						 SA_FORECAST_FILL_MAX);
 			break;
 		case 't':
 			if (opt_number("--tick-ms", optarg, 1, 1000000) !=
@@ -802,9 +952,11 @@ int main(int argc, char **argv)
 			     (o.have_reserve ? 1U << P_FIXED : 0);
 	if ((o.policies & (1U << P_FIXED)) && !o.have_reserve)
 		usage_error("--policy fixed needs --reserve R");
+	if (o.save_model && !(o.policies & (1U << P_FORECAST)))
+		usage_error("--save-model saves the forecast policy's model: add it to --policy");
 	o.trace = argv[optind];
 
-	read_trace(o.trace, &tr);
+	read_trace(o.trace, &tr, o.absolute);
 	w = o.horizon_ms / TICK_MS > SA_FORECAST_WINDOW_MAX ? SA_FORECAST_WINDOW_MAX :
 	    (u32)(o.horizon_ms / TICK_MS);
 	/*
@@ -822,7 +974,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < (int)tr.nr_vms; i++)
 		tr.huge_votes += sa_forecast_where_huge(&tr.vms[i].where);
 	if (o.json) {
-		printf("{\"trace\":\"%s\",\"rows\":%llu,\"pages\":%llu,\"ticks\":%llu,\"vms\":%u,\"horizon_ms\":%llu,\"window_ticks\":%u,\"max_age_ms\":%llu,\"cap\":%lld,\"refill_pages_per_tick\":%lld,\"where\":{\"region_changes\":%llu,\"predicted\":%llu,\"predicted_right\":%llu,\"huge_vms\":%llu}}\n",
+		printf("{\"trace\":\"%s\",\"rows\":%llu,\"pages\":%llu,\"ticks\":%llu,\"vms\":%u,\"horizon_ms\":%llu,\"window_ticks\":%u,\"max_age_ms\":%llu,\"cap\":%lld,\"refill_pages_per_tick\":%lld,\"fill_permille\":%u,\"launch_markers\":%llu,\"huge_vms\":%llu}\n",
 		       o.trace, (unsigned long long)tr.rows,
 		       (unsigned long long)tr.pages,
 		       (unsigned long long)tr.nr_ticks, tr.nr_vms,
@@ -830,9 +982,7 @@ int main(int argc, char **argv)
 		       (unsigned long long)o.max_age_ms,
 		       o.cap == ~0ULL ? -1LL : (long long)o.cap,
 		       o.refill == ~0ULL ? -1LL : (long long)o.refill,
-		       (unsigned long long)tr.region_changes,
-		       (unsigned long long)tr.predicted,
-		       (unsigned long long)tr.predicted_right,
+		       o.fill, (unsigned long long)tr.markers,
 		       (unsigned long long)tr.huge_votes);
 	} else {
 		printf("trace %s: %llu faults, %llu pages, %llu ticks of %llu ms, %u VMs\n"
@@ -885,8 +1035,7 @@ int main(int argc, char **argv)
 				       (unsigned long long)r->windows,
 				       ratio(r->sum_abs_err, r->windows),
 				       ratio(r->sum_abs_err, r->sum_actual),
-				       ratio(r->sum_abs_err,
-					     naive->sum_abs_err));
+				       vs_naive(r, naive));
 			printf("}\n");
 			continue;
 		}
@@ -901,7 +1050,7 @@ int main(int argc, char **argv)
 			printf(" %12.1f %8.4f %9.4f\n",
 			       ratio(r->sum_abs_err, r->windows),
 			       ratio(r->sum_abs_err, r->sum_actual),
-			       ratio(r->sum_abs_err, naive->sum_abs_err));
+			       vs_naive(r, naive));
 		else
 			printf(" %12s %8s %9s\n", "-", "-", "-");
 	}
@@ -928,13 +1077,13 @@ int main(int argc, char **argv)
 				 r->held * TICK_MS / 1000.0 / r->hits);
 			putchar('\n');
 		}
-		printf("\nwhere: %llu region changes, %llu predicted by a majority stride, %llu of them right; %llu of %u VMs dense enough for 2 MiB blocks\n",
-		       (unsigned long long)tr.region_changes,
-		       (unsigned long long)tr.predicted,
-		       (unsigned long long)tr.predicted_right,
-		       (unsigned long long)tr.huge_votes, tr.nr_vms);
+		printf("\n%llu of %u VMs dense enough for 2 MiB blocks; %llu creation markers; fill-rate goal %u permille\n",
+		       (unsigned long long)tr.huge_votes, tr.nr_vms,
+		       (unsigned long long)tr.markers, o.fill);
 	}
 	free(tr.demand);
+	for (i = 0; i < (int)tr.nr_vms; i++)
+		free(tr.vms[i].age_pages);
 	free(tr.vms);
 	return 0;
 }

@@ -141,8 +141,12 @@ static double now_ms(void)
  * @argv: the arguments
  *
  * Writes the group's first-touch faults as CSV (t_ns,vm,gpa,size) until
- * the duration passed, SIGINT/SIGTERM, or the group is destroyed. Needs
- * the telemetry attached: the events come from KVM's tracepoints.
+ * the duration passed, SIGINT/SIGTERM, or the group is destroyed. The
+ * records come from the module's fault handler, no telemetry needed: the
+ * "gpa" column is the byte offset in the memory object (not a
+ * guest-physical address), "vm" the object owner's pid; rows are in time
+ * order per CPU (sort -t, -k1,1n for sa_replay). A "# " comment line
+ * before the header says so.
  *
  * Return: the exit status.
  */
@@ -172,9 +176,6 @@ int cmd_record(int argc, char **argv)
 	rfd = shadowalloc_record(open_device(), id);
 	if (rfd < 0)
 		return fail(SHADOWALLOC_OP_RECORD, what, rfd);
-	if (access(SHADOWALLOC_BPF_PIN_DIR "/group_counters", F_OK))
-		fprintf(stderr, "shadowctl: %s: telemetry is not attached ('shadowctl attach'): nothing will be recorded\n",
-			what);
 	out = strcmp(path, "-") ? fopen(path, "w") : stdout;
 	if (!out) {
 		fprintf(stderr, "shadowctl: %s: cannot write %s: %s\n", what,
@@ -186,6 +187,9 @@ int cmd_record(int argc, char **argv)
 	if (duration_ms)
 		end = now_ms() + duration_ms;
 
+	/* No commas: readers of the CSV skip "#" lines or only line 1. */
+	fprintf(out, "# shadowalloc group %u first touches: gpa is the byte offset in the memory object (not guest-physical); vm is the object owner's pid; size is the folio's bytes; time order per CPU\n",
+		id);
 	fprintf(out, "t_ns,vm,gpa,size\n");
 	while (!record_stop) {
 		struct pollfd pfd = { .fd = rfd, .events = POLLIN };
@@ -213,12 +217,12 @@ int cmd_record(int argc, char **argv)
 			break;
 		for (i = 0; i < n / (ssize_t)sizeof(recs[0]); i++) {
 			if (!recs[i].size) {
-				lost += recs[i].gpa;
+				lost += recs[i].lost;
 				continue;
 			}
 			fprintf(out, "%llu,%u,%llu,%u\n",
 				(unsigned long long)recs[i].t_ns, recs[i].vm_pid,
-				(unsigned long long)recs[i].gpa, recs[i].size);
+				(unsigned long long)recs[i].offset, recs[i].size);
 			written++;
 		}
 	}

@@ -355,7 +355,7 @@ static int group_pool(int argc, char **argv)
 	X(staged_huge_pages) X(hits_huge) X(forecast_err_permille)		\
 	X(naive_err_permille) X(forecast_windows) X(hit_pages) X(miss_pages)	\
 	X(raced) X(zeroed_pages) X(refill_throttled) X(refill_backoffs)	\
-	X(zero_pages_per_sec)
+	X(zero_pages_per_sec) X(held_page_ticks) X(held_ticks)
 
 static double avg(uint64_t sum, uint64_t n)
 {
@@ -419,6 +419,11 @@ static int group_stats(int argc, char **argv)
 	printf("  forecast error       %.1f%% of demand (last-value baseline %.1f%%) over %"
 	       PRIu64 " windows\n", st.forecast_err_permille / 10.0,
 	       st.naive_err_permille / 10.0, (uint64_t)st.forecast_windows);
+	printf("  memory held          %.1f pages staged on average over %" PRIu64
+	       " ticks, %.3f page-s per hit page\n",
+	       avg(st.held_page_ticks, st.held_ticks), (uint64_t)st.held_ticks,
+	       st.hit_pages ? st.held_page_ticks * (SHADOWALLOC_TICK_MS / 1000.0) /
+	       st.hit_pages : 0.0);
 	printf("  waste                %.1f%% of staged pages evicted unused\n",
 	       st.staged_total ? 100.0 * st.evicted_pages / st.staged_total : 0.0);
 	printf("  telemetry events     %" PRIu64 " seen, %" PRIu64 " dropped\n",
@@ -433,6 +438,7 @@ static const char * const feature_names[64] = {
 	[2] = "telemetry",	/* SHADOWALLOC_FEATURE_TELEMETRY */
 	[3] = "models",		/* SHADOWALLOC_FEATURE_MODELS */
 	[4] = "record",		/* SHADOWALLOC_FEATURE_RECORD */
+	[5] = "record-offsets",	/* SHADOWALLOC_FEATURE_RECORD_OFFSETS */
 };
 
 /* Command numbers (SHADOWALLOC_NR_*) by name, to decode api.ioctls. */
@@ -460,7 +466,8 @@ _Static_assert(SHADOWALLOC_FEATURE_HUGE == 1ULL << 0 &&
 	       SHADOWALLOC_FEATURE_TELEMETRY == 1ULL << 2 &&
 	       SHADOWALLOC_FEATURE_MODELS == 1ULL << 3 &&
 	       SHADOWALLOC_FEATURE_RECORD == 1ULL << 4 &&
-	       SHADOWALLOC_FEATURES_ALL == 0x1f,
+	       SHADOWALLOC_FEATURE_RECORD_OFFSETS == 1ULL << 5 &&
+	       SHADOWALLOC_FEATURES_ALL == 0x3f,
 	       "feature_names[] out of date");
 _Static_assert(SHADOWALLOC_NR_MAX < 64, "api.ioctls has 64 bits");
 

@@ -56,6 +56,10 @@ SEC("tp_btf/kvm_page_fault")
 int BPF_PROG(sa_kvm_page_fault, struct kvm_vcpu *vcpu, u64 fault_address,
 	     u64 error_code)
 {
+	/*
+	 * error_code is the vendor's raw value here (Intel: the EPT exit
+	 * qualification, AMD: EXITINFO1), passed on undecoded.
+	 */
 	struct shadowalloc_bpf_event event = {
 		.gpa = fault_address,
 		.error_code = error_code,
@@ -80,7 +84,9 @@ int BPF_PROG(sa_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
 
 	if (!fault)
 		return 0;
+	/* The faulting page; the module masks it to the mapping's base. */
 	event.gpa = fault->gfn << 12;
+	/* KVM's PFERR_* bits, on Intel synthesised from the EPT exit. */
 	event.error_code = fault->error_code;
 	event.level = fault->goal_level;
 	verdict = shadowalloc_bpf_record(&event);

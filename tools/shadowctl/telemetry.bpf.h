@@ -67,8 +67,18 @@ enum shadowalloc_bpf_verdict {
 
 /**
  * struct shadowalloc_bpf_event - one KVM event, argument of the kfunc
- * @gpa: guest-physical address of the fault or of the mapping
- * @error_code: KVM's page-fault error code (PFERR_* bits)
+ * @gpa: guest-physical address of the fault (FAULT), or the faulting
+ *	address inside a mapping (MAPPING: kvm_page_fault.gfn << 12); the
+ *	module masks a mapping's to its base (gpa & ~(size - 1)) for 2 MiB
+ *	and 1 GiB
+ * @error_code: what the tracepoint carries, which the module does not
+ *	decode (Documentation/telemetry.rst, "The error code"): for FAULT
+ *	the vendor's raw value, on Intel the EPT violation's exit
+ *	qualification (bit 0 read, 1 write, 2 fetch, 3-5 the EPT entry's
+ *	permissions), on AMD the NPF's EXITINFO1 (#PF error code bits:
+ *	0 present, 1 write, 2 user, 4 fetch; 32/33 final/page-table walk);
+ *	for MAPPING struct kvm_page_fault.error_code, KVM's PFERR_* bits on
+ *	both (synthesised from the exit qualification on Intel)
  * @vcpu_id: the vCPU's id within its VM (FAULT events; 0 for MAPPING)
  * @kind: enum shadowalloc_bpf_kind
  * @level: for MAPPING events, the level KVM maps at (SHADOWALLOC_BPF_LEVEL_*)

@@ -192,7 +192,8 @@ struct shadowalloc_horizon {
  * @max_vms: out: member limit
  * @horizon_ms: out: prediction horizon
  * @accuracy_permille: out: forecast accuracy over the completed horizon
- *	windows, 1000 - min(1000, @forecast_err_permille)
+ *	windows: 1000 * sum min(forecast, actual) / sum max(forecast, actual)
+ *	(1000: every window exact; 0: no overlap, or no window yet)
  * @utilisation_permille: out: staged pages handed to VMs per 1000 staged
  * @hit_rate_permille: out: hits per 1000 of @hits + @misses
  * @max_staged_bytes: out: cap on staged memory
@@ -210,8 +211,9 @@ struct shadowalloc_horizon {
  * @hit_service_ns: out: sum of fault service times of hits
  * @miss_service_ns: out: sum of fault service times of misses
  * @time_saved_ns: out: estimated fault-path time saved by hits
- * @forecast_pages: out: the forecaster's staging target: demand forecast
- *	over the horizon plus the burst margin, in pages (before the cap)
+ * @forecast_pages: out: the forecaster's staging target: what the next
+ *	ticks' forecast demand needs staged ahead at the pool's zeroing
+ *	budget, plus the safety stock, in pages (before the cap)
  * @forecast_abs_err_pages: out: absolute forecast error of the last
  *	completed horizon window, in pages
  * @events_seen: out: telemetry events of the group's VMs that reached the
@@ -244,6 +246,14 @@ struct shadowalloc_horizon {
  *	recently); since ABI version 3
  * @zero_pages_per_sec: out: the pool's zeroing budget; since ABI version 3
  * @pad1: out: zero
+ * @held_page_ticks: out: memory held: the sum over forecast ticks of the
+ *	pages staged when the tick ran (after the refill, before the next
+ *	tick's faults), in page-ticks of SHADOWALLOC_TICK_MS; since ABI
+ *	version 4
+ * @held_ticks: out: the forecast ticks summed in @held_page_ticks: the
+ *	mean staged pages is @held_page_ticks / @held_ticks, page-seconds per
+ *	hit @held_page_ticks * SHADOWALLOC_TICK_MS / 1000 / @hit_pages; since
+ *	ABI version 4
  */
 struct shadowalloc_stats {
 	__u32 size;
@@ -291,11 +301,15 @@ struct shadowalloc_stats {
 	__u64 refill_backoffs;
 	__u32 zero_pages_per_sec;
 	__u32 pad1;
+	/* ABI version 4 */
+	__u64 held_page_ticks;
+	__u64 held_ticks;
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
 #define SHADOWALLOC_STATS_SIZE_VER1		248
 #define SHADOWALLOC_STATS_SIZE_VER2		288
+#define SHADOWALLOC_STATS_SIZE_VER3		304
 
 /**
  * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
@@ -363,7 +377,7 @@ struct shadowalloc_pool_config {
 #define SHADOWALLOC_POOL_CONFIG_SIZE_VER0	48
 
 /* Largest model blob MODEL_EXPORT writes or MODEL_IMPORT reads. */
-#define SHADOWALLOC_MODEL_BLOB_MAX	4096U
+#define SHADOWALLOC_MODEL_BLOB_MAX	16384U
 
 /**
  * struct shadowalloc_model - argument of MODEL_EXPORT and MODEL_IMPORT
@@ -399,7 +413,9 @@ struct shadowalloc_model {
  * On success the ioctl returns a new read-only file descriptor; read()
  * returns whole struct shadowalloc_trace_record entries (blocking unless
  * O_NONBLOCK; poll() works) until the group is destroyed, then 0. One
- * recording per group at a time.
+ * recording per group at a time. Records are in time order per CPU; each
+ * CPU buffers a few thousand (4096 now), a reader that falls behind loses
+ * the rest and is told by a lost-records marker.
  */
 struct shadowalloc_record {
 	__u32 size;
@@ -412,16 +428,35 @@ struct shadowalloc_record {
 #define SHADOWALLOC_RECORD_SIZE_VER0		32
 
 /**
- * struct shadowalloc_trace_record - one recorded first-touch mapping
+ * struct shadowalloc_trace_record - one recorded first touch
  * @t_ns: CLOCK_MONOTONIC time of the fault, ns
- * @gpa: guest-physical address; for a lost-records marker (@size 0), the
- *	number of records lost because the reader was too slow
- * @vm_pid: the VMM's process id (initial pid namespace)
- * @size: bytes KVM mapped: 4096 or 2097152; 0 marks lost records
+ * @offset: byte offset of the folio in the memory object, a multiple of
+ *	@size: object-offset space (the offset in the file the VMM maps), not
+ *	guest-physical (a VMM maps its RAM at some offset of the object and
+ *	the guest sees it at some GPA; neither is known to the module)
+ * @gpa: the field's former name, the same value: an object offset
+ * @lost: in a lost-records marker (@size 0), the number of records lost
+ *	because the reader was too slow
+ * @vm_pid: the memory object's owner, the process that created it (a VMM
+ *	that opens the device itself), initial pid namespace
+ * @size: bytes of the folio the fault handler inserted: 4096 or 2097152;
+ *	0 marks lost records
+ *
+ * One record per first touch the group's pool served (a hit, 4 KiB or
+ * 2 MiB) or missed, taken in the module's fault handler: the same events
+ * GET_STATS counts as hits and misses; a fault that lost the race to
+ * insert its page is not a first touch. With SHADOWALLOC_FEATURE_RECORD
+ * but without SHADOWALLOC_FEATURE_RECORD_OFFSETS, a module filled records
+ * from KVM's mapping events instead (@gpa a guest-physical address, only
+ * with the telemetry attached).
  */
 struct shadowalloc_trace_record {
 	__u64 t_ns;
-	__u64 gpa;
+	union {
+		__u64 offset;
+		__u64 gpa;
+		__u64 lost;
+	};
 	__u32 vm_pid;
 	__u32 size;
 };
@@ -431,10 +466,15 @@ struct shadowalloc_trace_record {
  * The ABI version SHADOWALLOC_IOC_API reports. 1: the first published ABI;
  * 2: dispatch by command number with the size from the command, the API
  * ioctl, struct shadowalloc_stats grew (VER1); 3: membership by object
- * (MEM_BIND, ADD_VM by pidfd), the pool's zeroing budget, stats VER2. A
- * module accepts every version from 1 up to its own.
+ * (MEM_BIND, ADD_VM by pidfd), the pool's zeroing budget, stats VER2; 4:
+ * model blobs of version 2 (launch profiles, periods; up to
+ * SHADOWALLOC_MODEL_BLOB_MAX 16384), accuracy_permille as the windows'
+ * overlap, recordings from the fault handler in object-offset space
+ * (SHADOWALLOC_FEATURE_RECORD_OFFSETS), stats VER3 (memory held). A
+ * module accepts every version
+ * from 1 up to its own.
  */
-#define SHADOWALLOC_API_VERSION		3U
+#define SHADOWALLOC_API_VERSION		4U
 
 /* shadowalloc_api.features: what the running module can do. */
 /* Staging of 2 MiB blocks (SHADOWALLOC_POOL_SET_HUGE). */
@@ -447,11 +487,17 @@ struct shadowalloc_trace_record {
 #define SHADOWALLOC_FEATURE_MODELS	(1ULL << 3)
 /* Recordings of first touches, SHADOWALLOC_IOC_RECORD. */
 #define SHADOWALLOC_FEATURE_RECORD	(1ULL << 4)
+/*
+ * Recordings come from the fault handler, in object offsets (struct
+ * shadowalloc_trace_record.offset), and need no telemetry.
+ */
+#define SHADOWALLOC_FEATURE_RECORD_OFFSETS	(1ULL << 5)
 #define SHADOWALLOC_FEATURES_ALL	(SHADOWALLOC_FEATURE_HUGE | \
 					 SHADOWALLOC_FEATURE_FS | \
 					 SHADOWALLOC_FEATURE_TELEMETRY | \
 					 SHADOWALLOC_FEATURE_MODELS | \
-					 SHADOWALLOC_FEATURE_RECORD)
+					 SHADOWALLOC_FEATURE_RECORD | \
+					 SHADOWALLOC_FEATURE_RECORD_OFFSETS)
 
 /**
  * struct shadowalloc_api - argument of SHADOWALLOC_IOC_API, the handshake
