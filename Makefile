@@ -90,8 +90,10 @@ bench: deps
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh touch $(BENCH_MIB)
 	if [ "$(BENCH_FORECAST)" = 1 ]; then $(MAKE) bench-forecast; fi
 
-# The forecaster against its baselines on KVM guest workloads and Linux
-# boots (Documentation/forecast-eval.rst). Output in $(FC_OUT): the log,
+# The forecaster against its baselines: first the real-program traces
+# replayed on the host beside the oracle ($(FC_OUT)/replay-all: results.txt,
+# results.json), then KVM guest workloads and Linux boots in the test VM
+# (Documentation/forecast-eval.rst). Output in $(FC_OUT): the log,
 # results.json (one JSON object per line) and one SVG per workload.
 # FC_L2=0 skips the Linux boots; BENCH_FORECAST=0 keeps it out of 'bench'.
 BENCH_FORECAST ?= 1
@@ -100,6 +102,8 @@ FC_OUT ?= $(BUILD)/bench-forecast
 bench-forecast: deps
 	$(MAKE) all
 	mkdir -p $(FC_OUT)
+	@echo "== real-program traces (traces/), every policy beside the oracle, refill 4000 and unlimited"
+	$(REPO)/tools/trace/replay-all.sh $(FC_OUT)/replay-all
 	{ $(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh forecast $(FC_L2); \
 	  echo $$? > $(FC_OUT)/status; } 2>&1 | tee $(FC_OUT)/log
 	grep '^{' $(FC_OUT)/log > $(FC_OUT)/results.json || true
