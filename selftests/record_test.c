@@ -396,7 +396,7 @@ static void *race_reader(void *arg)
 }
 
 /*
- * 200 rounds: create and enable G, open a recording, read it from a thread
+ * 60 rounds: create and enable G, open a recording, read it from a thread
  * while three threads fault pages of objects bound to G in; then destroy
  * G under the reader (it must see the end), or close the recording first
  * and then destroy G. The kernel log is checked by run_tests.sh.
@@ -412,7 +412,7 @@ TEST_F_TIMEOUT(rec, destroy_and_close_while_faulting, 300)
 	for (i = 0; i < ARRAY_SIZE(faulters); i++)
 		ASSERT_EQ(0, pthread_create(&faulters[i], NULL, race_faulter,
 					    &r));
-	for (round = 0; round < 200; round++) {
+	for (round = 0; round < 60; round++) {
 		ASSERT_EQ(0, __sa_create(self->fd, G, 0, 0, 0));
 		ASSERT_EQ(0, __sa_pool(self->fd, G, SHADOWALLOC_POOL_SET_HUGE,
 				       0, 0, 1));

@@ -95,16 +95,18 @@ result ok module_load
 
 # One kselftest program: its cases count one by one.
 run_program() {
-	local prog args out totals pass fail skip status
+	local prog args out totals pass fail skip status start took
 	read -r prog args <<<"$1"
 	out=$(mktemp)
 	if [ ! -x "$SELFTESTS/$prog" ]; then
 		result fail "$prog" "not built"
 		return
 	fi
+	start=$SECONDS
 	# shellcheck disable=SC2086
 	"$SELFTESTS/$prog" $args > "$out" 2>&1 < /dev/null
 	status=$?
+	took=$((SECONDS - start))
 	sed 's/^/# /' "$out"
 	totals=$(grep -E '^# Totals: pass:[0-9]+ fail:[0-9]+ xfail:[0-9]+ xpass:[0-9]+ skip:[0-9]+ error:[0-9]+' "$out" | tail -n 1)
 	if [ -z "$totals" ]; then
@@ -120,7 +122,7 @@ run_program() {
 		if [ "$status" != 0 ] && [ "$fail" = 0 ]; then
 			result fail "$prog" "exit status $status"
 		fi
-		echo "# $prog: $pass passed, $fail failed, $skip skipped"
+		echo "# $prog: $pass passed, $fail failed, $skip skipped ($took s)"
 	fi
 	rm -f "$out"
 }
