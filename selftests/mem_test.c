@@ -61,7 +61,7 @@ TEST_F(mem, private_mapping_refused)
 TEST_F(mem, misses_then_hits)
 {
 	const unsigned long n = 256;
-	struct shadowalloc_stats st;
+	struct shadowalloc_stats st1, st;
 	unsigned long i;
 	int mfd;
 	char *p, *q;
@@ -75,15 +75,19 @@ TEST_F(mem, misses_then_hits)
 	p = mmap(NULL, 2 * n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 
-	/* Empty pool: every first touch is a miss, served once. */
+	/*
+	 * Empty pool: the first touch misses, and every first touch is
+	 * served once, a miss or, once the forecaster has seen the demand
+	 * of a tick (a slow VM spans several), a hit.
+	 */
 	for (i = 0; i < n; i++) {
 		ASSERT_EQ(0, p[i * PAGE + 17]);
 		p[i * PAGE] = (char)i;
 	}
-	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
-	EXPECT_EQ(n, st.faults);
-	EXPECT_EQ(n, st.misses);
-	EXPECT_EQ(0, st.hits);
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st1));
+	EXPECT_EQ(n, st1.faults);
+	EXPECT_EQ(n, st1.misses + st1.hits);
+	EXPECT_GT(st1.misses, 0);
 
 	/* Staged: every first touch is a hit, and reads zero. */
 	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
@@ -94,8 +98,8 @@ TEST_F(mem, misses_then_hits)
 	}
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(2 * n, st.faults);
-	EXPECT_EQ(n, st.hits);
-	EXPECT_EQ(n, st.misses);
+	EXPECT_EQ(st1.hits + n, st.hits);
+	EXPECT_EQ(st1.misses, st.misses);
 	EXPECT_EQ(0, st.reserved_pages);
 	TH_LOG("mean service time: hit %llu ns, miss %llu ns",
 	       st.hit_service_ns / st.hits, st.miss_service_ns / st.misses);
