@@ -96,9 +96,12 @@ static inline s64 sa_forecast_mul(s64 v, u32 q)
 /* target.c: an expert's background path; the stock of any residual ring. */
 u64 sa_forecast_background_cum(const struct sa_forecast_model *m, u32 expert,
 			       u32 k, bool early);
+#define SA_FORECAST_LAUNCHES_ALL	0
+#define SA_FORECAST_LAUNCHES_RUNNING	1
+#define SA_FORECAST_LAUNCHES_WAITING	2
 u64 sa_forecast_launches_need(const struct sa_forecast_model *m,
 			      const struct sa_forecast_launch *launches,
-			      u32 nr, u32 k, u32 align);
+			      u32 nr, u32 k, u32 align, u32 which);
 /* target.c: the fill-rate stock of any residual ring. */
 u64 sa_forecast_stock_of(const s64 *resid, const s64 *more, const u32 *demand,
 			 u32 n, u32 fill_permille);

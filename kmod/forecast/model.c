@@ -234,7 +234,8 @@ void sa_forecast_observe(struct sa_forecast_model *m, u32 pages,
 	for (i = 0; i < SA_FORECAST_EXPERTS; i++)
 		m->expert_next[i] = sa_forecast_background_cum(m, i, 1, true);
 	for (i = 0; i < SA_FORECAST_ALIGNS; i++)
-		m->next[i] = sa_forecast_launches_need(m, launches, nr, 1, i);
+		m->next[i] = sa_forecast_launches_need(m, launches, nr, 1, i,
+						       SA_FORECAST_LAUNCHES_ALL);
 	m->pending[pos] = sa_forecast_demand(m, launches, nr, w);
 	/* The history holds a whole window once w samples were seen. */
 	m->naive[pos] = m->ticks >= w ? actual : SA_FORECAST_NONE;

@@ -14,6 +14,27 @@
 /* Refills at or above this per tick count as unlimited (2^40 pages). */
 #define SA_FORECAST_REFILL_UNLIMITED	(1ULL << 40)
 
+/* The background's forecast for the @k-th tick ahead, by @expert. */
+static u64 sa_forecast_background_at(const struct sa_forecast_model *m,
+				     u32 expert, u32 k)
+{
+	if (expert == SA_FORECAST_EXPERT_SEASONAL)
+		return sa_forecast_period_at(&m->period, k);
+	return sa_forecast_bank_at(m, k);
+}
+
+/*
+ * The tick the seasonal repeat stages on top of a path of @k ticks, its
+ * allowance for a burst one tick early; none for the smoothers.
+ */
+static u64 sa_forecast_background_early(const struct sa_forecast_model *m,
+					u32 expert, u32 k)
+{
+	if (expert != SA_FORECAST_EXPERT_SEASONAL)
+		return 0;
+	return sa_forecast_period_at(&m->period, k + 1);
+}
+
 /**
  * sa_forecast_background_cum() - the background's demand over some ticks
  * @m: the model
@@ -35,43 +56,30 @@ u64 sa_forecast_background_cum(const struct sa_forecast_model *m, u32 expert,
 	u64 sum = 0;
 	u32 i;
 
-	if (expert == SA_FORECAST_EXPERT_SEASONAL) {
-		for (i = 1; i <= k + early; i++)
-			sum += sa_forecast_period_at(&m->period, i);
-		return sum;
-	}
 	for (i = 1; i <= k; i++)
-		sum += sa_forecast_bank_at(m, i);
-	return sum;
+		sum += sa_forecast_background_at(m, expert, i);
+	return sum + (early ? sa_forecast_background_early(m, expert, k) : 0);
 }
 
-/* What the launches will want within @k ticks, placed by @align. */
+/*
+ * What the launches will want within @k ticks, placed by @align: all of
+ * them (SA_FORECAST_LAUNCHES_ALL), or only those that have faulted
+ * (_RUNNING) or not yet (_WAITING).
+ */
 u64 sa_forecast_launches_need(const struct sa_forecast_model *m,
 			      const struct sa_forecast_launch *launches,
-			      u32 nr, u32 k, u32 align)
+			      u32 nr, u32 k, u32 align, u32 which)
 {
 	u64 need = 0;
 	u32 i;
 
-	for (i = 0; i < nr; i++)
+	for (i = 0; i < nr; i++) {
+		if ((which == SA_FORECAST_LAUNCHES_RUNNING && !launches[i].total) ||
+		    (which == SA_FORECAST_LAUNCHES_WAITING && launches[i].total))
+			continue;
 		need += sa_forecast_profile_need(&m->profile, &launches[i], k,
 						 align);
-	return need;
-}
-
-/* The same for the launches that have not faulted yet, or the others. */
-static u64 sa_forecast_launches_need_if(const struct sa_forecast_model *m,
-					const struct sa_forecast_launch *launches,
-					u32 nr, u32 k, bool waiting)
-{
-	u64 need = 0;
-	u32 i;
-
-	for (i = 0; i < nr; i++)
-		if (!launches[i].total == waiting)
-			need += sa_forecast_profile_need(&m->profile,
-							 &launches[i], k,
-							 m->align);
+	}
 	return need;
 }
 
@@ -111,7 +119,8 @@ u64 sa_forecast_demand(const struct sa_forecast_model *m,
 	u64 sum;
 
 	sum = sa_forecast_background_cum(m, m->expert, h, false) +
-	      sa_forecast_launches_need(m, launches, nr, h, m->align);
+	      sa_forecast_launches_need(m, launches, nr, h, m->align,
+					SA_FORECAST_LAUNCHES_ALL);
 	if (horizon > h)
 		sum = div64_u64(sum * (horizon > SA_FORECAST_HORIZON_CLAMP ?
 				       SA_FORECAST_HORIZON_CLAMP : horizon), h);
@@ -218,19 +227,23 @@ u64 sa_forecast_target(const struct sa_forecast_model *m,
 		       u32 horizon, u64 refill, u32 fill_permille)
 {
 	u32 len = sa_forecast_path_len(m, horizon), k;
-	u64 best = 0, c;
+	u64 best = 0, background = 0, c;
 
 	if (!m->ticks)
 		return 0;
 	if (refill >= SA_FORECAST_REFILL_UNLIMITED)
 		len = 1;
 	for (k = 1; k <= len; k++) {
-		c = sa_forecast_background_cum(m, m->expert, k, true) +
-		    sa_forecast_launches_need_if(m, launches, nr, k, false);
+		/* the background's path so far, one tick longer each turn */
+		background += sa_forecast_background_at(m, m->expert, k);
+		c = background + sa_forecast_background_early(m, m->expert, k) +
+		    sa_forecast_launches_need(m, launches, nr, k, m->align,
+					      SA_FORECAST_LAUNCHES_RUNNING);
 		c = c > (k - 1) * refill ? c - (k - 1) * refill : 0;
 		if (c > best)
 			best = c;
 	}
-	return best + sa_forecast_launches_need_if(m, launches, nr, len, true) +
+	return best + sa_forecast_launches_need(m, launches, nr, len, m->align,
+						SA_FORECAST_LAUNCHES_WAITING) +
 	       sa_forecast_stock(m, fill_permille);
 }
