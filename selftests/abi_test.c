@@ -309,7 +309,7 @@ TEST_F(abi, stats_versions)
 					   sizeof(buf));
 	unsigned int i;
 
-	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER3, sizeof(buf.st));
+	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER4, sizeof(buf.st));
 	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 4321));
 
 	/* An old binary: version 0, the fields added later are not written. */

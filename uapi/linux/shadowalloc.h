@@ -254,6 +254,22 @@ struct shadowalloc_horizon {
  *	mean staged pages is @held_page_ticks / @held_ticks, page-seconds per
  *	hit @held_page_ticks * SHADOWALLOC_TICK_MS / 1000 / @hit_pages; since
  *	ABI version 4
+ * @hit_rate_pages_permille: out: @hit_pages per 1000 of @hit_pages +
+ *	@miss_pages: the page-weighted hit rate (a 2 MiB hit weighs 512 4 KiB
+ *	misses); since ABI version 5
+ * @pad2: out: zero
+ * @released_pages: out: pages freed because a VM's memory object went
+ *	away (its last mapping and file closed), not given back by a discard;
+ *	@discard_returned_pages counts only hole punches and shrinking
+ *	ftruncate since ABI version 5
+ * @reserve_shortfall_pages: out: part of @reserved_pages not staged now
+ *	(the shrinker or low memory took them, or the refill has not caught
+ *	up); the refill worker re-stages them when memory allows; since ABI
+ *	version 5
+ * @cap_evicted_pages: out: part of @evicted_pages released because the
+ *	cap was lowered below what was staged; since ABI version 5
+ * @refill_zero_ns: out: time the refill worker spent allocating and
+ *	zeroing the pool's pages (off the fault path); since ABI version 5
  */
 struct shadowalloc_stats {
 	__u32 size;
@@ -304,12 +320,20 @@ struct shadowalloc_stats {
 	/* ABI version 4 */
 	__u64 held_page_ticks;
 	__u64 held_ticks;
+	/* ABI version 5 */
+	__u32 hit_rate_pages_permille;
+	__u32 pad2;
+	__u64 released_pages;
+	__u64 reserve_shortfall_pages;
+	__u64 cap_evicted_pages;
+	__u64 refill_zero_ns;
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
 #define SHADOWALLOC_STATS_SIZE_VER1		248
 #define SHADOWALLOC_STATS_SIZE_VER2		288
 #define SHADOWALLOC_STATS_SIZE_VER3		304
+#define SHADOWALLOC_STATS_SIZE_VER4		344
 
 /**
  * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
@@ -470,11 +494,13 @@ struct shadowalloc_trace_record {
  * model blobs of version 2 (launch profiles, periods; up to
  * SHADOWALLOC_MODEL_BLOB_MAX 16384), accuracy_permille as the windows'
  * overlap, recordings from the fault handler in object-offset space
- * (SHADOWALLOC_FEATURE_RECORD_OFFSETS), stats VER3 (memory held). A
- * module accepts every version
- * from 1 up to its own.
+ * (SHADOWALLOC_FEATURE_RECORD_OFFSETS), stats VER3 (memory held); 5:
+ * stats VER4 (page-weighted hit rate, pages released apart from discards,
+ * reservation shortfall, cap evictions, refill zeroing time), POOL_CONFIG
+ * refuses a cap below the outstanding reservation with -EBUSY. A module
+ * accepts every version from 1 up to its own.
  */
-#define SHADOWALLOC_API_VERSION		4U
+#define SHADOWALLOC_API_VERSION		5U
 
 /* shadowalloc_api.features: what the running module can do. */
 /* Staging of 2 MiB blocks (SHADOWALLOC_POOL_SET_HUGE). */
