@@ -3,8 +3,9 @@
 # shadowalloc top-level Makefile.
 #
 #   make            build the module, the tools and the selftests
-#   make check      install what is missing, build, run every selftest in the
-#                   nested-KVM test VM
+#   make check      install what is missing, build, run every selftest: the
+#                   userspace ones here, the rest in two nested-KVM test VMs
+#                   side by side (selftests/run_check.sh)
 #   make demo       install what is missing, build, show the module at work in
 #                   the test VM
 #   make clean      remove everything built
@@ -25,9 +26,10 @@ KSRC_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
 VM_RUN := $(REPO)/tools/vm/run-vm.sh
 # Every test run gets KFENCE sampling and SLUB debugging in the VM kernel.
 VM_DEBUG_APPEND := kfence.sample_interval=10 slub_debug=FZPU
-# The whole suite in the VM (TCG, one host core): about 25 minutes on the
-# machine of 2026-12-03, where the suite of 2026-12-02 alone took about 20
-# (shadowctl_test.sh 124 s); the timeout leaves room under CI's 90 minutes.
+# Each test VM's run (TCG, one host CPU; make check runs two side by side,
+# selftests/run_check.sh): about 5 minutes each on the machine of
+# 2026-12-03, 3x that on slower days; the timeout leaves room under CI's 90
+# minutes.
 VM_TIMEOUT ?= 3000
 
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
@@ -69,8 +71,7 @@ deps:
 
 check: deps
 	$(MAKE) all
-	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
-		-- $(REPO)/selftests/run_tests.sh
+	$(REPO)/selftests/run_check.sh --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)"
 
 # Only the end-to-end boot of a real Linux guest on /dev/shadowalloc (also
 # part of 'check').

@@ -11,12 +11,24 @@
 # failure.
 #
 #   run_tests.sh [TEST_PROGRAM...]    default: all of them
+#   run_tests.sh --userspace TEST_PROGRAM...
+#       userspace-only programs, on any machine: no module, no root, no
+#       kernel log check (make check runs these on the host)
 
 set -uo pipefail
 
 SELFTESTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(dirname "$SELFTESTS")
 MODULE=$REPO/kmod/shadowalloc.ko
+USERSPACE=0
+if [ "${1-}" = --userspace ]; then
+	USERSPACE=1
+	shift
+	if [ $# -eq 0 ]; then
+		echo "usage: run_tests.sh [--userspace] [TEST_PROGRAM...] (--userspace needs the programs)" >&2
+		exit 2
+	fi
+fi
 PROGRAMS=("$@")
 # The list, and each program's arguments, come from the Makefile (one
 # line per test: name, then arguments), the same list kselftest's
@@ -60,40 +72,8 @@ finish() {
 	exit
 }
 
-if [ "$(id -u)" != 0 ]; then
-	echo "# run_tests.sh: must run as root (make check runs it in the test VM)"
-	result fail setup "not root"
-	finish
-fi
-
-dmesg --clear
-
-# Free memory with caches dropped, in KiB, for the leak check at the end.
-free_kib() {
-	sync
-	echo 3 > /proc/sys/vm/drop_caches
-	awk '$1 == "MemFree:" { print $2 }' /proc/meminfo
-}
-free_before=$(free_kib)
-
-# A module parameter out of range refuses the load, cleanly.
-if [ ! -f "$MODULE" ]; then
-	result fail module_present "$MODULE missing: run make"
-	finish
-fi
-if insmod "$MODULE" max_groups=0 2>/dev/null; then
-	rmmod shadowalloc
-	result fail module_bad_param "insmod with max_groups=0 succeeded"
-else
-	result ok module_bad_param
-fi
-if ! insmod "$MODULE"; then
-	result fail module_load
-	finish
-fi
-result ok module_load
-
-# One kselftest program: its cases count one by one.
+# run_program LINE: one kselftest program (LINE: name and arguments); its
+# cases count one by one.
 run_program() {
 	local prog args out totals pass fail skip status start took
 	read -r prog args <<<"$1"
@@ -126,6 +106,46 @@ run_program() {
 	fi
 	rm -f "$out"
 }
+
+if [ "$USERSPACE" = 1 ]; then
+	for prog in "${PROGRAMS[@]}"; do
+		run_program "$prog"
+	done
+	finish
+fi
+
+if [ "$(id -u)" != 0 ]; then
+	echo "# run_tests.sh: must run as root (make check runs it in the test VM)"
+	result fail setup "not root"
+	finish
+fi
+
+dmesg --clear
+
+# Free memory with caches dropped, in KiB, for the leak check at the end.
+free_kib() {
+	sync
+	echo 3 > /proc/sys/vm/drop_caches
+	awk '$1 == "MemFree:" { print $2 }' /proc/meminfo
+}
+free_before=$(free_kib)
+
+# A module parameter out of range refuses the load, cleanly.
+if [ ! -f "$MODULE" ]; then
+	result fail module_present "$MODULE missing: run make"
+	finish
+fi
+if insmod "$MODULE" max_groups=0 2>/dev/null; then
+	rmmod shadowalloc
+	result fail module_bad_param "insmod with max_groups=0 succeeded"
+else
+	result ok module_bad_param
+fi
+if ! insmod "$MODULE"; then
+	result fail module_load
+	finish
+fi
+result ok module_load
 
 for prog in "${PROGRAMS[@]}"; do
 	run_program "$prog"

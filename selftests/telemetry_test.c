@@ -356,7 +356,7 @@ TEST_F_TIMEOUT(overflow, drops_counted_not_blocking, 180)
 	/* Every data page but the warm-up one. */
 	const unsigned long pages = DATA_SIZE / PAGE - 1;
 	struct tm_snap a, b;
-	unsigned long long passed;
+	unsigned long long passed, seen;
 
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 1, &a));
 	ASSERT_EQ(0, __sa_write_param("tm_drain_ms", "1000"));
@@ -366,18 +366,24 @@ TEST_F_TIMEOUT(overflow, drops_counted_not_blocking, 180)
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, 0, &b));
 
 	passed = b.bpf.passed - a.bpf.passed;
+	seen = b.bpf.seen - a.bpf.seen;
 	TH_LOG("%lu touches: bpf seen %llu, passed %llu, dropped %llu",
-	       pages, b.bpf.seen - a.bpf.seen, passed,
-	       b.bpf.dropped - a.bpf.dropped);
-	EXPECT_EQ(2 * pages, b.bpf.seen - a.bpf.seen);
+	       pages, seen, passed, b.bpf.dropped - a.bpf.dropped);
+	/*
+	 * Two events per KVM fault, and at least one fault per touch; KVM
+	 * may fault a page again after L1's mm zapped its mapping (an MMU
+	 * notifier: compaction, migration), rarely: a few in a run.
+	 */
+	EXPECT_LE(2 * pages, seen);
+	EXPECT_GE(2 * pages + 2 * pages / 100, seen);
 	EXPECT_GT(b.bpf.dropped - a.bpf.dropped, 0);
-	EXPECT_EQ(2 * pages, passed + b.bpf.dropped - a.bpf.dropped);
+	EXPECT_EQ(seen, passed + b.bpf.dropped - a.bpf.dropped);
 	/* The module counted the same drops, and aggregated what passed. */
 	EXPECT_EQ(b.bpf.dropped - a.bpf.dropped,
 		  b.st.events_dropped - a.st.events_dropped);
 	EXPECT_EQ(b.bpf.dropped - a.bpf.dropped,
 		  b.ring_dropped - a.ring_dropped);
-	EXPECT_EQ(2 * pages, b.st.events_seen - a.st.events_seen);
+	EXPECT_EQ(seen, b.st.events_seen - a.st.events_seen);
 	EXPECT_EQ(passed, (b.group.faults - a.group.faults) +
 			  (b.group.mappings - a.group.mappings));
 	/* Every touch was still served: nothing waited on the ring. */
