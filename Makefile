@@ -165,3 +165,54 @@ clean:
 	-$(MAKE) -C tools clean
 	-$(MAKE) -C selftests clean KSRC=$(KSRC)
 	rm -rf $(BUILD)
+
+# DKMS (dkms.conf): the module's sources under /usr/src, then dkms adds,
+# builds and installs them for $(DKMS_KVER) (default: the running kernel),
+# and rebuilds them for every later 6.12 kernel installed (AUTOINSTALL).
+# dkms-build only adds and builds; dkms-install builds unless dkms already
+# holds a build of the same sources for that kernel, then installs;
+# dkms-uninstall removes every build and install, and the sources. With
+# DKMS_DIR, dkms keeps its tree and the sources there instead of
+# /var/lib/dkms and /usr/src (make check builds in build/dkms on the host:
+# compiling in the TCG test VM takes ten minutes; the VM's dkms_test.sh
+# installs that build with dkms and loads it).
+SA_VERSION := $(shell cat $(REPO)/VERSION)
+DKMS_KVER ?= $(shell uname -r)
+DKMS_DIR ?=
+DKMS_SRC = $(if $(DKMS_DIR),$(DKMS_DIR)/src,$(DESTDIR)/usr/src)/shadowalloc-$(SA_VERSION)
+DKMS = dkms $(if $(DKMS_DIR),--dkmstree $(DKMS_DIR)/tree --sourcetree $(DKMS_DIR)/src)
+DKMS_MOD = -m shadowalloc -v $(SA_VERSION)
+DKMS_FILES := Kbuild dkms.conf VERSION kmod/Kbuild uapi/linux/shadowalloc.h \
+	tools/shadowctl/telemetry.bpf.h \
+	$(patsubst $(REPO)/%,%,$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch] $(REPO)/kmod/forecast/*.[ch])))
+
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	for f in $(DKMS_FILES); do install -D -m 644 $(REPO)/$$f $(DKMS_SRC)/$$f || exit 1; done
+
+dkms-check:
+	@command -v dkms >/dev/null || { echo "dkms: not installed (apt-get install dkms)" >&2; exit 1; }
+	@case "$(DKMS_KVER)" in 6.12.*) ;; *) echo "dkms: kernel $(DKMS_KVER) is not a 6.12 kernel (DKMS_KVER=)" >&2; exit 1;; esac
+	@test -d /lib/modules/$(DKMS_KVER)/build || { echo "dkms: no headers for $(DKMS_KVER): /lib/modules/$(DKMS_KVER)/build missing (apt-get install linux-headers-$(DKMS_KVER))" >&2; exit 1; }
+
+dkms-build: dkms-check
+	$(if $(DKMS_DIR),mkdir -p $(DKMS_DIR)/tree $(DKMS_DIR)/src)
+	if $(DKMS) status $(DKMS_MOD) | grep -q .; then $(DKMS) remove $(DKMS_MOD) --all; fi
+	$(MAKE) -f $(REPO)/Makefile dkms-source DESTDIR=
+	$(DKMS) add $(DKMS_MOD)
+	$(DKMS) build $(DKMS_MOD) -k $(DKMS_KVER)
+
+# The same sources: the tree's copy has every file of DKMS_FILES, unchanged.
+dkms-install: dkms-check
+	@if $(DKMS) status $(DKMS_MOD) -k $(DKMS_KVER) | grep -Eq ': (built|installed)$$' && \
+	    for f in $(DKMS_FILES); do cmp -s $(REPO)/$$f $(DKMS_SRC)/$$f || exit 1; done; then \
+		echo "dkms-install: dkms has a build of these sources for $(DKMS_KVER)"; \
+	else $(MAKE) -f $(REPO)/Makefile dkms-build; fi
+	$(DKMS) install $(DKMS_MOD) -k $(DKMS_KVER) --force
+
+dkms-uninstall:
+	@command -v dkms >/dev/null || { echo "dkms: not installed" >&2; exit 1; }
+	if $(DKMS) status $(DKMS_MOD) | grep -q .; then $(DKMS) remove $(DKMS_MOD) --all; fi
+	rm -rf $(DKMS_SRC)
+
+.PHONY: dkms-source dkms-check dkms-build dkms-install dkms-uninstall

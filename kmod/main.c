@@ -77,3 +77,4 @@ module_exit(sa_exit);
 MODULE_DESCRIPTION("Forecast-driven pre-zeroed guest memory for KVM trust groups");
 MODULE_AUTHOR("shadowalloc developers");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(SHADOWALLOC_VERSION);

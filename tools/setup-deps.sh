@@ -46,6 +46,7 @@ PACKAGES=(
 	linux-image-6.12-cloud-amd64	# the kernel of the test VM and of its KVM guests
 	busybox-static			# the VM's initramfs
 	kmod				# modprobe/insmod for .ko.xz inside the VM
+	dkms				# make dkms-install; selftests/dkms_test.sh
 	cpio gzip			# building the initramfs
 )
 

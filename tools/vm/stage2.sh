@@ -14,6 +14,12 @@ mount -t bpf bpf /sys/fs/bpf 2>/dev/null
 mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount -t cgroup2 cgroup2 /sys/fs/cgroup 2>/dev/null
+# What udev creates on a real system: bash's <(...) (dkms uses it) needs
+# /dev/fd.
+[ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
+for n in 0:stdin 1:stdout 2:stderr; do
+	[ -e "/dev/${n#*:}" ] || ln -s "/proc/self/fd/${n%%:*}" "/dev/${n#*:}"
+done
 
 # kvm_amd from the host's /lib/modules, with kmod's modprobe (.ko.xz).
 modprobe kvm_amd 2>/dev/null || echo "run-vm: warning: 'modprobe kvm_amd' failed"
