@@ -176,7 +176,7 @@ int cmd_record(int argc, char **argv)
 	uint64_t duration_ms = 0;
 	unsigned int seen = 0;
 	bool stream_json;
-	const char *path;
+	const char *path, *val;
 	int rfd, i, err = 0;
 	double end = 0;
 	uint32_t id;
@@ -189,9 +189,8 @@ int cmd_record(int argc, char **argv)
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--duration-ms"))
 			usage_error("unknown option '%s'", argv[i]);
-		duration_ms = parse_u64(argv[i], option_value(argc, argv, &i,
-							      &seen, 1),
-					1, 86400000);
+		val = option_value(argc, argv, &i, &seen, 1);
+		duration_ms = parse_u64("--duration-ms", val, 1, 86400000);
 	}
 	rfd = shadowalloc_record(open_device(), id);
 	if (rfd < 0)
