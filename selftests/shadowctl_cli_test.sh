@@ -143,7 +143,7 @@ stats_hit_rates ;; 0 ;; hit rate +[0-9.]+% of faults, [0-9.]+% of pages \([0-9]+
 stats_accuracy_number ;; 0 ;; accuracy [0-9.]+%$ ;; ^$ ;; group stats $G
 stats_time_saved ;; 0 ;; time saved +[0-9.]+ ms \(estimate\) ;; ^$ ;; group stats $G
 stats_released_not_discarded ;; 0 ;; returned pages +0 by discards \(hole punch, shrinking ftruncate\), [1-9][0-9]* released with their memory objects ;; ^$ ;; group stats $G
-stats_json_demand ;; 0 ;; "hit_pages":[1-9][0-9]*,.*"released_pages":[1-9][0-9]*,.*"demand_seen":true\}$ ;; ^$ ;; --json group stats $G
+stats_json_demand ;; 0 ;; "faults":[1-9][0-9]*,.*"released_pages":[1-9][0-9]*,.*"demand_seen":true\}$ ;; ^$ ;; --json group stats $G
 EOF
 )
 
@@ -232,7 +232,8 @@ concurrent_attach() {
 		o1=$(cat "$TMPD/a1")
 		o2=$(cat "$TMPD/a2")
 		if [ $s1 != 0 ] || [ $s2 != 0 ] ||
-		   ! grep -q "^telemetry attached" <<<"$o1$o2" ||
+		   ! grep -q "^telemetry attached" <<<"$o1
+$o2" ||
 		   ! grep -q "^telemetry already attached" <<<"$o1
 $o2" || ! "$CTL" status >/dev/null 2>&1; then
 			ktap_print_msg "round $r: attach $s1: $o1 / attach $s2: $o2"
