@@ -2,9 +2,13 @@
 /*
  * shadowctl - manage shadowalloc trust groups from the command line.
  *
- * Text output by default; --json prints one JSON object per command for
- * agents. Exit status: 0 success, 1 the operation failed, 2 usage error.
+ * Text output by default; --json (anywhere on the command line) prints one
+ * JSON object per command on stdout for agents, failures and usage errors
+ * included. Exit status: 0 success, 1 the operation failed, 2 usage error.
+ * Numbers are decimal (010 is ten; 0x10 is refused), checked against the
+ * ranges of the module's ABI before anything is done.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -15,80 +19,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "libshadowalloc.h"
 #include "shadowctl.h"
 #include "telemetry.bpf.h"
 
-#define SHADOWCTL_VERSION "0.1"
+#define SHADOWCTL_VERSION "0.2"
 
 bool json;
 static const char *device_path;
 
-void usage_error(const char *fmt, ...)
+/*
+ * The command being run, for messages and JSON: its full name ("group
+ * create", NULL before one is recognised), the table entry (for the
+ * "try ... --help" hint), the group it names and one more field.
+ */
+static struct {
+	char command[64];
+	const struct cmd *entry;
+	uint32_t group_id;
+	const char *key, *val;
+} ctx;
+
+void set_context(const char *key, const char *val)
 {
-	va_list ap;
-
-	fputs("shadowctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\nshadowctl: try 'shadowctl --help'\n", stderr);
-	exit(2);
-}
-
-/* Parse an unsigned number in [min, max]; no sign, no junk. */
-uint64_t parse_u64(const char *what, const char *s, uint64_t min,
-			  uint64_t max)
-{
-	unsigned long long v;
-	char *end;
-
-	if (!s)
-		usage_error("%s: missing", what);
-	if (*s < '0' || *s > '9')
-		usage_error("%s: not a number: '%s'", what, s);
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end)
-		usage_error("%s: not a number: '%s'", what, s);
-	if (v < min || v > max)
-		usage_error("%s: %s out of range %" PRIu64 "..%" PRIu64,
-			    what, s, min, max);
-	return v;
-}
-
-uint32_t parse_group_id(const char *s)
-{
-	return parse_u64("group id", s, SHADOWALLOC_GROUP_ID_MIN,
-			 SHADOWALLOC_GROUP_ID_MAX);
-}
-
-static pid_t parse_pid(const char *s)
-{
-	return parse_u64("pid", s, 1, INT_MAX);
-}
-
-static const char *errno_name(int err)
-{
-	static const struct { int err; const char *name; } names[] = {
-		{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" },
-		{ ENXIO, "ENXIO" }, { E2BIG, "E2BIG" }, { EACCES, "EACCES" },
-		{ EFAULT, "EFAULT" }, { EBUSY, "EBUSY" }, { EEXIST, "EEXIST" },
-		{ ENODEV, "ENODEV" }, { EINVAL, "EINVAL" }, { ENOTTY, "ENOTTY" },
-		{ ENOSPC, "ENOSPC" }, { ERANGE, "ERANGE" }, { ENOMEM, "ENOMEM" },
-		{ ENOTEMPTY, "ENOTEMPTY" }, { EALREADY, "EALREADY" },
-		{ EBADMSG, "EBADMSG" }, { EPROTONOSUPPORT, "EPROTONOSUPPORT" },
-		{ EMFILE, "EMFILE" }, { EAGAIN, "EAGAIN" }, { EPROTO, "EPROTO" },
-		{ EBADF, "EBADF" },
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (names[i].err == err)
-			return names[i].name;
-	return "E?";
+	ctx.key = val ? key : NULL;
+	ctx.val = val;
 }
 
 void json_string(const char *s)
@@ -105,150 +63,376 @@ void json_string(const char *s)
 	putchar('"');
 }
 
-/* Report a failed operation; returns the exit status. */
-int fail(enum shadowalloc_op op, const char *what, int err)
+static void json_command(void)
 {
-	const char *msg = shadowalloc_describe_error(op, err);
-
-	fprintf(stderr, "shadowctl: %s: %s (%s)\n", what, msg, errno_name(-err));
-	if (json) {
-		printf("{\"ok\":false,\"command\":");
-		json_string(what);
-		printf(",\"error\":");
-		json_string(msg);
-		printf(",\"errno\":%d,\"errno_name\":\"%s\"}\n", -err,
-		       errno_name(-err));
+	printf("\"command\":");
+	if (ctx.command[0])
+		json_string(ctx.command);
+	else
+		printf("null");
+	if (ctx.group_id)
+		printf(",\"group_id\":%u", ctx.group_id);
+	if (ctx.key) {
+		printf(",\"%s\":", ctx.key);
+		json_string(ctx.val);
 	}
+}
+
+void json_ok_begin(void)
+{
+	printf("{\"ok\":true,");
+	json_command();
+}
+
+/* Every errno has its name (glibc's table), "E?" only for unknown ones. */
+static const char *errno_name(int err)
+{
+	const char *name = strerrorname_np(err);
+
+	return name ?: "E?";
+}
+
+/*
+ * "shadowctl: group create 10: " as the text messages start, the
+ * device or file of the context after it.
+ */
+static void text_prefix(void)
+{
+	fputs("shadowctl: ", stderr);
+	if (ctx.command[0]) {
+		fputs(ctx.command, stderr);
+		if (ctx.group_id)
+			fprintf(stderr, " %u", ctx.group_id);
+		fputs(": ", stderr);
+	}
+	if (ctx.val)
+		fprintf(stderr, "%s: ", ctx.val);
+}
+
+/* One failure: a line on stderr, with --json an object on stdout. */
+static void report(int err, const char *msg)
+{
+	text_prefix();
+	if (err)
+		fprintf(stderr, "%s (%s)\n", msg, errno_name(err));
+	else
+		fprintf(stderr, "%s\nshadowctl: try 'shadowctl %s%s--help'\n",
+			msg, ctx.command, ctx.command[0] ? " " : "");
+	if (!json)
+		return;
+	printf("{\"ok\":false,");
+	json_command();
+	if (err)
+		printf(",\"error\":\"%s\",\"errno\":%d,\"errno_name\":\"%s\"",
+		       errno_name(err), err, errno_name(err));
+	else
+		printf(",\"error\":\"usage\"");
+	printf(",\"message\":");
+	json_string(msg);
+	printf("}\n");
+	fflush(stdout);
+}
+
+void usage_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(0, msg);
+	exit(2);
+}
+
+int failf(int err, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	report(err, msg);
 	return 1;
 }
 
-static int ok(const char *command, uint32_t id, const char *text)
+int fail(enum shadowalloc_op op, int err)
 {
-	if (json)
-		printf("{\"ok\":true,\"command\":\"%s\",\"group_id\":%u}\n",
-		       command, id);
-	else
-		printf("%s\n", text);
-	return 0;
+	return failf(-err, "%s", shadowalloc_describe_error(op, err));
+}
+
+/*
+ * Parse a decimal number in [min, max]: digits only (no sign, no space,
+ * no 0x; leading zeros are decimal, 010 is ten), else a usage error.
+ */
+uint64_t parse_u64(const char *what, const char *s, uint64_t min,
+		   uint64_t max)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s)
+		usage_error("%s: missing value", what);
+	if (!*s || strspn(s, "0123456789") != strlen(s)) {
+		if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+			usage_error("%s: not a number: '%s' (numbers are decimal)",
+				    what, s);
+		usage_error("%s: not a number: '%s'", what, s);
+	}
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE || v < min || v > max)
+		usage_error("%s: %s out of range %" PRIu64 "..%" PRIu64,
+			    what, s, min, max);
+	return v;
+}
+
+uint32_t parse_group_id(const char *s)
+{
+	uint32_t id = parse_u64("group id", s, SHADOWALLOC_GROUP_ID_MIN,
+				SHADOWALLOC_GROUP_ID_MAX);
+
+	if (!ctx.group_id)
+		ctx.group_id = id;
+	return id;
+}
+
+static pid_t parse_pid(const char *s)
+{
+	return parse_u64("pid", s, 1, INT_MAX);
+}
+
+const char *option_value(int argc, char **argv, int *i, unsigned int *seen,
+			 unsigned int bit)
+{
+	const char *opt = argv[*i];
+
+	if (*seen & bit)
+		usage_error("%s given twice", opt);
+	*seen |= bit;
+	if (*i + 1 >= argc)
+		usage_error("%s: missing value", opt);
+	return argv[++*i];
+}
+
+void no_extra_args(int argc, char **argv, int max)
+{
+	if (argc > max)
+		usage_error("unexpected argument '%s'", argv[max]);
 }
 
 /* Open the device once; exits with a message if it cannot be opened. */
 int open_device(void)
 {
-	int fd = device_path ? shadowalloc_open_path(device_path) :
-			       shadowalloc_open();
+	static int fd = -1;
+	const char *path;
 
-	if (fd < 0) {
-		const char *path = device_path ?: getenv("SHADOWALLOC_DEVICE");
-
-		if (!path || !*path)
-			path = "/dev/" SHADOWALLOC_DEVICE_NAME;
-		exit(fail(SHADOWALLOC_OP_OPEN, path, fd));
-	}
-	return fd;
+	if (fd >= 0)
+		return fd;
+	fd = device_path ? shadowalloc_open_path(device_path) :
+			   shadowalloc_open();
+	if (fd >= 0)
+		return fd;
+	path = device_path ?: getenv("SHADOWALLOC_DEVICE");
+	if (!path || !*path)
+		path = "/dev/" SHADOWALLOC_DEVICE_NAME;
+	set_context("device", path);
+	exit(fail(SHADOWALLOC_OP_OPEN, fd));
 }
+
+/* "64 MiB", or "4097 bytes" when not whole MiB. */
+static const char *bytes_str(uint64_t bytes)
+{
+	static char buf[4][48];
+	static unsigned int n;
+	char *s = buf[n++ % 4];
+
+	if (bytes && !(bytes & ((1ULL << 20) - 1)))
+		snprintf(s, sizeof(buf[0]), "%" PRIu64 " MiB", bytes >> 20);
+	else
+		snprintf(s, sizeof(buf[0]), "%" PRIu64 " bytes", bytes);
+	return s;
+}
+
+/*
+ * A staged-memory cap as the module takes it (group create, group pool):
+ * a multiple of the page size (a usage error) and at most total RAM (what
+ * the module refuses with EINVAL, said here with the numbers). Returns
+ * the exit status of a refusal, or 0.
+ */
+static int check_cap(const char *opt, uint64_t bytes)
+{
+	uint64_t page = sysconf(_SC_PAGESIZE), ram;
+	struct sysinfo si;
+
+	if (bytes % page)
+		usage_error("%s: %" PRIu64 " is not a multiple of the page size (%" PRIu64 " bytes)",
+			    opt, bytes, page);
+	/* The kernel's totalram_pages(), the limit the module applies. */
+	if (sysinfo(&si))
+		return 0;
+	ram = (uint64_t)si.totalram * si.mem_unit;
+	if (bytes > ram)
+		return failf(EINVAL, "the cap (%s) is above total RAM (%" PRIu64 " MiB)",
+			     bytes_str(bytes), ram >> 20);
+	return 0;
+}
+
+/* A cap option's value in bytes: --max-staged-mb MIB or --max-staged-bytes N. */
+static uint64_t parse_cap(const char *opt, const char *val)
+{
+	if (!strcmp(opt, "--max-staged-mb"))
+		return parse_u64(opt, val, 1, UINT64_MAX >> 20) << 20;
+	return parse_u64(opt, val, 1, UINT64_MAX);
+}
+
+#define OPT_CAP_MB	(1U << 0)
+#define OPT_CAP_BYTES	(1U << 1)
+
+/* Refuse both cap options on one command line. */
+static void cap_exclusive(unsigned int seen)
+{
+	if ((seen & (OPT_CAP_MB | OPT_CAP_BYTES)) == (OPT_CAP_MB | OPT_CAP_BYTES))
+		usage_error("--max-staged-mb and --max-staged-bytes exclude each other");
+}
+
+#define OPT_MAX_VMS	(1U << 2)
+#define OPT_HORIZON	(1U << 3)
 
 static int group_create(int argc, char **argv)
 {
 	struct shadowalloc_group_opts opts = {};
-	char what[64], text[64];
+	struct shadowalloc_stats st;
+	struct shadowalloc_api api;
+	unsigned int seen = 0;
+	const char *cap_opt = NULL;
+	int i, fd, ret;
 	uint32_t id;
-	int i, ret;
 
 	if (argc < 1)
-		usage_error("group create: expects ID");
+		usage_error("expects ID");
 	id = parse_group_id(argv[0]);
 	for (i = 1; i < argc; i++) {
-		const char *opt = argv[i], *val = argv[i + 1];
+		const char *opt = argv[i], *val;
 
-		if (!strcmp(opt, "--max-vms"))
-			opts.max_vms = parse_u64(opt, val, 1, UINT32_MAX);
-		else if (!strcmp(opt, "--max-staged-mb"))
-			opts.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
-		else if (!strcmp(opt, "--max-staged-bytes"))
-			opts.max_staged_bytes = parse_u64(opt, val, 1, UINT64_MAX);
-		else if (!strcmp(opt, "--horizon-ms"))
-			opts.horizon_ms = parse_u64(opt, val, 1, UINT32_MAX);
-		else
-			usage_error("group create: unknown option '%s'", opt);
-		i++;
+		if (!strcmp(opt, "--max-vms")) {
+			val = option_value(argc, argv, &i, &seen, OPT_MAX_VMS);
+			/* 0 is the module's max_vms_per_group, as in the API. */
+			opts.max_vms = parse_u64(opt, val, 0, UINT32_MAX);
+		} else if (!strcmp(opt, "--max-staged-mb") ||
+			   !strcmp(opt, "--max-staged-bytes")) {
+			val = option_value(argc, argv, &i, &seen,
+					   opt[13] == 'm' ? OPT_CAP_MB : OPT_CAP_BYTES);
+			opts.max_staged_bytes = parse_cap(opt, val);
+			cap_opt = opt;
+		} else if (!strcmp(opt, "--horizon-ms")) {
+			val = option_value(argc, argv, &i, &seen, OPT_HORIZON);
+			opts.horizon_ms = parse_u64(opt, val,
+						    SHADOWALLOC_HORIZON_MIN_MS,
+						    SHADOWALLOC_HORIZON_MAX_MS);
+		} else {
+			usage_error("unknown option '%s'", opt);
+		}
 	}
-	snprintf(what, sizeof(what), "group create %u", id);
-	ret = shadowalloc_group_create(open_device(), id, &opts);
+	cap_exclusive(seen);
+	if (cap_opt && check_cap(cap_opt, opts.max_staged_bytes))
+		return 1;
+	fd = open_device();
+	/* The module's limit now; it refuses more with a bare EINVAL. */
+	if (opts.max_vms && !shadowalloc_get_api(fd, &api) &&
+	    opts.max_vms > api.max_vms_per_group)
+		return failf(EINVAL, "--max-vms %u is more VMs than the module allows per group (max_vms_per_group %u)",
+			     opts.max_vms, api.max_vms_per_group);
+	ret = shadowalloc_group_create(fd, id, &opts);
 	if (ret)
-		return fail(SHADOWALLOC_OP_GROUP_CREATE, what, ret);
-	snprintf(text, sizeof(text), "group %u created", id);
-	return ok("group create", id, text);
+		return fail(SHADOWALLOC_OP_GROUP_CREATE, ret);
+	if (!json) {
+		printf("group %u created\n", id);
+		return 0;
+	}
+	/* What the group got, defaults resolved. */
+	json_ok_begin();
+	if (!shadowalloc_get_stats(fd, id, &st))
+		printf(",\"max_vms\":%u,\"max_staged_bytes\":%" PRIu64 ",\"horizon_ms\":%u",
+		       st.max_vms, (uint64_t)st.max_staged_bytes, st.horizon_ms);
+	printf("}\n");
+	return 0;
 }
 
 /* destroy, enable, disable: a group id and nothing else. */
-static int group_id_only(const char *name, enum shadowalloc_op op,
-			 int (*fn)(int fd, uint32_t id), const char *done,
-			 int argc, char **argv)
+static int group_id_only(enum shadowalloc_op op, int (*fn)(int fd, uint32_t id),
+			 const char *done, int argc, char **argv)
 {
-	char what[96], text[96], command[32];
 	uint32_t id;
 	int ret;
 
-	snprintf(command, sizeof(command), "group %s", name);
-	if (argc != 1)
-		usage_error("%s: expects ID", command);
+	if (argc < 1)
+		usage_error("expects ID");
+	no_extra_args(argc, argv, 1);
 	id = parse_group_id(argv[0]);
-	snprintf(what, sizeof(what), "%s %u", command, id);
 	ret = fn(open_device(), id);
 	if (ret)
-		return fail(op, what, ret);
-	snprintf(text, sizeof(text), "group %u: %s", id, done);
-	return ok(command, id, text);
+		return fail(op, ret);
+	if (json) {
+		json_ok_begin();
+		printf("}\n");
+	} else {
+		printf("group %u: %s\n", id, done);
+	}
+	return 0;
 }
 
 static int group_destroy(int argc, char **argv)
 {
-	return group_id_only("destroy", SHADOWALLOC_OP_GROUP_DESTROY,
+	return group_id_only(SHADOWALLOC_OP_GROUP_DESTROY,
 			     shadowalloc_group_destroy, "destroyed", argc, argv);
 }
 
 static int group_enable(int argc, char **argv)
 {
-	return group_id_only("enable", SHADOWALLOC_OP_SHADOW_ENABLE,
+	return group_id_only(SHADOWALLOC_OP_SHADOW_ENABLE,
 			     shadowalloc_shadow_enable, "shadowing enabled",
 			     argc, argv);
 }
 
 static int group_disable(int argc, char **argv)
 {
-	return group_id_only("disable", SHADOWALLOC_OP_SHADOW_DISABLE,
+	return group_id_only(SHADOWALLOC_OP_SHADOW_DISABLE,
 			     shadowalloc_shadow_disable, "shadowing disabled",
 			     argc, argv);
 }
 
 static int group_vm(bool add, int argc, char **argv)
 {
-	const char *command = add ? "group add-vm" : "group remove-vm";
-	char what[96], text[96];
-	int pidfd, ret;
+	enum shadowalloc_op op = add ? SHADOWALLOC_OP_GROUP_ADD_VM :
+				       SHADOWALLOC_OP_GROUP_REMOVE_VM;
+	int fd, pidfd, ret;
 	uint32_t id;
 	pid_t pid;
 
-	if (argc != 2)
-		usage_error("%s: expects ID PID", command);
+	if (argc < 2)
+		usage_error("expects ID PID");
+	no_extra_args(argc, argv, 2);
 	id = parse_group_id(argv[0]);
 	pid = parse_pid(argv[1]);
-	snprintf(what, sizeof(what), "%s %u %d", command, id, pid);
+	fd = open_device();
 	/* By pidfd: the process the ioctl reaches is the one named here. */
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0)
-		return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
-			    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, -errno);
-	ret = add ? shadowalloc_group_add_vm_pidfd(open_device(), id, pidfd) :
-		    shadowalloc_group_remove_vm_pidfd(open_device(), id, pidfd);
+		return fail(op, -errno);
+	ret = add ? shadowalloc_group_add_vm_pidfd(fd, id, pidfd) :
+		    shadowalloc_group_remove_vm_pidfd(fd, id, pidfd);
 	close(pidfd);
 	if (ret)
-		return fail(add ? SHADOWALLOC_OP_GROUP_ADD_VM :
-			    SHADOWALLOC_OP_GROUP_REMOVE_VM, what, ret);
-	snprintf(text, sizeof(text), "group %u: VM %d %s", id, pid,
-		 add ? "added" : "removed");
-	return ok(command, id, text);
+		return fail(op, ret);
+	if (json) {
+		json_ok_begin();
+		printf(",\"pid\":%d}\n", pid);
+	} else {
+		printf("group %u: VM %d %s\n", id, pid, add ? "added" : "removed");
+	}
+	return 0;
 }
 
 static int group_add_vm(int argc, char **argv)
@@ -263,84 +447,138 @@ static int group_remove_vm(int argc, char **argv)
 
 static int group_horizon(int argc, char **argv)
 {
-	const char *command = "group horizon";
-	char what[96], text[96];
 	uint32_t id, ms;
 	int ret;
 
-	if (argc != 2)
-		usage_error("%s: expects ID MS", command);
+	if (argc < 2)
+		usage_error("expects ID MS");
+	no_extra_args(argc, argv, 2);
 	id = parse_group_id(argv[0]);
-	/* The range is the module's to check (ERANGE), as for any caller. */
-	ms = parse_u64("horizon", argv[1], 0, UINT32_MAX);
-	snprintf(what, sizeof(what), "%s %u %u", command, id, ms);
+	ms = parse_u64("horizon", argv[1], SHADOWALLOC_HORIZON_MIN_MS,
+		       SHADOWALLOC_HORIZON_MAX_MS);
 	ret = shadowalloc_set_horizon(open_device(), id, ms);
 	if (ret)
-		return fail(SHADOWALLOC_OP_SET_HORIZON, what, ret);
-	snprintf(text, sizeof(text), "group %u: horizon %u ms", id, ms);
-	return ok(command, id, text);
+		return fail(SHADOWALLOC_OP_SET_HORIZON, ret);
+	if (json) {
+		json_ok_begin();
+		printf(",\"horizon_ms\":%u}\n", ms);
+	} else {
+		printf("group %u: horizon %u ms\n", id, ms);
+	}
+	return 0;
 }
 
 static int group_reserve(int argc, char **argv)
 {
-	const char *command = "group reserve";
-	char what[96], text[96];
+	struct shadowalloc_stats st;
 	uint64_t pages;
 	uint32_t id;
-	int ret;
+	int fd, ret;
 
-	if (argc != 2)
-		usage_error("%s: expects ID PAGES", command);
+	if (argc < 2)
+		usage_error("expects ID PAGES");
+	no_extra_args(argc, argv, 2);
 	id = parse_group_id(argv[0]);
 	pages = parse_u64("pages", argv[1], 0, UINT64_MAX);
-	snprintf(what, sizeof(what), "%s %u %" PRIu64, command, id, pages);
-	ret = shadowalloc_stage_reserve(open_device(), id, pages);
+	fd = open_device();
+	ret = shadowalloc_stage_reserve(fd, id, pages);
+	/* ENOSPC: more than the cap; say what the cap is. */
+	if (ret == -ENOSPC && !shadowalloc_get_stats(fd, id, &st))
+		return failf(ENOSPC, "%" PRIu64 " pages is more than the group's staged-memory cap of %" PRIu64 " pages (%s)",
+			     pages, (uint64_t)st.max_staged_bytes / 4096,
+			     bytes_str(st.max_staged_bytes));
 	if (ret)
-		return fail(SHADOWALLOC_OP_STAGE_RESERVE, what, ret);
-	snprintf(text, sizeof(text), "group %u: %" PRIu64 " pages reserved",
-		 id, pages);
-	return ok(command, id, text);
+		return fail(SHADOWALLOC_OP_STAGE_RESERVE, ret);
+	if (json) {
+		json_ok_begin();
+		printf(",\"reserved_pages\":%" PRIu64 "}\n", pages);
+	} else if (pages) {
+		printf("group %u: %" PRIu64 " pages reserved\n", id, pages);
+	} else {
+		printf("group %u: reservation cancelled\n", id);
+	}
+	return 0;
 }
+
+#define OPT_MAX_AGE	(1U << 2)
+#define OPT_HUGE	(1U << 3)
+#define OPT_BUDGET	(1U << 4)
 
 static int group_pool(int argc, char **argv)
 {
-	const char *command = "group pool";
 	struct shadowalloc_pool_config cfg = {};
-	char what[96], text[96];
+	struct shadowalloc_stats st;
+	const char *cap_opt = NULL;
+	unsigned int seen = 0;
+	int i, fd, ret;
 	uint32_t id;
-	int i, ret;
 
 	if (argc < 1)
-		usage_error("%s: expects ID [options]", command);
+		usage_error("expects ID [options]");
 	id = parse_group_id(argv[0]);
-	for (i = 1; i < argc; i += 2) {
-		const char *opt = argv[i], *val = argv[i + 1];
+	for (i = 1; i < argc; i++) {
+		const char *opt = argv[i], *val;
 
 		if (!strcmp(opt, "--max-age-ms")) {
+			val = option_value(argc, argv, &i, &seen, OPT_MAX_AGE);
 			cfg.flags |= SHADOWALLOC_POOL_SET_MAX_AGE;
-			cfg.max_age_ms = parse_u64(opt, val, 0, UINT32_MAX);
+			cfg.max_age_ms = parse_u64(opt, val,
+						   SHADOWALLOC_MAX_AGE_MIN_MS,
+						   SHADOWALLOC_MAX_AGE_MAX_MS);
 		} else if (!strcmp(opt, "--huge")) {
+			val = option_value(argc, argv, &i, &seen, OPT_HUGE);
 			cfg.flags |= SHADOWALLOC_POOL_SET_HUGE;
 			cfg.huge = parse_u64(opt, val, 0, 1);
 		} else if (!strcmp(opt, "--zero-budget")) {
+			val = option_value(argc, argv, &i, &seen, OPT_BUDGET);
 			cfg.flags |= SHADOWALLOC_POOL_SET_ZERO_BUDGET;
-			/* The range is the module's to check (ERANGE). */
-			cfg.zero_pages_per_sec = parse_u64(opt, val, 0, UINT32_MAX);
-		} else if (!strcmp(opt, "--max-staged-mb")) {
+			cfg.zero_pages_per_sec =
+				parse_u64(opt, val, SHADOWALLOC_ZERO_BUDGET_MIN,
+					  SHADOWALLOC_ZERO_BUDGET_MAX);
+		} else if (!strcmp(opt, "--max-staged-mb") ||
+			   !strcmp(opt, "--max-staged-bytes")) {
+			val = option_value(argc, argv, &i, &seen,
+					   opt[13] == 'm' ? OPT_CAP_MB : OPT_CAP_BYTES);
 			cfg.flags |= SHADOWALLOC_POOL_SET_CAP;
-			cfg.max_staged_bytes = parse_u64(opt, val, 1, 1ULL << 40) << 20;
+			cfg.max_staged_bytes = parse_cap(opt, val);
+			cap_opt = opt;
 		} else {
-			usage_error("%s: unknown option '%s'", command, opt);
+			usage_error("unknown option '%s'", opt);
 		}
 	}
+	cap_exclusive(seen);
 	if (!cfg.flags)
-		usage_error("%s: nothing to set", command);
-	snprintf(what, sizeof(what), "%s %u", command, id);
-	ret = shadowalloc_pool_config(open_device(), id, &cfg);
+		usage_error("nothing to set");
+	if (cap_opt && check_cap(cap_opt, cfg.max_staged_bytes))
+		return 1;
+	fd = open_device();
+	ret = shadowalloc_pool_config(fd, id, &cfg);
+	/* EBUSY: a cap below the outstanding reservation is refused. */
+	if (ret == -EBUSY && cap_opt && !shadowalloc_get_stats(fd, id, &st))
+		return failf(EBUSY, "the cap (%" PRIu64 " pages) is below the group's reservation of %" PRIu64
+			     " pages: lower or cancel it first ('group reserve %u 0')",
+			     (uint64_t)cfg.max_staged_bytes / 4096,
+			     (uint64_t)st.reserved_pages, id);
+	if (ret == -EBUSY && cap_opt)
+		return failf(EBUSY, "the cap is below the group's reservation: lower or cancel it first");
 	if (ret)
-		return fail(SHADOWALLOC_OP_POOL_CONFIG, what, ret);
-	snprintf(text, sizeof(text), "group %u: pool settings applied", id);
-	return ok(command, id, text);
+		return fail(SHADOWALLOC_OP_POOL_CONFIG, ret);
+	if (!json) {
+		printf("group %u: pool settings applied\n", id);
+		return 0;
+	}
+	/* Echo what was set. */
+	json_ok_begin();
+	if (cfg.flags & SHADOWALLOC_POOL_SET_MAX_AGE)
+		printf(",\"max_age_ms\":%u", cfg.max_age_ms);
+	if (cfg.flags & SHADOWALLOC_POOL_SET_HUGE)
+		printf(",\"huge\":%s", cfg.huge ? "true" : "false");
+	if (cfg.flags & SHADOWALLOC_POOL_SET_ZERO_BUDGET)
+		printf(",\"zero_pages_per_sec\":%u", cfg.zero_pages_per_sec);
+	if (cfg.flags & SHADOWALLOC_POOL_SET_CAP)
+		printf(",\"max_staged_bytes\":%" PRIu64, (uint64_t)cfg.max_staged_bytes);
+	printf("}\n");
+	return 0;
 }
 
 /* Every field of struct shadowalloc_stats, by name. */
@@ -355,67 +593,99 @@ static int group_pool(int argc, char **argv)
 	X(staged_huge_pages) X(hits_huge) X(forecast_err_permille)		\
 	X(naive_err_permille) X(forecast_windows) X(hit_pages) X(miss_pages)	\
 	X(raced) X(zeroed_pages) X(refill_throttled) X(refill_backoffs)	\
-	X(zero_pages_per_sec) X(held_page_ticks) X(held_ticks)
+	X(zero_pages_per_sec) X(held_page_ticks) X(held_ticks)		\
+	X(hit_rate_pages_permille) X(released_pages)			\
+	X(reserve_shortfall_pages) X(cap_evicted_pages) X(refill_zero_ns)
 
 static double avg(uint64_t sum, uint64_t n)
 {
 	return n ? (double)sum / n : 0.0;
 }
 
+static const char *tf(bool b)
+{
+	return b ? "true" : "false";
+}
+
 static int group_stats(int argc, char **argv)
 {
 	struct shadowalloc_stats st;
-	char what[64];
+	bool enabled, huge, demand;
 	uint32_t id;
 	int ret;
 
-	if (argc != 1)
-		usage_error("group stats: expects ID");
+	if (argc < 1)
+		usage_error("expects ID");
+	no_extra_args(argc, argv, 1);
 	id = parse_group_id(argv[0]);
-	snprintf(what, sizeof(what), "group stats %u", id);
 	ret = shadowalloc_get_stats(open_device(), id, &st);
 	if (ret)
-		return fail(SHADOWALLOC_OP_GET_STATS, what, ret);
+		return fail(SHADOWALLOC_OP_GET_STATS, ret);
+	enabled = st.state & SHADOWALLOC_STATE_ENABLED;
+	huge = st.state & SHADOWALLOC_STATE_HUGE;
+	/* Accuracy and hit rates mean nothing before the first fault. */
+	demand = st.hits || st.misses;
 
 	if (json) {
-		printf("{\"ok\":true,\"command\":\"group stats\",\"group_id\":%u", id);
+		json_ok_begin();
 #define X(f) printf(",\"" #f "\":%" PRIu64, (uint64_t)st.f);
 		STATS_FIELDS(X)
 #undef X
-		printf(",\"enabled\":%s}\n",
-		       st.state & SHADOWALLOC_STATE_ENABLED ? "true" : "false");
+		printf(",\"enabled\":%s,\"huge\":%s,\"demand_seen\":%s}\n",
+		       tf(enabled), tf(huge), tf(demand));
 		return 0;
 	}
 	printf("group %u: shadowing %s, %u of %u VMs, horizon %u ms\n", id,
-	       st.state & SHADOWALLOC_STATE_ENABLED ? "enabled" : "disabled",
-	       st.nr_vms, st.max_vms, st.horizon_ms);
+	       enabled ? "enabled" : "disabled", st.nr_vms, st.max_vms,
+	       st.horizon_ms);
 	printf("  faults served        %" PRIu64 " (hits %" PRIu64 ", misses %" PRIu64
-	       ", hit rate %.1f%%)\n", (uint64_t)st.faults, (uint64_t)st.hits,
-	       (uint64_t)st.misses, st.hit_rate_permille / 10.0);
+	       ", raced %" PRIu64 ")\n", (uint64_t)st.faults, (uint64_t)st.hits,
+	       (uint64_t)st.misses, (uint64_t)st.raced);
+	if (demand)
+		printf("  hit rate             %.1f%% of faults, %.1f%% of pages (%" PRIu64
+		       " pages hit, %" PRIu64 " missed)\n",
+		       st.hit_rate_permille / 10.0,
+		       st.hit_rate_pages_permille / 10.0,
+		       (uint64_t)st.hit_pages, (uint64_t)st.miss_pages);
+	else
+		printf("  hit rate             n/a (no demand yet)\n");
 	printf("  fault service time   hit %.0f ns, miss %.0f ns (mean)\n",
 	       avg(st.hit_service_ns, st.hits), avg(st.miss_service_ns, st.misses));
+	if (st.hits && !st.misses && !st.time_saved_ns)
+		printf("  time saved           n/a (no miss yet to compare hits with)\n");
+	else
+		printf("  time saved           %.3f ms (estimate)\n",
+		       st.time_saved_ns / 1e6);
 	printf("  staged pages         %" PRIu64 " now (%" PRIu64 " in 2 MiB blocks),"
-	       " target %" PRIu64 ", reserved %" PRIu64 ", cap %" PRIu64 " MiB\n",
+	       " staging target %" PRIu64 ", cap %" PRIu64 " MiB\n",
 	       (uint64_t)st.staged_pages, (uint64_t)st.staged_huge_pages,
-	       (uint64_t)st.staging_target_pages, (uint64_t)st.reserved_pages,
+	       (uint64_t)st.staging_target_pages,
 	       (uint64_t)st.max_staged_bytes >> 20);
+	printf("  reservation          %" PRIu64 " pages, %" PRIu64
+	       " short of it (re-staged when memory allows)\n",
+	       (uint64_t)st.reserved_pages, (uint64_t)st.reserve_shortfall_pages);
 	printf("  pool                 %s blocks, max age %u ms, 2 MiB hits %" PRIu64 "\n",
-	       st.state & SHADOWALLOC_STATE_HUGE ? "2 MiB + 4 KiB" : "4 KiB",
-	       st.max_age_ms, (uint64_t)st.hits_huge);
-	printf("  staged total         %" PRIu64 " (evicted unused %" PRIu64
-	       ", utilisation %.1f%%)\n", (uint64_t)st.staged_total,
-	       (uint64_t)st.evicted_pages, st.utilisation_permille / 10.0);
-	printf("  discard-returned     %" PRIu64 " pages\n",
-	       (uint64_t)st.discard_returned_pages);
-	printf("  zeroing              %" PRIu64 " pages, budget %u pages/s, %" PRIu64
+	       huge ? "2 MiB + 4 KiB" : "4 KiB", st.max_age_ms,
+	       (uint64_t)st.hits_huge);
+	printf("  staged total         %" PRIu64 " (evicted unused %" PRIu64 ", %" PRIu64
+	       " of them by a lower cap; utilisation %.1f%%)\n",
+	       (uint64_t)st.staged_total, (uint64_t)st.evicted_pages,
+	       (uint64_t)st.cap_evicted_pages, st.utilisation_permille / 10.0);
+	printf("  returned pages       %" PRIu64 " by discards (hole punch, shrinking ftruncate), %"
+	       PRIu64 " released with their memory objects\n",
+	       (uint64_t)st.discard_returned_pages, (uint64_t)st.released_pages);
+	printf("  zeroing              %" PRIu64 " pages in %.3f ms, budget %u pages/s, %" PRIu64
 	       " runs throttled, %" PRIu64 " backed off (low memory)\n",
-	       (uint64_t)st.zeroed_pages, st.zero_pages_per_sec,
-	       (uint64_t)st.refill_throttled, (uint64_t)st.refill_backoffs);
-	printf("  time saved           %.3f ms (estimate)\n",
-	       st.time_saved_ns / 1e6);
-	printf("  forecast             target %" PRIu64 " pages, last window error %" PRIu64
-	       " pages, accuracy %.1f%%\n", (uint64_t)st.forecast_pages,
-	       (uint64_t)st.forecast_abs_err_pages, st.accuracy_permille / 10.0);
+	       (uint64_t)st.zeroed_pages, st.refill_zero_ns / 1e6,
+	       st.zero_pages_per_sec, (uint64_t)st.refill_throttled,
+	       (uint64_t)st.refill_backoffs);
+	printf("  forecast             %" PRIu64 " pages to stage ahead (before the cap), last window error %"
+	       PRIu64 " pages, accuracy ", (uint64_t)st.forecast_pages,
+	       (uint64_t)st.forecast_abs_err_pages);
+	if (demand)
+		printf("%.1f%%\n", st.accuracy_permille / 10.0);
+	else
+		printf("n/a (no demand yet)\n");
 	printf("  forecast error       %.1f%% of demand (last-value baseline %.1f%%) over %"
 	       PRIu64 " windows\n", st.forecast_err_permille / 10.0,
 	       st.naive_err_permille / 10.0, (uint64_t)st.forecast_windows);
@@ -519,12 +789,10 @@ static void print_bit_names(uint64_t mask, const char * const names[64],
 static int cmd_version(int argc, char **argv)
 {
 	struct shadowalloc_api api;
-	const char *msg;
+	const char *msg, *path;
 	int fd, ret;
 
-	(void)argv;
-	if (argc)
-		usage_error("version: takes no arguments");
+	no_extra_args(argc, argv, 0);
 	fd = device_path ? shadowalloc_open_path(device_path) :
 			   shadowalloc_open();
 	ret = fd < 0 ? fd : shadowalloc_get_api(fd, &api);
@@ -538,16 +806,10 @@ static int cmd_version(int argc, char **argv)
 		msg = ret == -EPROTO ?
 		      "the module predates the ABI handshake (ABI version 1)" :
 		      shadowalloc_describe_error(SHADOWALLOC_OP_OPEN, ret);
-		fprintf(stderr, "shadowctl: version: module: %s (%s)\n", msg,
-			errno_name(-ret));
-		if (json) {
-			printf("{\"ok\":false,\"command\":\"version\",\"version\":\"%s\",\"api_version\":%u,\"error\":",
-			       SHADOWCTL_VERSION, SHADOWALLOC_API_VERSION);
-			json_string(msg);
-			printf(",\"errno\":%d,\"errno_name\":\"%s\"}\n", -ret,
-			       errno_name(-ret));
-		}
-		return 1;
+		path = device_path ?: getenv("SHADOWALLOC_DEVICE");
+		set_context("device", path && *path ? path :
+			    "/dev/" SHADOWALLOC_DEVICE_NAME);
+		return failf(-ret, "module: %s", msg);
 	}
 
 	if (json) {
@@ -578,71 +840,60 @@ static int cmd_version(int argc, char **argv)
 	return 0;
 }
 
+/* --version: this tool alone, no device needed. */
+static int tool_version(void)
+{
+	if (json)
+		printf("{\"ok\":true,\"command\":\"--version\",\"version\":\"%s\",\"api_version\":%u}\n",
+		       SHADOWCTL_VERSION, SHADOWALLOC_API_VERSION);
+	else
+		printf("shadowctl %s, ABI version %u\n", SHADOWCTL_VERSION,
+		       SHADOWALLOC_API_VERSION);
+	return 0;
+}
+
 static int cmd_help(int argc, char **argv);
 
-/*
- * The command tables, as bpftool's struct cmd: dispatch looks the name up
- * here and the help is printed from here, so the two cannot disagree.
- */
-static const struct cmd group_cmds[] = {
-	CMD("create", group_create,
-	    "ID [--max-vms N] [--max-staged-mb N | --max-staged-bytes N] [--horizon-ms MS]",
-	    "create a trust group"),
-	CMD("destroy", group_destroy, "ID", "destroy a group without members"),
-	CMD("add-vm", group_add_vm, "ID PID",
-	    "add the VMM process PID to group ID"),
-	CMD("remove-vm", group_remove_vm, "ID PID", "remove it"),
-	CMD("enable", group_enable, "ID",
-	    "start shadowing (telemetry, forecast, staging)"),
-	CMD("disable", group_disable, "ID",
-	    "stop it and release the staged pages"),
-	CMD("horizon", group_horizon, "ID MS", "prediction horizon, in ms"),
-	CMD("stats", group_stats, "ID", "state and counters"),
-	CMD("reserve", group_reserve, "ID PAGES",
-	    "keep PAGES 4 KiB pages staged for a launch (0 cancels)"),
-	CMD("pool", group_pool,
-	    "ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb N] [--zero-budget PAGES_PER_S]",
-	    "staging pool settings"),
-	{}
-};
-
-static int cmd_group(int argc, char **argv)
-{
-	const struct cmd *c;
-
-	if (argc < 1)
-		usage_error("group: missing subcommand");
-	c = cmd_find(group_cmds, argv[0]);
-	if (!c)
-		usage_error("unknown command '%s'", argv[0]);
-	return c->func(argc - 1, argv + 1);
-}
+#define OPT_BIND	(1U << 0)
+#define OPT_UNBIND	(1U << 1)
 
 /* mem FILE [--bind ID | --unbind]: a memory object's group binding. */
 static int cmd_mem(int argc, char **argv)
 {
-	const char *command = "mem";
 	struct shadowalloc_mem_bind b;
 	uint32_t flags = 0, id = 0;
-	char what[300];
-	int fd, ret;
+	unsigned int seen = 0;
+	int i, fd, ret;
 
-	if (argc == 3 && !strcmp(argv[1], "--bind")) {
-		flags = SHADOWALLOC_MEM_BIND_SET;
-		id = parse_group_id(argv[2]);
-	} else if (argc == 2 && !strcmp(argv[1], "--unbind")) {
-		flags = SHADOWALLOC_MEM_BIND_SET;
-	} else if (argc != 1) {
-		usage_error("%s: expects FILE [--bind ID | --unbind]", command);
+	if (argc < 1)
+		usage_error("expects FILE [--bind ID | --unbind]");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--bind")) {
+			/* Not the command's group: no "mem ID:" in messages. */
+			id = parse_u64("group id", option_value(argc, argv, &i,
+								&seen, OPT_BIND),
+				       SHADOWALLOC_GROUP_ID_MIN,
+				       SHADOWALLOC_GROUP_ID_MAX);
+			flags = SHADOWALLOC_MEM_BIND_SET;
+		} else if (!strcmp(argv[i], "--unbind")) {
+			if (seen & OPT_UNBIND)
+				usage_error("--unbind given twice");
+			seen |= OPT_UNBIND;
+			flags = SHADOWALLOC_MEM_BIND_SET;
+		} else {
+			usage_error("unexpected argument '%s'", argv[i]);
+		}
 	}
-	snprintf(what, sizeof(what), "%s %s", command, argv[0]);
+	if (seen == (OPT_BIND | OPT_UNBIND))
+		usage_error("--bind and --unbind exclude each other");
+	set_context("file", argv[0]);
 	fd = open(argv[0], O_RDONLY);
 	if (fd < 0)
-		return fail(SHADOWALLOC_OP_MEM_BIND, what, -errno);
+		return failf(errno, "cannot open: %s", strerror(errno));
 	ret = shadowalloc_mem_bind(fd, flags, id, &b);
 	close(fd);
 	if (ret)
-		return fail(SHADOWALLOC_OP_MEM_BIND, what, ret);
+		return fail(SHADOWALLOC_OP_MEM_BIND, ret);
 	if (json) {
 		printf("{\"ok\":true,\"command\":\"mem\",\"file\":");
 		json_string(argv[0]);
@@ -663,22 +914,75 @@ static int cmd_mem(int argc, char **argv)
 	return 0;
 }
 
+/* The ranges the details below spell out: a change of the ABI fails here. */
+_Static_assert(SHADOWALLOC_HORIZON_MIN_MS == 100 &&
+	       SHADOWALLOC_HORIZON_MAX_MS == 3600000 &&
+	       SHADOWALLOC_HORIZON_DEFAULT_MS == 5000 &&
+	       SHADOWALLOC_MAX_AGE_MIN_MS == 100 &&
+	       SHADOWALLOC_MAX_AGE_MAX_MS == 86400000 &&
+	       SHADOWALLOC_ZERO_BUDGET_MIN == 256 &&
+	       SHADOWALLOC_ZERO_BUDGET_MAX == 16777216,
+	       "the ranges in the command details are out of date");
+
+/*
+ * The command tables, as bpftool's struct cmd: dispatch looks the name up
+ * here and the help is printed from here, so the two cannot disagree.
+ */
+static const struct cmd group_cmds[] = {
+	CMD_D("create", group_create,
+	      "ID [--max-vms N] [--max-staged-mb MIB | --max-staged-bytes BYTES] [--horizon-ms MS]",
+	      "create a trust group",
+	      "--max-vms N         member limit; 0 or none: the module's max_vms_per_group,\n"
+	      "                    more than that is refused\n"
+	      "--max-staged-mb MIB, --max-staged-bytes BYTES (one of them)\n"
+	      "                    cap on staged memory: a multiple of the page size, at most\n"
+	      "                    total RAM; none: the module's default_max_staged_mb\n"
+	      "--horizon-ms MS     prediction horizon, 100..3600000 (none: 5000)"),
+	CMD("destroy", group_destroy, "ID", "destroy a group without members"),
+	CMD("add-vm", group_add_vm, "ID PID",
+	    "add the VMM process PID to group ID"),
+	CMD("remove-vm", group_remove_vm, "ID PID", "remove it"),
+	CMD("enable", group_enable, "ID",
+	    "start shadowing (telemetry, forecast, staging)"),
+	CMD("disable", group_disable, "ID",
+	    "stop it and release the staged pages"),
+	CMD_D("horizon", group_horizon, "ID MS", "prediction horizon, in ms",
+	      "MS                  100..3600000"),
+	CMD("stats", group_stats, "ID", "state and counters"),
+	CMD_D("reserve", group_reserve, "ID PAGES",
+	      "keep PAGES 4 KiB pages staged for a launch (0 cancels)",
+	      "PAGES               at most the group's cap (ENOSPC names it)"),
+	CMD_D("pool", group_pool,
+	      "ID [--max-age-ms MS] [--huge 0|1] [--max-staged-mb MIB | --max-staged-bytes BYTES] [--zero-budget PAGES_PER_S]",
+	      "staging pool settings",
+	      "--max-age-ms MS     staged pages unused this long are released, 100..86400000\n"
+	      "--huge 0|1          stage 2 MiB blocks where they fit\n"
+	      "--max-staged-mb MIB, --max-staged-bytes BYTES (one of them)\n"
+	      "                    the cap: a multiple of the page size, at most total RAM,\n"
+	      "                    not below the reservation (EBUSY)\n"
+	      "--zero-budget N     pages zeroed per second at most, 256..16777216"),
+	{}
+};
+
 static const struct cmd main_cmds[] = {
-	CMD_SUB("group", cmd_group, group_cmds),
+	CMD_SUB("group", group_cmds),
 	CMD("attach", cmd_attach, "",
 	    "load and attach the telemetry BPF programs, pinned in "
 	    SHADOWALLOC_BPF_PIN_DIR),
 	CMD("detach", cmd_detach, "", "remove them (needed before rmmod)"),
 	CMD("status", cmd_status, "",
 	    "attached or not, per-group event counters"),
-	CMD_SUB("model", cmd_model, model_cmds),
-	CMD("record", cmd_record, "ID FILE [--duration-ms MS]",
-	    "write the group's first-touch faults as CSV t_ns,vm,gpa,size (needs 'attach'); FILE may be -"),
+	CMD_SUB("model", model_cmds),
+	CMD_D("record", cmd_record, "ID FILE [--duration-ms MS]",
+	      "write the group's first-touch faults as CSV t_ns,vm,gpa,size; FILE may be -",
+	      "--duration-ms MS    stop after MS, 1..86400000 (none: at SIGINT/SIGTERM or\n"
+	      "                    when the group is destroyed)\n"
+	      "with --json and FILE -, stdout is one JSON object with the faults in it"),
 	CMD("mem", cmd_mem, "FILE [--bind ID | --unbind]",
 	    "a guest memory file's group binding: show it, or move it (fd-passed guest RAM)"),
 	CMD("version", cmd_version, "",
 	    "ABI version, features, commands and limits of tool and module"),
-	CMD("help", cmd_help, "", "this text"),
+	CMD("help", cmd_help, "[COMMAND]", "this text, or a command's"),
 	{}
 };
 
@@ -754,51 +1058,144 @@ static void print_cmds(FILE *out, const char *prefix, const struct cmd *cmds)
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: shadowctl [--json] [--device PATH] COMMAND\n\ncommands:\n");
+	fprintf(out, "usage: shadowctl [--json] [--device PATH] COMMAND\n"
+		"       shadowctl COMMAND --help | help [COMMAND] | --version\n\ncommands:\n");
 	print_cmds(out, "", main_cmds);
 	fprintf(out,
 		"\n'shadowctl enable ID', 'shadowctl stats ID' etc. are short for 'group ...'.\n"
 		"Ranges this tool was built with (the module's: 'shadowctl version'):\n"
 		"horizon %u..%u ms, max age %u..%u ms.\n"
-		"--device PATH (or $SHADOWALLOC_DEVICE) selects another device node.\n"
+		"Numbers are decimal (010 is ten, 0x10 is refused).\n"
+		"--json and --device PATH (or $SHADOWALLOC_DEVICE) may stand anywhere.\n"
 		"exit status: 0 ok, 1 the operation failed, 2 usage error\n",
 		SHADOWALLOC_HORIZON_MIN_MS, SHADOWALLOC_HORIZON_MAX_MS,
 		SHADOWALLOC_MAX_AGE_MIN_MS, SHADOWALLOC_MAX_AGE_MAX_MS);
 }
 
+/* 'COMMAND --help': the synopsis of @c (named @name), or its subcommands. */
+static void cmd_usage(const char *name, const struct cmd *c)
+{
+	char prefix[80];
+
+	if (c->sub) {
+		snprintf(prefix, sizeof(prefix), "%s ", name);
+		printf("usage: shadowctl [--json] %s COMMAND\n\ncommands:\n", name);
+		print_cmds(stdout, prefix, c->sub);
+		return;
+	}
+	printf("usage: shadowctl [--json] %s%s%s\n%s\n", name,
+	       *c->args ? " " : "", c->args, c->help);
+	if (c->detail)
+		printf("\n%s\n", c->detail);
+	printf("\nNumbers are decimal. exit status: 0 ok, 1 the operation failed, 2 usage error\n");
+}
+
+static bool is_help(const char *arg)
+{
+	return !strcmp(arg, "--help") || !strcmp(arg, "-h");
+}
+
+/*
+ * Find the command that @argv names in @cmds (subcommands included, "stats"
+ * short for "group stats"), its full name in ctx.command. Returns it, and in
+ * *@used the words its name took. Usage error for an unknown one.
+ */
+static const struct cmd *resolve(int argc, char **argv, int *used)
+{
+	const struct cmd *cmds = main_cmds, *c;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		size_t len = strlen(ctx.command);
+
+		/* 'model --help': the subcommands of model. */
+		if (cmds != main_cmds && is_help(argv[i]))
+			break;
+		c = cmd_find(cmds, argv[i]);
+		if (!c && cmds == main_cmds) {
+			c = cmd_find(group_cmds, argv[i]);
+			if (c)
+				snprintf(ctx.command, sizeof(ctx.command), "group ");
+			len = strlen(ctx.command);
+		}
+		if (!c)
+			usage_error("unknown command '%s'", argv[i]);
+		snprintf(ctx.command + len, sizeof(ctx.command) - len, "%s%s",
+			 len && ctx.command[len - 1] != ' ' ? " " : "", c->name);
+		ctx.entry = c;
+		if (!c->sub) {
+			*used = i + 1;
+			return c;
+		}
+		cmds = c->sub;
+	}
+	*used = i;
+	return ctx.entry;
+}
+
+/* help [COMMAND...]: everything, or one command's usage. */
 static int cmd_help(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	usage(stdout);
+	const struct cmd *c;
+	int used;
+
+	if (!argc) {
+		usage(stdout);
+		return 0;
+	}
+	ctx.command[0] = '\0';
+	c = resolve(argc, argv, &used);
+	no_extra_args(argc - used, argv + used, 0);
+	cmd_usage(ctx.command, c);
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
 	const struct cmd *c;
-	int i = 1;
+	char **args;
+	int i, n = 0, used;
 
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "--json")) {
+	/* --json anywhere, first: every message after it is JSON too. */
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--json"))
 			json = true;
-		} else if (!strcmp(argv[i], "--device")) {
+	args = calloc(argc + 1, sizeof(*args));
+	if (!args)
+		return failf(ENOMEM, "out of memory");
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--json"))
+			continue;
+		if (!strcmp(argv[i], "--device")) {
+			if (device_path)
+				usage_error("--device given twice");
 			if (++i >= argc)
-				usage_error("--device needs a path");
+				usage_error("--device: missing path");
 			device_path = argv[i];
-		} else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+			continue;
+		}
+		args[n++] = argv[i];
+	}
+	if (!n)
+		usage_error("no command");
+	if (is_help(args[0])) {
+		return cmd_help(n - 1, args + 1);
+	} else if (!strcmp(args[0], "--version")) {
+		no_extra_args(n - 1, args + 1, 0);
+		return tool_version();
+	} else if (args[0][0] == '-') {
+		usage_error("unknown option '%s'", args[0]);
+	}
+	c = resolve(n, args, &used);
+	/* 'group create --help': that command's usage, whatever else is there. */
+	for (i = used; i < n; i++) {
+		if (is_help(args[i])) {
+			cmd_usage(ctx.command, c);
 			return 0;
-		} else {
-			usage_error("unknown option '%s'", argv[i]);
 		}
 	}
-	if (i >= argc)
-		usage_error("no command");
-	/* "shadowctl stats 1" is short for "shadowctl group stats 1". */
-	c = cmd_find(main_cmds, argv[i]) ?: cmd_find(group_cmds, argv[i]);
-	if (!c)
-		usage_error("unknown command '%s'", argv[i]);
+	if (c->sub)
+		usage_error("missing subcommand");
 	/* Each command checks its arguments before it opens the device. */
-	return c->func(argc - i - 1, argv + i + 1);
+	return c->func(n - used, args + used);
 }

@@ -14,7 +14,9 @@
  * @func: runs it with the arguments after @name; returns the exit status
  * @args: synopsis of the arguments, for the help ("" for none)
  * @help: what it does, one line
- * @sub: a command with subcommands: their table (@args, @help unused)
+ * @detail: more about the arguments, for 'COMMAND --help' (NULL for none)
+ * @sub: a command with subcommands: their table (@func, @args, @help
+ *	unused)
  *
  * Tables end with an entry without a name. The help text is printed from
  * the tables that dispatch uses, so the two cannot disagree.
@@ -24,35 +26,59 @@ struct cmd {
 	int (*func)(int argc, char **argv);
 	const char *args;
 	const char *help;
+	const char *detail;
 	const struct cmd *sub;
 };
 
-/* A command, and a command whose arguments start with a subcommand. */
+/* A command, one with details for its --help, one with subcommands. */
 #define CMD(_name, _func, _args, _help) \
 	{ .name = (_name), .func = (_func), .args = (_args), .help = (_help) }
-#define CMD_SUB(_name, _func, _sub) \
-	{ .name = (_name), .func = (_func), .sub = (_sub) }
+#define CMD_D(_name, _func, _args, _help, _detail) \
+	{ .name = (_name), .func = (_func), .args = (_args), .help = (_help), \
+	  .detail = (_detail) }
+#define CMD_SUB(_name, _sub) { .name = (_name), .sub = (_sub) }
 
 const struct cmd *cmd_find(const struct cmd *cmds, const char *name);
 
-/* --json: one JSON object per command on stdout. */
+/* --json: one JSON object per command on stdout, failures included. */
 extern bool json;
 
 void json_string(const char *s);
+/* {"ok":true,"command":...[,"group_id":N]: the caller adds the rest. */
+void json_ok_begin(void);
+
+/*
+ * What a failure report says besides the command: @key (e.g. "file",
+ * "device") and its value @val, a JSON field of its own; NULL clears it.
+ */
+void set_context(const char *key, const char *val);
+
+/* A usage error: message (JSON with --json), exit status 2. */
 void __attribute__((format(printf, 1, 2), noreturn))
 usage_error(const char *fmt, ...);
+/* An operation failed with errno @err (> 0): report it; returns 1. */
+int __attribute__((format(printf, 2, 3)))
+failf(int err, const char *fmt, ...);
+/* The same with the library's message for @op and @err (< 0). */
+int fail(enum shadowalloc_op op, int err);
 
+/* Decimal only, [min, max], no sign, no junk; usage error otherwise. */
 uint64_t parse_u64(const char *what, const char *s, uint64_t min,
 		   uint64_t max);
 uint32_t parse_group_id(const char *s);
-/* Report a failed operation (text, and JSON with --json); returns 1. */
-int fail(enum shadowalloc_op op, const char *what, int err);
-/* Open the device; exits with a message if it cannot. */
+/*
+ * The value of option argv[*i] (advancing *i past it); refuses a repeated
+ * option (its bit @bit already in *@seen) and a missing value.
+ */
+const char *option_value(int argc, char **argv, int *i, unsigned int *seen,
+			 unsigned int bit);
+/* No more than @max arguments: the first extra one is refused. */
+void no_extra_args(int argc, char **argv, int max);
+/* Open the device once (later calls return the same fd); exits if not. */
 int open_device(void);
 
 /* model.c */
 extern const struct cmd model_cmds[];
-int cmd_model(int argc, char **argv);
 int cmd_record(int argc, char **argv);
 
 /* telemetry.c */

@@ -10,11 +10,13 @@
  * module (only then can it be unloaded).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -53,21 +55,36 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, ap);
 }
 
-static int tm_fail(const char *command, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
+/*
+ * Where attach, detach and status serialise: two attaches at once would
+ * both find no pins and race to create them (one fails on mkdir or
+ * removes the other's "leftovers"). /run is a tmpfs: the lock file needs no
+ * cleanup and works where /sys/fs/bpf is not mounted yet.
+ */
+#define LOCK_DIR	"/run/shadowalloc"
+#define LOCK_FILE	LOCK_DIR "/telemetry.lock"
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "shadowctl: %s: %s\n", command, msg);
-	if (json) {
-		printf("{\"ok\":false,\"command\":\"%s\",\"error\":", command);
-		json_string(msg);
-		printf("}\n");
-	}
-	return 1;
+/*
+ * Take the telemetry lock, exclusive for attach and detach, shared for
+ * status; it is held until the process exits. Returns 0 or the exit
+ * status of a failure.
+ */
+static int telemetry_lock(bool exclusive)
+{
+	int fd;
+
+	if (mkdir(LOCK_DIR, 0755) && errno != EEXIST)
+		return failf(errno, "cannot create %s: %s", LOCK_DIR,
+			     strerror(errno));
+	fd = open(LOCK_FILE, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return failf(errno, "cannot open %s: %s", LOCK_FILE,
+			     strerror(errno));
+	while (flock(fd, exclusive ? LOCK_EX : LOCK_SH))
+		if (errno != EINTR)
+			return failf(errno, "cannot lock %s: %s", LOCK_FILE,
+				     strerror(errno));
+	return 0;
 }
 
 static bool exists(const char *path)
@@ -85,25 +102,27 @@ static unsigned int pins_present(void)
 }
 
 /* Remove every pin attach makes, and the directory; errors are reported. */
-static int remove_pins(const char *command)
+static int remove_pins(void)
 {
 	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < NR_PINS; i++) {
-		if (unlink(pins[i].path) && errno != ENOENT)
-			ret = tm_fail(command, "cannot remove %s: %s",
-				      pins[i].path, strerror(errno));
+		/* One failure reported: one JSON object per command. */
+		if (unlink(pins[i].path) && errno != ENOENT && !ret)
+			ret = failf(errno, "cannot remove %s: %s",
+				    pins[i].path, strerror(errno));
 	}
-	if (rmdir(SHADOWALLOC_BPF_PIN_DIR) && errno != ENOENT)
-		ret = tm_fail(command, "cannot remove %s: %s (pins of another tool?)",
-			      SHADOWALLOC_BPF_PIN_DIR, strerror(errno));
+	if (rmdir(SHADOWALLOC_BPF_PIN_DIR) && errno != ENOENT && !ret)
+		ret = failf(errno, "cannot remove %s: %s (pins of another tool?)",
+			    SHADOWALLOC_BPF_PIN_DIR, strerror(errno));
 	return ret;
 }
 
-/* What stands in the way of loading: a message, or NULL. */
-static const char *attach_precondition(void)
+/* What stands in the way of loading: a message (and *@err), or NULL. */
+static const char *attach_precondition(int *err)
 {
+	*err = ENOENT;
 	if (!exists("/sys/kernel/btf/vmlinux"))
 		return "this kernel has no BTF (/sys/kernel/btf/vmlinux missing; CONFIG_DEBUG_INFO_BTF)";
 	if (!exists("/sys/module/shadowalloc"))
@@ -116,32 +135,33 @@ static const char *attach_precondition(void)
 }
 
 /* /sys/fs/bpf must be a BPF filesystem: mount one if nothing is there. */
-static int ensure_bpffs(const char *command)
+static int ensure_bpffs(void)
 {
 	struct statfs st;
 
 	if (statfs(BPFFS, &st))
-		return tm_fail(command, "%s: %s", BPFFS, strerror(errno));
+		return failf(errno, "%s: %s", BPFFS, strerror(errno));
 	if (st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mount("bpf", BPFFS, "bpf", 0, "mode=0700"))
-		return tm_fail(command, "%s is not a BPF filesystem and mounting one failed: %s",
-			       BPFFS, strerror(errno));
+		return failf(errno, "%s is not a BPF filesystem and mounting one failed: %s",
+			     BPFFS, strerror(errno));
 	return 0;
 }
 
 static int do_attach(void)
 {
-	const char *command = "attach", *why;
 	struct telemetry_bpf *skel;
 	struct bpf_link *links[2];
+	const char *why;
 	unsigned int i;
 	int err;
 
-	why = attach_precondition();
+	why = attach_precondition(&err);
 	if (why)
-		return tm_fail(command, "%s", why);
-	if (ensure_bpffs(command))
+		return failf(err, "%s", why);
+	/* Held to the end: the check for pins and their creation are one step. */
+	if (telemetry_lock(true) || ensure_bpffs())
 		return 1;
 	if (pins_present() == NR_PINS) {
 		if (json)
@@ -152,24 +172,24 @@ static int do_attach(void)
 		return 0;
 	}
 	/* Leftovers of an interrupted attach or detach: start clean. */
-	if (remove_pins(command))
+	if (remove_pins())
 		return 1;
 
 	libbpf_set_print(libbpf_print);
 	skel = telemetry_bpf__open_and_load();
 	if (!skel)
-		return tm_fail(command, "loading the BPF programs failed: %s",
-			       strerror(errno));
+		return failf(errno, "loading the BPF programs failed: %s",
+			     strerror(errno));
 	err = telemetry_bpf__attach(skel);
 	if (err) {
-		tm_fail(command, "attaching to KVM's tracepoints failed: %s",
-			strerror(-err));
+		failf(-err, "attaching to KVM's tracepoints failed: %s",
+		      strerror(-err));
 		goto out;
 	}
 	if (mkdir(SHADOWALLOC_BPF_PIN_DIR, 0700)) {
 		err = -errno;
-		tm_fail(command, "cannot create %s: %s", SHADOWALLOC_BPF_PIN_DIR,
-			strerror(errno));
+		failf(-err, "cannot create %s: %s", SHADOWALLOC_BPF_PIN_DIR,
+		      strerror(-err));
 		goto out;
 	}
 	links[0] = skel->links.sa_kvm_page_fault;
@@ -182,9 +202,9 @@ static int do_attach(void)
 	if (!err)
 		err = bpf_map__pin(skel->maps.group_counters, PIN_MAP);
 	if (err) {
-		tm_fail(command, "pinning under %s failed: %s",
-			SHADOWALLOC_BPF_PIN_DIR, strerror(-err));
-		remove_pins(command);
+		failf(-err, "pinning under %s failed: %s",
+		      SHADOWALLOC_BPF_PIN_DIR, strerror(-err));
+		remove_pins();
 		goto out;
 	}
 	if (json)
@@ -200,9 +220,12 @@ out:
 
 static int do_detach(void)
 {
-	bool was = pins_present() > 0;
+	bool was;
 
-	if (remove_pins("detach"))
+	if (telemetry_lock(true))
+		return 1;
+	was = pins_present() > 0;
+	if (remove_pins())
 		return 1;
 	if (json)
 		printf("{\"ok\":true,\"command\":\"detach\",\"was_attached\":%s}\n",
@@ -231,10 +254,15 @@ static unsigned int link_prog_id(const char *path)
 static int do_status(void)
 {
 	struct shadowalloc_bpf_counters c;
-	unsigned int n = pins_present(), i;
 	__u32 key, next, *prev = NULL;
+	unsigned int n, i;
 	bool first = true;
 	int fd;
+
+	/* Shared: an attach or detach under way is not "half attached". */
+	if (telemetry_lock(false))
+		return 1;
+	n = pins_present();
 
 	if (n == 0) {
 		if (json)
@@ -244,11 +272,11 @@ static int do_status(void)
 		return 0;
 	}
 	if (n != NR_PINS)
-		return tm_fail("status", "telemetry half attached (%u of %zu pins in %s): run 'shadowctl detach'",
+		return failf(EUCLEAN, "telemetry half attached (%u of %zu pins in %s): run 'shadowctl detach'",
 			       n, NR_PINS, SHADOWALLOC_BPF_PIN_DIR);
 	fd = bpf_obj_get(PIN_MAP);
 	if (fd < 0)
-		return tm_fail("status", "%s: %s", PIN_MAP, strerror(errno));
+		return failf(errno, "%s: %s", PIN_MAP, strerror(errno));
 
 	if (json) {
 		printf("{\"ok\":true,\"command\":\"status\",\"attached\":true,\"programs\":{");
@@ -299,32 +327,29 @@ static int do_status(void)
  * What attach, detach and status have in common: no arguments, and root
  * for the bpf() calls. Returns the exit status of a refusal, or 0.
  */
-static int telemetry_command(const char *name, int argc)
+static int telemetry_command(int argc, char **argv)
 {
 	if (argc)
-		usage_error("%s: takes no arguments", name);
+		usage_error("takes no arguments ('%s')", argv[0]);
 	if (geteuid() != 0)
-		return tm_fail(name, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
+		return failf(EPERM, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
 	return 0;
 }
 
 /* shadowctl attach: load, attach, pin; idempotent. */
 int cmd_attach(int argc, char **argv)
 {
-	(void)argv;
-	return telemetry_command("attach", argc) ?: do_attach();
+	return telemetry_command(argc, argv) ?: do_attach();
 }
 
 /* shadowctl detach: remove the pins, which detaches the programs. */
 int cmd_detach(int argc, char **argv)
 {
-	(void)argv;
-	return telemetry_command("detach", argc) ?: do_detach();
+	return telemetry_command(argc, argv) ?: do_detach();
 }
 
 /* shadowctl status: attached or not, the per-group counters. */
 int cmd_status(int argc, char **argv)
 {
-	(void)argv;
-	return telemetry_command("status", argc) ?: do_status();
+	return telemetry_command(argc, argv) ?: do_status();
 }
