@@ -40,6 +40,7 @@ PACKAGES=(
 	clang-16 llvm-16 libbpf-dev bpftool dwarves
 	# Selftests and tools (JSON checks, .ko.xz handling).
 	python3 xz-utils
+	man-db groff-base		# selftests/man_test.sh (man -l, groff -ww)
 	# The nested-KVM test VM (tools/vm/run-vm.sh).
 	qemu-system-x86			# qemu-system-x86_64; its dependency
 					# qemu-system-common has /usr/lib/qemu/virtiofsd
