@@ -4,7 +4,10 @@
  * staging pool up to its target, always off the fault path.
  *
  * How much: the larger of the outstanding reservation and the forecast,
- * capped (sa_pool_target()). Where: every node up to its share of that
+ * capped (sa_pool_target()). The shrinker does not shorten a reservation
+ * (pool.c, sa_pool_consume_reservation()), so what it took stays in the
+ * target and is staged again here once the node's back-off ends and it is
+ * above its high watermark. Where: every node up to its share of that
  * (pool_split.c), the node most short of its share first. What size:
  * 2 MiB folios where the operator allows them and dense use is expected,
  * 4 KiB otherwise. When: a take that leaves the pool or its node below the
