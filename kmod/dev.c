@@ -42,6 +42,8 @@ static_assert(offsetofend(struct shadowalloc_stats, miss_pages) ==
 	      SHADOWALLOC_STATS_SIZE_VER1);
 static_assert(offsetof(struct shadowalloc_stats, held_page_ticks) ==
 	      SHADOWALLOC_STATS_SIZE_VER2);
+static_assert(offsetof(struct shadowalloc_stats, hit_rate_pages_permille) ==
+	      SHADOWALLOC_STATS_SIZE_VER3);
 static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER4);
 static_assert(sizeof(struct shadowalloc_stage_reserve) ==
 	      SHADOWALLOC_STAGE_RESERVE_SIZE_VER0);

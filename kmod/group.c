@@ -17,6 +17,7 @@
 #include <linux/file.h>
 #include <linux/hashtable.h>
 #include <linux/magic.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/pid.h>
@@ -227,6 +228,9 @@ static bool sa_group_vm_arg_valid(const struct shadowalloc_group_vm *arg)
  * sa_group_create() - create an empty, disabled trust group
  * @arg: the validated-for-layout ioctl argument (flags and reserved are 0)
  *
+ * Without a cap the group gets default_max_staged_mb, at most the total
+ * RAM.
+ *
  * Return: 0, or -EINVAL / -ERANGE for a value out of range, -EEXIST if the
  * id is taken, -ENOSPC if max_groups groups exist, -ENOMEM.
  */
@@ -256,8 +260,13 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 	spin_lock_init(&group->launch_lock);
 	INIT_LIST_HEAD(&group->launches);
 	group->max_vms = arg->max_vms ?: vm_limit;
+	/*
+	 * The default is clamped to RAM, the bound an explicit cap is
+	 * checked against: a default_max_staged_mb above it would give the
+	 * group a cap POOL_CONFIG refuses.
+	 */
 	group->max_staged_bytes = arg->max_staged_bytes ?:
-		(u64)READ_ONCE(sa_default_max_staged_mb) << 20;
+		min((u64)READ_ONCE(sa_default_max_staged_mb) << 20, ram_bytes);
 	group->horizon_ms = arg->horizon_ms ?: SHADOWALLOC_HORIZON_DEFAULT_MS;
 	sa_forecast_init(&group->demand);
 	group->stats = alloc_percpu(struct sa_fault_stats);
@@ -676,14 +685,19 @@ int sa_group_stage_reserve(u32 id, u64 pages)
  * sa_group_pool_config() - change a group's staging pool settings
  * @arg: the ioctl argument; flags select the fields to apply
  *
+ * All or nothing: a refused request changes no setting.
+ *
  * Return: 0, -EINVAL for an invalid id, cap or huge value, -ERANGE for a
- * max age or zeroing budget out of range, -ENOENT (no group).
+ * max age or zeroing budget out of range, -ENOENT (no group), -EBUSY for a
+ * cap below the outstanding reservation (STAGE_RESERVE: lower or cancel
+ * the reservation first; a cap never silently cuts it).
  */
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 {
 	u64 ram_bytes = (u64)totalram_pages() << PAGE_SHIFT;
 	struct sa_group *group;
 	struct sa_pool *pool;
+	int ret = 0;
 
 	if (!sa_group_id_valid(arg->group_id))
 		return -EINVAL;
@@ -706,6 +720,16 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 	if (IS_ERR(group))
 		return PTR_ERR(group);
 	pool = &group->pool;
+	/*
+	 * The reservation only shrinks without sa_registry_lock (faults and
+	 * ageing use it up), so a cap not below it now stays not below it.
+	 */
+	if ((arg->flags & SHADOWALLOC_POOL_SET_CAP) &&
+	    (arg->max_staged_bytes >> PAGE_SHIFT) <
+	    (u64)max(atomic_long_read(&pool->reserved_pages), 0L)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
 	if (arg->flags & SHADOWALLOC_POOL_SET_MAX_AGE)
 		sa_pool_set_max_age(pool, arg->max_age_ms);
 	if (arg->flags & SHADOWALLOC_POOL_SET_HUGE)
@@ -716,8 +740,9 @@ int sa_group_pool_config(const struct shadowalloc_pool_config *arg)
 		group->max_staged_bytes = arg->max_staged_bytes;
 		sa_pool_set_cap(pool, arg->max_staged_bytes >> PAGE_SHIFT);
 	}
+out_unlock:
 	mutex_unlock(&sa_registry_lock);
-	return 0;
+	return ret;
 }
 
 /* Is the calling process a member VM of group @id? */

@@ -118,8 +118,13 @@ static void sa_mem_uncharge(struct sa_mem *mem, long pages)
 		atomic_long_sub(pages, &mem->limit->pages);
 }
 
-/* Count pages a VM gave back (hole punch, release) for its group. */
-static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
+/*
+ * Count pages that left a memory object for its group: given back by the
+ * VM (hole punch, shrinking ftruncate: @released false) or freed with the
+ * object itself (@released true), which is no discard.
+ */
+static void sa_mem_account_freed(struct sa_mem *mem, unsigned long pages,
+				 bool released)
 {
 	struct sa_group *group;
 
@@ -127,7 +132,9 @@ static void sa_mem_account_discard(struct sa_mem *mem, unsigned long pages)
 		return;
 	rcu_read_lock();
 	group = sa_mem_group_rcu(mem);
-	if (group)
+	if (group && released)
+		this_cpu_add(group->stats->released, pages);
+	else if (group)
 		this_cpu_add(group->stats->discarded, pages);
 	rcu_read_unlock();
 }
@@ -139,7 +146,7 @@ static void sa_mem_evict_inode(struct inode *inode)
 
 	/* The filesystem's root inode has no memory object. */
 	if (mem) {
-		sa_mem_account_discard(mem, inode->i_mapping->nrpages);
+		sa_mem_account_freed(mem, inode->i_mapping->nrpages, true);
 		sa_mem_uncharge(mem, inode->i_mapping->nrpages);
 	}
 	truncate_inode_pages_final(&inode->i_data);
@@ -774,7 +781,7 @@ static void sa_mem_truncate_locked(struct inode *inode, loff_t start,
 	truncate_pagecache_range(inode, start, end);
 	/* Exact: no first touch inserts while the invalidate lock is held. */
 	freed = before - inode->i_mapping->nrpages;
-	sa_mem_account_discard(inode->i_private, freed);
+	sa_mem_account_freed(inode->i_private, freed, false);
 	sa_mem_uncharge(inode->i_private, freed);
 }
 

@@ -74,7 +74,7 @@ SA_PARAM(max_groups, sa_max_groups, 1, 4096,
 SA_PARAM(max_vms_per_group, sa_max_vms_per_group, 1, 1024,
 	 "Upper bound and default of a group's member limit");
 SA_PARAM(default_max_staged_mb, sa_default_max_staged_mb, 1, 1048576,
-	 "Staged-memory cap (MiB) of a group created without one");
+	 "Staged-memory cap (MiB) of a group created without one, clamped to total RAM when the group is created");
 SA_PARAM(fill_rate_permille, sa_fill_rate_permille, 500, 999,
 	 "Share of demand (permille) the forecaster's safety stock aims to serve from the pool");
 

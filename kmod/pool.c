@@ -125,15 +125,19 @@ static void sa_folio_release(struct folio *folio)
 }
 
 /*
- * Count @pages handed to a VM or evicted against the reservation: a
+ * Count @pages handed to a VM or aged out against the reservation: a
  * reservation is for pages about to be used, and each page handed out or
- * aged out uses up part of it.
+ * aged out (staged for a launch that did not come in time) uses up part of
+ * it. Pages the shrinker or a lowered cap took do not: the reservation
+ * still stands, the refill stages them again when memory allows, and until
+ * then GET_STATS reports them as reserve_shortfall_pages.
  */
-static void sa_pool_consume_reservation(struct sa_pool *pool,
-					unsigned long pages)
+void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages)
 {
 	long old = atomic_long_read(&pool->reserved_pages), new;
 
+	if (!pages)
+		return;
 	do {
 		if (old <= 0)
 			return;
@@ -359,7 +363,9 @@ static unsigned long sa_node_evict(struct sa_pool *pool, int nid,
 
 /*
  * Evict up to @max_pages from node @nid, or from every node for
- * NUMA_NO_NODE; see sa_node_evict(). Returns pages evicted.
+ * NUMA_NO_NODE; see sa_node_evict(). The reservation is left as it is
+ * (ageing uses it up itself, see sa_pool_consume_reservation()). Returns
+ * pages evicted.
  */
 unsigned long sa_pool_evict(struct sa_pool *pool, int nid,
 			    unsigned long max_pages, unsigned long older_than,
@@ -388,10 +394,8 @@ unsigned long sa_pool_evict(struct sa_pool *pool, int nid,
 		list_del(&folio->lru);
 		sa_folio_release(folio);
 	}
-	if (evicted) {
+	if (evicted)
 		atomic64_add(evicted, &pool->evicted_pages);
-		sa_pool_consume_reservation(pool, evicted);
-	}
 	return evicted;
 }
 
@@ -489,10 +493,14 @@ void sa_pool_reserve(struct sa_pool *pool, unsigned long pages)
 /**
  * sa_pool_set_cap() - change the cap on staged pages
  * @pool: the pool
- * @cap_pages: the new cap
+ * @cap_pages: the new cap, not below the outstanding reservation (the
+ *	caller refuses that, under sa_registry_lock, which every change of
+ *	the reservation but its use holds)
  *
  * Pages staged beyond a lowered cap are released at once, oldest first on
- * each node, from the nodes in proportion to what they hold.
+ * each node, from the nodes in proportion to what they hold, and counted
+ * in @cap_evicted_pages. They are forecast pages: the cap is not below the
+ * reservation, and the reservation is not used up by this.
  */
 void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages)
 {
@@ -501,7 +509,8 @@ void sa_pool_set_cap(struct sa_pool *pool, unsigned long cap_pages)
 	WRITE_ONCE(pool->cap_pages, cap_pages);
 	excess = atomic_long_read(&pool->staged_pages) - (long)cap_pages;
 	if (excess > 0)
-		sa_pool_evict_spread(pool, excess);
+		atomic64_add(sa_pool_evict_spread(pool, excess),
+			     &pool->cap_evicted_pages);
 	sa_pool_kick(pool);
 }
 

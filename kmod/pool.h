@@ -67,6 +67,7 @@ unsigned long sa_pool_evict(struct sa_pool *pool, int nid,
 			    unsigned long max_pages, unsigned long older_than,
 			    bool any_age);
 void sa_pcp_drain(struct sa_pool *pool, int cpu);
+void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
 
 /* pool_refill.c: the refill worker. */
 void sa_refill_init(struct sa_pool *pool);

@@ -7,7 +7,9 @@
  * has waited max_age_ms is a prediction that failed, and holding it longer
  * only keeps memory from the rest of the system. A worker per pool runs at
  * a quarter of the max age and evicts from the old end of every node's
- * list (each folio is stamped when staged, see pool.c).
+ * list (each folio is stamped when staged, see pool.c). Aged-out pages use
+ * up the reservation as pages handed to VMs do: staged for a launch that
+ * did not come within the max age, they are not staged again for it.
  */
 #include <linux/jiffies.h>
 #include <linux/minmax.h>
@@ -21,10 +23,14 @@ static void sa_age_fn(struct work_struct *work)
 	struct sa_pool *pool = container_of(to_delayed_work(work),
 					    struct sa_pool, age_work);
 	unsigned long max_age = msecs_to_jiffies(READ_ONCE(pool->max_age_ms));
+	unsigned long aged;
 
 	if (!READ_ONCE(pool->enabled))
 		return;
-	sa_pool_evict(pool, NUMA_NO_NODE, ULONG_MAX, jiffies - max_age, false);
+	aged = sa_pool_evict(pool, NUMA_NO_NODE, ULONG_MAX, jiffies - max_age,
+			     false);
+	/* A reservation whose pages waited this long for nobody is over. */
+	sa_pool_consume_reservation(pool, aged);
 	queue_delayed_work(system_unbound_wq, &pool->age_work,
 			   max(max_age / 4, (unsigned long)HZ / 10));
 }

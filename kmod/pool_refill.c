@@ -4,7 +4,10 @@
  * staging pool up to its target, always off the fault path.
  *
  * How much: the larger of the outstanding reservation and the forecast,
- * capped (sa_pool_target()). Where: every node up to its share of that
+ * capped (sa_pool_target()). The shrinker does not shorten a reservation
+ * (pool.c, sa_pool_consume_reservation()), so what it took stays in the
+ * target and is staged again here once the node's back-off ends and it is
+ * above its high watermark. Where: every node up to its share of that
  * (pool_split.c), the node most short of its share first. What size:
  * 2 MiB folios where the operator allows them and dense use is expected,
  * 4 KiB otherwise. When: a take that leaves the pool or its node below the
@@ -18,6 +21,7 @@
  */
 #include <linux/gfp.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/minmax.h>
 #include <linux/nodemask.h>
 #include <linux/sched.h>
@@ -32,12 +36,23 @@
  * A zeroed folio of @class from node @nid. The page allocator zeroes it
  * (__GFP_ZERO), exactly once whether or not init_on_alloc is on (Debian's
  * kernel has it on by default: clearing again here would zero every page
- * twice).
+ * twice). The time a successful allocation took is added to
+ * @pool->refill_zero_ns: per zeroed page, what a miss would have spent on
+ * the fault path doing the same, which GET_STATS uses to estimate the
+ * time hits saved before the first miss is measured (stats.c).
  */
-static struct folio *sa_alloc_zeroed_folio_node(enum sa_size_class class,
+static struct folio *sa_alloc_zeroed_folio_node(struct sa_pool *pool,
+						enum sa_size_class class,
 						gfp_t gfp, int nid)
 {
-	return __folio_alloc_node(gfp | __GFP_ZERO, sa_class_order[class], nid);
+	u64 t0 = ktime_get_ns();
+	struct folio *folio;
+
+	folio = __folio_alloc_node(gfp | __GFP_ZERO, sa_class_order[class],
+				   nid);
+	if (folio)
+		atomic64_add(ktime_get_ns() - t0, &pool->refill_zero_ns);
+	return folio;
 }
 
 /**
@@ -174,11 +189,12 @@ static void sa_refill_fn(struct work_struct *work)
 					   delay);
 			return;
 		}
-		folio = sa_alloc_zeroed_folio_node(class, SA_REFILL_GFP, nid);
+		folio = sa_alloc_zeroed_folio_node(pool, class, SA_REFILL_GFP,
+						   nid);
 		if (!folio && class == SA_CLASS_2M) {
 			class = SA_CLASS_4K;
-			folio = sa_alloc_zeroed_folio_node(class, SA_REFILL_GFP,
-							   nid);
+			folio = sa_alloc_zeroed_folio_node(pool, class,
+							   SA_REFILL_GFP, nid);
 		}
 		if (!folio) {
 			/* Short of memory after all (a race, or fragmented). */

@@ -96,7 +96,9 @@ struct sa_pool_node {
  *	sa_pcp, private to pool.c, with its locks)
  * @staged_pages: pages staged now, all nodes, lists and per-CPU caches
  * @staged_huge_pages: part of @staged_pages in 2 MiB folios
- * @reserved_pages: outstanding reservation (STAGE_RESERVE)
+ * @reserved_pages: outstanding reservation (STAGE_RESERVE); used up only by
+ *	pages handed to VMs and by ageing, never by the shrinker or a cap
+ *	(a cap below it is refused), so the refill re-stages what those took
  * @forecast_pages: the forecaster's demand over the horizon
  * @cap_pages: cap on @staged_pages
  * @max_age_ms: staged folios older than this are evicted
@@ -114,9 +116,13 @@ struct sa_pool_node {
  *	refill worker only
  * @staged_total: pages ever staged
  * @evicted_pages: pages evicted unused
+ * @cap_evicted_pages: part of @evicted_pages released because the cap was
+ *	lowered below the staged pages
  * @zeroed_pages: pages the refill worker allocated and zeroed
  * @refill_throttled: refill runs cut short by the zeroing budget
  * @refill_backoffs: refill runs cut short because memory was low
+ * @refill_zero_ns: time the refill worker spent in the page allocator
+ *	allocating and zeroing the folios it staged
  * @refill_work: stages folios up to the target; delayed while the budget
  *	or a back-off holds it
  * @age_work: evicts folios older than @max_age_ms
@@ -139,9 +145,11 @@ struct sa_pool {
 	unsigned long demand_stamp;
 	atomic64_t staged_total;
 	atomic64_t evicted_pages;
+	atomic64_t cap_evicted_pages;
 	atomic64_t zeroed_pages;
 	atomic64_t refill_throttled;
 	atomic64_t refill_backoffs;
+	atomic64_t refill_zero_ns;
 	struct delayed_work refill_work;
 	struct delayed_work age_work;
 };
@@ -155,7 +163,9 @@ struct sa_pool {
  * @hit_ns: summed service time of hits
  * @miss_ns: summed service time of misses
  * @raced: first touches whose folio another fault's beat into the object
- * @discarded: pages VMs gave back (hole punch, release of the memory)
+ * @discarded: pages VMs gave back by a hole punch or a shrinking ftruncate
+ * @released: pages freed with a memory object that went away (its inode
+ *	evicted: last mapping and file closed, or the file unlinked)
  * @events: telemetry events of the group's VMs while it was enabled
  * @events_dropped: part of @events dropped because a ring was full
  */
@@ -168,6 +178,7 @@ struct sa_fault_stats {
 	u64 miss_ns;
 	u64 raced;
 	u64 discarded;
+	u64 released;
 	u64 events;
 	u64 events_dropped;
 };

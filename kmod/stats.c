@@ -7,6 +7,7 @@
  * and the time the pool saved them are derived from the sum, the pool's
  * counters and the group's demand model.
  */
+#include <linux/limits.h>
 #include <linux/lockdep.h>
 #include <linux/math64.h>
 #include <linux/minmax.h>
@@ -38,6 +39,7 @@ void sa_group_sum_stats(struct sa_group *group, struct sa_fault_stats *sum)
 		sum->miss_ns += s->miss_ns;
 		sum->raced += s->raced;
 		sum->discarded += s->discarded;
+		sum->released += s->released;
 		sum->events += s->events;
 		sum->events_dropped += s->events_dropped;
 	}
@@ -69,14 +71,44 @@ static u64 sa_permille(u64 part, u64 whole)
 	return whole ? div64_u64(min(part, whole) * 1000, whole) : 0;
 }
 
+/*
+ * Time saved by the @handed pages hits took. Once misses are measured:
+ * what those pages would have cost at the misses' service time per page,
+ * less what the hits actually took. Before the first miss: the pages at
+ * the refill worker's allocate-and-zero time per page (@zero_ns over
+ * @zeroed_pages), because a miss does what a hit does (insert and map
+ * the folio) and in place of taking a staged folio, the allocation and
+ * zeroing the refill did off the fault path. 0 while neither was
+ * measured, or if the hits took longer.
+ */
+static u64 sa_time_saved_ns(const struct sa_fault_stats *sum, u64 handed,
+			    u64 zeroed_pages, u64 zero_ns)
+{
+	u64 per_page, cost, spent = sum->hit_ns;
+
+	if (sum->miss_pages) {
+		per_page = div64_u64(sum->miss_ns, sum->miss_pages);
+	} else if (zeroed_pages) {
+		per_page = div64_u64(zero_ns, zeroed_pages);
+		spent = 0;
+	} else {
+		return 0;
+	}
+	if (per_page && handed > U64_MAX / per_page)
+		cost = U64_MAX;
+	else
+		cost = handed * per_page;
+	return cost > spent ? cost - spent : 0;
+}
+
 /* The pool's and the faults' side of GET_STATS. */
 static void sa_group_fill_pool_stats(struct sa_group *group,
 				     struct shadowalloc_stats *st)
 {
 	const struct sa_forecast_model *demand = &group->demand;
 	struct sa_pool *pool = &group->pool;
-	u64 handed_pages, miss_ns_per_page;
 	struct sa_fault_stats sum;
+	u64 handed_pages;
 
 	sa_group_sum_stats(group, &sum);
 	st->hits = sum.hits;
@@ -87,6 +119,7 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->hit_service_ns = sum.hit_ns;
 	st->miss_service_ns = sum.miss_ns;
 	st->discard_returned_pages = sum.discarded;
+	st->released_pages = sum.released;
 	st->events_seen = sum.events;
 	st->events_dropped = sum.events_dropped;
 	st->hit_rate_permille = sa_permille(sum.hits, sum.hits + sum.misses);
@@ -98,8 +131,14 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 				    0L);
 	st->staging_target_pages = sa_pool_target(pool);
 	st->reserved_pages = max(atomic_long_read(&pool->reserved_pages), 0L);
+	/* What the shrinker, low memory or a slow refill left unstaged. */
+	if (st->reserved_pages > st->staged_pages)
+		st->reserve_shortfall_pages = st->reserved_pages -
+					      st->staged_pages;
 	st->staged_total = atomic64_read(&pool->staged_total);
 	st->evicted_pages = atomic64_read(&pool->evicted_pages);
+	st->cap_evicted_pages = atomic64_read(&pool->cap_evicted_pages);
+	st->refill_zero_ns = atomic64_read(&pool->refill_zero_ns);
 	st->max_age_ms = READ_ONCE(pool->max_age_ms);
 	st->zeroed_pages = atomic64_read(&pool->zeroed_pages);
 	st->refill_throttled = atomic64_read(&pool->refill_throttled);
@@ -115,18 +154,12 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	handed_pages = sa_staged_pages_handed(&sum);
 	st->hit_pages = handed_pages;
 	st->miss_pages = sum.miss_pages;
+	st->hit_rate_pages_permille = sa_permille(handed_pages, handed_pages +
+						  sum.miss_pages);
 	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);
-	/*
-	 * Time saved: what the handed-over pages would have cost at the
-	 * measured miss cost per page, less what the hits actually took.
-	 * No estimate before the first miss.
-	 */
-	if (sum.miss_pages) {
-		miss_ns_per_page = div64_u64(sum.miss_ns, sum.miss_pages);
-		if (handed_pages * miss_ns_per_page > sum.hit_ns)
-			st->time_saved_ns = handed_pages * miss_ns_per_page -
-					    sum.hit_ns;
-	}
+	st->time_saved_ns = sa_time_saved_ns(&sum, handed_pages,
+					     st->zeroed_pages,
+					     st->refill_zero_ns);
 }
 
 /**

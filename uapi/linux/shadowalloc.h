@@ -193,7 +193,8 @@ struct shadowalloc_horizon {
  * @horizon_ms: out: prediction horizon
  * @accuracy_permille: out: forecast accuracy over the completed horizon
  *	windows: 1000 * sum min(forecast, actual) / sum max(forecast, actual)
- *	(1000: every window exact; 0: no overlap, or no window yet)
+ *	(1000: every window exact; 0: no overlap, or no data: no window yet,
+ *	or neither demand nor forecast in any window)
  * @utilisation_permille: out: staged pages handed to VMs per 1000 staged
  * @hit_rate_permille: out: hits per 1000 of @hits + @misses
  * @max_staged_bytes: out: cap on staged memory
@@ -206,11 +207,14 @@ struct shadowalloc_horizon {
  * @evicted_pages: out: staged pages released unused (ageing, shrinker,
  *	disable, cap)
  * @discard_returned_pages: out: pages VMs gave back (hole punch, shrinking
- *	ftruncate, the object's release), freed and zeroed again before any
- *	reuse
+ *	ftruncate; before ABI version 5 also the object's release, now
+ *	@released_pages), freed and zeroed again before any reuse
  * @hit_service_ns: out: sum of fault service times of hits
  * @miss_service_ns: out: sum of fault service times of misses
- * @time_saved_ns: out: estimated fault-path time saved by hits
+ * @time_saved_ns: out: estimated fault-path time saved by hits: @hit_pages
+ *	times the misses' service time per page, less @hit_service_ns; before
+ *	the first miss (since ABI version 5), @hit_pages times the refill's
+ *	allocate-and-zero time per page (@refill_zero_ns / @zeroed_pages)
  * @forecast_pages: out: the forecaster's staging target: what the next
  *	ticks' forecast demand needs staged ahead at the pool's zeroing
  *	budget, plus the safety stock, in pages (before the cap)
