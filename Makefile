@@ -154,6 +154,10 @@ deps:
 deps-vm:
 	@$(REPO)/tools/setup-deps.sh --test-vm
 
+# The tests run in the VM: its packages too (until check's and check-l2's
+# own prerequisite is deps-vm, this line adds it).
+check check-l2: deps-vm
+
 check: deps
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
@@ -265,8 +269,11 @@ INSTALL_VARS = PREFIX=$(PREFIX) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
 MODULE_KO := $(REPO)/kmod/shadowalloc.ko
 INSTALL_BUILT := $(REPO)/tools/shadowctl/shadowctl $(REPO)/tools/lib/libshadowalloc.a \
 		 $(REPO)/tools/lib/libshadowalloc.so.1
-# The kernel release the built module is for (its vermagic's first word).
-module_kver = $$(/sbin/modinfo -F vermagic $(MODULE_KO) | cut -d' ' -f1)
+# The kernel release the built module is for (its vermagic's first word);
+# expanded only when install's recipe runs, after the module is there.
+MODULE_KVER = $(shell /sbin/modinfo -F vermagic $(MODULE_KO) 2>/dev/null | cut -d' ' -f1)
+# Every installed copy, of whatever kernel release, for uninstall.
+INSTALLED_KOS = $(wildcard $(DESTDIR)/lib/modules/*/$(MODULE_SUBDIR)/shadowalloc.ko)
 
 $(MODULE_KO):
 	$(MAKE) module
@@ -274,25 +281,19 @@ $(INSTALL_BUILT):
 	$(MAKE) tools
 
 install: $(MODULE_KO) $(INSTALL_BUILT)
-	@set -e; kver=$(module_kver); test -n "$$kver" || \
-		{ echo "shadowalloc: no vermagic in $(MODULE_KO)" >&2; exit 1; }; \
-	dir=$(DESTDIR)/lib/modules/$$kver/$(MODULE_SUBDIR); \
-	echo "$(INSTALL) -D -m 0644 $(MODULE_KO) $$dir/shadowalloc.ko"; \
-	$(INSTALL) -D -m 0644 $(MODULE_KO) $$dir/shadowalloc.ko; \
-	if [ -z "$(DESTDIR)" ]; then echo "depmod -a $$kver"; /sbin/depmod -a $$kver; fi
+	@test -n "$(MODULE_KVER)" || { echo "shadowalloc: no vermagic in $(MODULE_KO)" >&2; exit 1; }
+	$(INSTALL) -D -m 0644 $(MODULE_KO) $(DESTDIR)/lib/modules/$(MODULE_KVER)/$(MODULE_SUBDIR)/shadowalloc.ko
+	$(if $(DESTDIR),,/sbin/depmod -a $(MODULE_KVER))
 	$(MAKE) -C tools install $(INSTALL_VARS)
-	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; /sbin/ldconfig; fi
+	$(if $(DESTDIR),,/sbin/ldconfig)
 
-# The module of every kernel release it was installed for, so a rebuild
-# for another kernel does not leave the old one behind.
+# The module of every kernel release it was installed for, so one built
+# for another kernel since is not left behind.
 uninstall:
-	@set -e; for f in $(DESTDIR)/lib/modules/*/$(MODULE_SUBDIR)/shadowalloc.ko; do \
-		[ -e "$$f" ] || continue; echo "rm -f $$f"; rm -f "$$f"; \
-		kver=$${f#$(DESTDIR)/lib/modules/}; kver=$${kver%%/*}; \
-		if [ -z "$(DESTDIR)" ]; then echo "depmod -a $$kver"; /sbin/depmod -a $$kver; fi; \
-	done
+	rm -f $(INSTALLED_KOS)
+	$(if $(DESTDIR),,$(foreach k,$(patsubst /lib/modules/%/$(MODULE_SUBDIR)/shadowalloc.ko,%,$(INSTALLED_KOS)),/sbin/depmod -a $(k);))
 	$(MAKE) -C tools uninstall $(INSTALL_VARS)
-	@if [ -z "$(DESTDIR)" ]; then echo ldconfig; /sbin/ldconfig; fi
+	$(if $(DESTDIR),,/sbin/ldconfig)
 
 clean:
 	-test -d "$(KDIR)" && $(MAKE) $(KBUILD_ARGS) clean
