@@ -73,9 +73,12 @@ else
 	$(DEBIAN_HEADERS_PKG) is not installed$(if $(DEBIAN_KDIR), ($(DEBIAN_KDIR) is not a 6.12 tree)). \
 	Install it (tools/setup-deps.sh), or the running 6.12 kernel's headers, or give KDIR=
   endif
-  # The sub-makes of the test-VM targets ($(MAKE) all) build for the same tree.
+  # The sub-makes of the test-VM targets ($(MAKE) all) build for the same
+  # tree (none: they find none either, and say why).
   ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
-    export KDIR
+    ifneq ($(KDIR),)
+      export KDIR
+    endif
   endif
 endif
 ifeq ($(filter command line environment override,$(origin KVER)),)

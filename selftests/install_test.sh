@@ -106,6 +106,22 @@ check_kdir() {
 	fi
 }
 
+# no_kernel_image NAME CMD...: ok if CMD (a setup-deps.sh that finds
+# packages missing) exits 1 and neither names a kernel image nor prints the
+# kernel note
+no_kernel_image() {
+	local name=$1 out status
+	shift
+	out=$("$@" 2>&1)
+	status=$?
+	if [ "$status" != 1 ] || grep -q 'linux-image\|NOTE' <<<"$out"; then
+		ktap_print_msg "$*: status $status, want 1, and no kernel image in: $out"
+		ktap_test_fail "$name"
+	else
+		ktap_test_pass "$name"
+	fi
+}
+
 # pc ROOT PREFIX ARGS...: pkg-config on the shadowalloc.pc installed in ROOT
 pc() {
 	local root=$1 prefix=$2
@@ -127,7 +143,7 @@ for tool in make cc pkg-config readelf dpkg-query /sbin/modinfo; do
 		exit "$KSFT_SKIP"
 	fi
 done
-ktap_set_plan 50
+ktap_set_plan 57
 
 # --- make install DESTDIR=... ------------------------------------------
 KVER=$(/sbin/modinfo -F vermagic "$KO" | cut -d' ' -f1)
@@ -329,6 +345,32 @@ for mode in build test_vm; do
 			-- --check "${args[@]}"
 	fi
 done
+# With every package missing (an empty dpkg database): the build list has
+# no kernel image and says nothing of one; the test-VM list names it, with
+# the note on the boot default, as it does before installing it. As a
+# non-root user the default would-be install stops the same way.
+DB=$(mktemp -d /tmp/install_test_dpkg.XXXXXX)
+mkdir -p "$DB/updates" && touch "$DB/status" "$DB/available" && chmod -R a+rX "$DB"
+note='NOTE: linux-image-6.12-cloud-amd64 is the kernel the test VM boots'
+check_cli env deps_check_none_build 1 '^setup-deps.sh: missing packages: gcc make ' '^$' \
+	-- DPKG_ADMINDIR="$DB" "$DEPS" --check
+no_kernel_image deps_check_none_build_no_image env DPKG_ADMINDIR="$DB" "$DEPS" --check
+check_cli env deps_check_none_test_vm 1 'missing packages: .* linux-image-6.12-cloud-amd64 ' \
+	"$note" -- DPKG_ADMINDIR="$DB" "$DEPS" --check --test-vm
+check_cli env deps_note_grub 1 '' 'GRUB boots the.*|GRUB_DEFAULT=saved' \
+	-- DPKG_ADMINDIR="$DB" "$DEPS" --check --test-vm
+if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1 && setpriv --reuid=nobody true 2>/dev/null; then
+	asuser=(setpriv --reuid=nobody --regid=nogroup --clear-groups env DPKG_ADMINDIR="$DB")
+	check_cli "${asuser[0]}" deps_nonroot_build 1 '^$' 'installing them needs root' \
+		-- "${asuser[@]:1}" "$DEPS"
+	no_kernel_image deps_nonroot_build_no_image "${asuser[@]}" "$DEPS"
+	check_cli "${asuser[0]}" deps_nonroot_test_vm 1 '^$' "$note" -- "${asuser[@]:1}" "$DEPS" --test-vm
+else
+	ktap_test_skip "deps_nonroot_build: no setpriv or user nobody"
+	ktap_test_skip "deps_nonroot_build_no_image: no setpriv or user nobody"
+	ktap_test_skip "deps_nonroot_test_vm: no setpriv or user nobody"
+fi
+rm -rf "$DB"
 check_cli "$DEPS" deps_usage 2 '^$' 'unknown argument: --bogus' -- --bogus
 check_cli "$DEPS" deps_help 0 'GRUB' '^$' -- --help
 

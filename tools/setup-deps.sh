@@ -19,7 +19,8 @@
 # without stdin (CI=true ... </dev/null).
 #
 #   --check   install nothing; exit 0 if all packages are present, else
-#             list the missing ones and exit 1
+#             list the missing ones and exit 1 (dpkg-query's database:
+#             DPKG_ADMINDIR, default /var/lib/dpkg)
 #   --list    print the package list, one per line, and exit
 #   --test-vm also the packages of the nested-KVM test VM (tools/vm/run-vm.sh),
 #             among them linux-image-6.12-cloud-amd64: the VM's kernel, not
@@ -75,7 +76,7 @@ FORECAST_BENCH_PACKAGES=(
 )
 
 usage() {
-	sed -n '4,34p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,36p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 # headers_package: the kernel headers package building needs: the running
@@ -98,8 +99,10 @@ headers_package() {
 	fi
 }
 
-# kernel_image_note PACKAGES...: before installing a kernel image, say that
-# it is for the test VM and how to keep this machine's boot default.
+# kernel_image_note PACKAGES...: if a kernel image is among PACKAGES (those
+# missing, about to be installed or to be installed by the caller), say on
+# stderr that it is for the test VM and how to keep this machine's boot
+# default.
 kernel_image_note() {
 	local pkg images=()
 	for pkg; do
@@ -107,7 +110,7 @@ kernel_image_note() {
 	done
 	[ ${#images[@]} -gt 0 ] || return 0
 	cat >&2 <<EOF
-$PROG: NOTE: installing ${images[*]}: the kernel the test VM boots
+$PROG: NOTE: ${images[*]} is the kernel the test VM boots
 $PROG: (tools/vm/run-vm.sh hands it to QEMU), not a kernel for this machine.
 $PROG: On a real host its package runs update-grub, and GRUB boots the
 $PROG: newest kernel by default (GRUB_DEFAULT=0), so the next reboot may
@@ -179,10 +182,12 @@ main() {
 
 	if [ "$check_only" = 1 ]; then
 		echo "$PROG: missing packages: ${missing[*]}"
+		kernel_image_note "${missing[@]}"
 		exit 1
 	fi
 	if [ "$(id -u)" != 0 ]; then
 		echo "$PROG: missing packages: ${missing[*]}" >&2
+		kernel_image_note "${missing[@]}"
 		echo "$PROG: installing them needs root: run 'sudo $0' (or as root)" >&2
 		exit 1
 	fi
