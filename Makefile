@@ -278,9 +278,11 @@ MODULE_KVER = $(shell /sbin/modinfo -F vermagic $(MODULE_KO) 2>/dev/null | cut -
 # Every installed copy, of whatever kernel release, for uninstall.
 INSTALLED_KOS = $(wildcard $(DESTDIR)/lib/modules/*/$(MODULE_SUBDIR)/shadowalloc.ko)
 
+# Built only if missing (no prerequisites); &: one 'make tools' for all
+# three, also under -j.
 $(MODULE_KO):
 	$(MAKE) module
-$(INSTALL_BUILT):
+$(INSTALL_BUILT) &:
 	$(MAKE) tools
 
 install: $(MODULE_KO) $(INSTALL_BUILT)
