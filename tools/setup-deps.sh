@@ -129,19 +129,20 @@ die_usage() {
 	exit 2
 }
 
-# is_installed PKG: true if dpkg says PKG is fully installed. A package that
-# was removed but left its configuration files behind counts as missing.
-is_installed() {
-	local status
-	status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null) || return 1
-	[ "$status" = "install ok installed" ]
-}
-
-# missing_packages: print the packages that are not installed, one a line.
+# missing_packages: print the packages dpkg does not have fully installed,
+# one a line, in list order. A package that was removed but left its
+# configuration files behind counts as missing. One dpkg-query for all (a
+# process each costs seconds in the TCG test VM, where install_test.sh runs
+# this); it names only the packages it knows, the others are missing too.
 missing_packages() {
-	local pkg
+	local -A installed=()
+	local pkg want ok state
+
+	while read -r pkg want ok state; do
+		[ "$want $ok $state" = "install ok installed" ] && installed[$pkg]=1
+	done <<<"$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null)"
 	for pkg in "${PACKAGES[@]}"; do
-		is_installed "$pkg" || echo "$pkg"
+		[ -n "${installed[$pkg]:-}" ] || echo "$pkg"
 	done
 }
 
@@ -164,8 +165,9 @@ main() {
 	[ -z "$hdr" ] || PACKAGES+=("$hdr")
 	[ "$test_vm" = 0 ] || PACKAGES+=("${TEST_VM_PACKAGES[@]}")
 	[ "$forecast" = 0 ] || PACKAGES+=("${FORECAST_BENCH_PACKAGES[@]}")
-	# Once each, in order (the headers may be the test VM's too).
-	mapfile -t PACKAGES < <(printf '%s\n' "${PACKAGES[@]}" | awk '!seen[$0]++')
+	# Once each, in order (the headers may be the test VM's too). Here-strings,
+	# not process substitution: the test VM has no /dev/fd.
+	read -r -a PACKAGES <<<"$(printf '%s\n' "${PACKAGES[@]}" | awk '!seen[$0]++' | tr '\n' ' ')"
 
 	if [ "$list" = 1 ]; then
 		printf '%s\n' "${PACKAGES[@]}"
@@ -174,7 +176,7 @@ main() {
 	command -v dpkg-query >/dev/null 2>&1 ||
 		{ echo "$PROG: dpkg-query not found: this script is for Debian 12" >&2; exit 1; }
 
-	mapfile -t missing < <(missing_packages)
+	read -r -a missing <<<"$(missing_packages | tr '\n' ' ')"
 	if [ ${#missing[@]} -eq 0 ]; then
 		[ "$check_only" = 1 ] && echo "$PROG: all ${#PACKAGES[@]} packages are installed"
 		exit 0
@@ -204,7 +206,7 @@ main() {
 		{ echo "$PROG: 'apt-get install ${missing[*]}' failed" >&2; exit 1; }
 
 	# Trust dpkg, not apt-get's exit status alone.
-	mapfile -t missing < <(missing_packages)
+	read -r -a missing <<<"$(missing_packages | tr '\n' ' ')"
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "$PROG: still missing after apt-get install: ${missing[*]}" >&2
 		exit 1
