@@ -35,37 +35,46 @@ BUILD := $(REPO)/build
 VM_GOALS := check check-l2 demo bench bench-l2 bench-forecast
 DEBIAN_HEADERS_PKG := linux-headers-6.12-cloud-amd64
 
+# Every make reads these (make install too, and the selftests run it in the
+# TCG test VM, where a process costs): files are read with $(file), and
+# dpkg-query runs only when Debian's tree is the candidate.
 # kdir_release DIR: the kernel release of a configured build tree, or empty
-kdir_release = $(strip $(shell cat '$(1)/include/config/kernel.release' 2>/dev/null))
+kdir_release = $(strip $(file <$(1)/include/config/kernel.release))
 # is_612 RELEASE: non-empty if RELEASE is a 6.12 kernel's
 is_612 = $(filter 6.12 6.12.% 6.12-% 6.12+%,$(1))
 
-RUNNING_KVER := $(shell uname -r)
+RUNNING_KVER := $(strip $(file </proc/sys/kernel/osrelease))
 RUNNING_KDIR := /lib/modules/$(RUNNING_KVER)/build
-DEBIAN_KVER := $(shell dpkg-query -W -f='$${Status} $${Depends}' $(DEBIAN_HEADERS_PKG) 2>/dev/null | \
-		sed -n 's/^install ok installed linux-headers-\([^ ,]*\).*/\1/p')
-DEBIAN_KDIR := $(if $(DEBIAN_KVER),/usr/src/linux-headers-$(DEBIAN_KVER))
+# The version Debian's headers metapackage depends on (once, when needed).
+DEBIAN_KVER = $(eval DEBIAN_KVER := $(shell dpkg-query -W -f='$${Status} $${Depends}' \
+		$(DEBIAN_HEADERS_PKG) 2>/dev/null | \
+		sed -n 's/^install ok installed linux-headers-\([^ ,]*\).*/\1/p'))$(DEBIAN_KVER)
+DEBIAN_KDIR = $(if $(DEBIAN_KVER),/usr/src/linux-headers-$(DEBIAN_KVER))
 
 ifneq ($(filter command line environment override,$(origin KDIR)),)
   KDIR_WHY := KDIR given ($(origin KDIR))
-  ifeq ($(call kdir_release,$(KDIR)),)
+  KDIR_REL := $(call kdir_release,$(KDIR))
+  ifeq ($(KDIR_REL),)
     KDIR_ERROR := KDIR=$(KDIR) is not a configured kernel build tree (no include/config/kernel.release)
-  else ifeq ($(call is_612,$(call kdir_release,$(KDIR))),)
-    KDIR_ERROR := KDIR=$(KDIR) is a $(call kdir_release,$(KDIR)) tree, not 6.12: shadowalloc is for Linux 6.12
+  else ifeq ($(call is_612,$(KDIR_REL)),)
+    KDIR_ERROR := KDIR=$(KDIR) is a $(KDIR_REL) tree, not 6.12: shadowalloc is for Linux 6.12
   endif
 else
+  RUNNING_REL := $(call kdir_release,$(RUNNING_KDIR))
   ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
     KDIR_NOT_RUNNING := make $(filter $(VM_GOALS),$(MAKECMDGOALS)) builds for the test VM
-  else ifeq ($(call kdir_release,$(RUNNING_KDIR)),)
+  else ifeq ($(RUNNING_REL),)
     KDIR_NOT_RUNNING := the running kernel $(RUNNING_KVER) has no build tree ($(RUNNING_KDIR))
-  else ifeq ($(call is_612,$(call kdir_release,$(RUNNING_KDIR))),)
+  else ifeq ($(call is_612,$(RUNNING_REL)),)
     KDIR_NOT_RUNNING := the running kernel $(RUNNING_KVER) is not 6.12
   endif
   ifeq ($(KDIR_NOT_RUNNING),)
     KDIR := $(RUNNING_KDIR)
+    KDIR_REL := $(RUNNING_REL)
     KDIR_WHY := the running kernel's build tree (uname -r: $(RUNNING_KVER))
   else ifneq ($(call is_612,$(call kdir_release,$(DEBIAN_KDIR))),)
     KDIR := $(DEBIAN_KDIR)
+    KDIR_REL := $(call kdir_release,$(KDIR))
     KDIR_WHY := $(KDIR_NOT_RUNNING); the tree of Debian's $(DEBIAN_HEADERS_PKG), the test VM's kernel
   else
     KDIR :=
@@ -82,7 +91,7 @@ else
   endif
 endif
 ifeq ($(filter command line environment override,$(origin KVER)),)
-  KVER := $(call kdir_release,$(KDIR))
+  KVER := $(KDIR_REL)
 endif
 KSRC ?= $(BUILD)/linux-source
 KSRC_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
@@ -111,9 +120,7 @@ ifneq ($(KDIR_ERROR),)
 endif
 
 print-kdir: kdir-ok
-	@echo "KDIR=$(KDIR)"
-	@echo "KVER=$(KVER)"
-	@echo "why: $(KDIR_WHY)"
+	@printf '%s\n' "KDIR=$(KDIR)" "KVER=$(KVER)" "why: $(KDIR_WHY)"
 
 module: kdir-ok
 	$(MAKE) $(KBUILD_ARGS) modules
@@ -274,7 +281,7 @@ INSTALL_BUILT := $(REPO)/tools/shadowctl/shadowctl $(REPO)/tools/lib/libshadowal
 		 $(REPO)/tools/lib/libshadowalloc.so.1
 # The kernel release the built module is for (its vermagic's first word);
 # expanded only when install's recipe runs, after the module is there.
-MODULE_KVER = $(shell /sbin/modinfo -F vermagic $(MODULE_KO) 2>/dev/null | cut -d' ' -f1)
+MODULE_KVER = $(eval MODULE_KVER := $(shell /sbin/modinfo -F vermagic $(MODULE_KO) 2>/dev/null | cut -d" " -f1))$(MODULE_KVER)
 # Every installed copy, of whatever kernel release, for uninstall.
 INSTALLED_KOS = $(wildcard $(DESTDIR)/lib/modules/*/$(MODULE_SUBDIR)/shadowalloc.ko)
 

@@ -79,14 +79,16 @@ usage() {
 	sed -n '4,36p' "$0" | sed 's/^# \{0,1\}//'
 }
 
+# The running kernel's release (uname -r, without a process).
+read -r RUNNING </proc/sys/kernel/osrelease
+
 # headers_package: the kernel headers package building needs: the running
 # kernel's if it is a 6.12 kernel whose headers Debian has (installed or
 # installable), nothing if it is a 6.12 kernel with its own build tree
 # (/lib/modules/$(uname -r)/build, e.g. built locally), otherwise the test
 # VM kernel's. The top Makefile picks the tree in the same order.
 headers_package() {
-	local r
-	r=$(uname -r)
+	local r=$RUNNING
 	case $r in
 	6.12 | 6.12.* | 6.12-* | 6.12+*) ;;
 	*) echo linux-headers-6.12-cloud-amd64; return ;;
@@ -114,9 +116,9 @@ $PROG: NOTE: ${images[*]} is the kernel the test VM boots
 $PROG: (tools/vm/run-vm.sh hands it to QEMU), not a kernel for this machine.
 $PROG: On a real host its package runs update-grub, and GRUB boots the
 $PROG: newest kernel by default (GRUB_DEFAULT=0), so the next reboot may
-$PROG: start it instead of the running $(uname -r). To keep the current
+$PROG: start it instead of the running $RUNNING. To keep the current
 $PROG: default: set GRUB_DEFAULT=saved in /etc/default/grub, run update-grub,
-$PROG: then grub-set-default with the menu entry of $(uname -r) (see the
+$PROG: then grub-set-default with the menu entry of $RUNNING (see the
 $PROG: menuentry lines of /boot/grub/grub.cfg); or run the test VM on a
 $PROG: build machine, not on a production host. Building alone needs no
 $PROG: kernel image: tools/setup-deps.sh without --test-vm.
@@ -129,20 +131,21 @@ die_usage() {
 	exit 2
 }
 
-# missing_packages: print the packages dpkg does not have fully installed,
-# one a line, in list order. A package that was removed but left its
-# configuration files behind counts as missing. One dpkg-query for all (a
-# process each costs seconds in the TCG test VM, where install_test.sh runs
-# this); it names only the packages it knows, the others are missing too.
-missing_packages() {
+# find_missing: MISSING=(the packages of PACKAGES dpkg does not have fully
+# installed), in list order. A package that was removed but left its
+# configuration files behind counts as missing. One dpkg-query for all, and
+# no subshells (a process costs in the TCG test VM, where install_test.sh
+# runs this); dpkg-query names only the packages it knows.
+find_missing() {
 	local -A installed=()
 	local pkg want ok state
 
 	while read -r pkg want ok state; do
 		[ "$want $ok $state" = "install ok installed" ] && installed[$pkg]=1
 	done <<<"$(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null)"
+	MISSING=()
 	for pkg in "${PACKAGES[@]}"; do
-		[ -n "${installed[$pkg]:-}" ] || echo "$pkg"
+		[ -n "${installed[$pkg]:-}" ] || MISSING+=("$pkg")
 	done
 }
 
@@ -165,9 +168,14 @@ main() {
 	[ -z "$hdr" ] || PACKAGES+=("$hdr")
 	[ "$test_vm" = 0 ] || PACKAGES+=("${TEST_VM_PACKAGES[@]}")
 	[ "$forecast" = 0 ] || PACKAGES+=("${FORECAST_BENCH_PACKAGES[@]}")
-	# Once each, in order (the headers may be the test VM's too). Here-strings,
-	# not process substitution: the test VM has no /dev/fd.
-	read -r -a PACKAGES <<<"$(printf '%s\n' "${PACKAGES[@]}" | awk '!seen[$0]++' | tr '\n' ' ')"
+	# Once each, in order (the headers may be the test VM's too).
+	local -A seen=()
+	local pkg all=("${PACKAGES[@]}")
+	PACKAGES=()
+	for pkg in "${all[@]}"; do
+		[ -n "${seen[$pkg]:-}" ] || PACKAGES+=("$pkg")
+		seen[$pkg]=1
+	done
 
 	if [ "$list" = 1 ]; then
 		printf '%s\n' "${PACKAGES[@]}"
@@ -176,7 +184,8 @@ main() {
 	command -v dpkg-query >/dev/null 2>&1 ||
 		{ echo "$PROG: dpkg-query not found: this script is for Debian 12" >&2; exit 1; }
 
-	read -r -a missing <<<"$(missing_packages | tr '\n' ' ')"
+	find_missing
+	missing=("${MISSING[@]}")
 	if [ ${#missing[@]} -eq 0 ]; then
 		[ "$check_only" = 1 ] && echo "$PROG: all ${#PACKAGES[@]} packages are installed"
 		exit 0
@@ -206,7 +215,8 @@ main() {
 		{ echo "$PROG: 'apt-get install ${missing[*]}' failed" >&2; exit 1; }
 
 	# Trust dpkg, not apt-get's exit status alone.
-	read -r -a missing <<<"$(missing_packages | tr '\n' ' ')"
+	find_missing
+	missing=("${MISSING[@]}")
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "$PROG: still missing after apt-get install: ${missing[*]}" >&2
 		exit 1
