@@ -146,6 +146,13 @@ expect_no_kernel_image() {
 	fi
 }
 
+# section NAME: the seconds the previous section took, as a comment (the
+# test VM is slow: where the time goes)
+section() {
+	[ -z "${SECTION:-}" ] || ktap_print_msg "$SECTION: $((SECONDS - SECTION_START)) s"
+	SECTION=$1 SECTION_START=$SECONDS
+}
+
 # pc ROOT PREFIX ARGS...: pkg-config on the shadowalloc.pc installed in ROOT
 pc() {
 	local root=$1 prefix=$2
@@ -170,20 +177,19 @@ done
 ktap_set_plan 57
 
 # --- make install DESTDIR=... ------------------------------------------
+section "make install DESTDIR=..."
 KVER=$(/sbin/modinfo -F vermagic "$KO" | cut -d' ' -f1)
 P=$D/usr/local
 ABI=$(sed -n 's/^#define SHADOWALLOC_API_VERSION[[:space:]]*\([0-9]*\)U*$/\1/p' \
 	"$REPO/uapi/linux/shadowalloc.h")
 stamps() { stat -c '%n %Y %s' "${BUILT[@]}"; }
 before=$(stamps)
-start=$SECONDS
 if out=$(mk install DESTDIR="$D" 2>&1); then
 	ktap_test_pass install
 else
 	ktap_print_msg "make install DESTDIR=$D: $out"
 	ktap_test_fail install
 fi
-ktap_print_msg "make install took $((SECONDS - start)) s"
 # Nothing compiled or linked, no built file touched: what 'make' built is
 # what is installed (and the VM's read-only tree is never written).
 if [ "$(stamps)" = "$before" ] && ! grep -Eq '(^| )(cc|gcc|ld|ar) ' <<<"$out"; then
@@ -233,6 +239,7 @@ ok_if real_install_depmod_ldconfig \
 	test "$(grep -cxF -e "/sbin/depmod -a $KVER" -e /sbin/ldconfig <<<"$real")" = 2
 
 # --- pkg-config and an agent built against the installed tree ----------
+section "pkg-config and an agent built against the installed tree"
 flags=$(pc "$D" /usr/local --cflags --libs)
 ok_if pkg_config_flags test "$flags" = "-I$P/include -L$P/lib -lshadowalloc"
 ok_if pkg_config_version test "$(pc "$D" /usr/local --modversion)" = 0.1
@@ -259,9 +266,11 @@ int main(void)
 	return 0;
 }
 EOF
+# Compiled once, linked twice (cc1 is slow in the VM).
 # shellcheck disable=SC2046 # pkg-config's words are separate arguments
-if cc -Wall -Werror -o "$TMP/agent" "$TMP/agent.c" $(pc "$D" /usr/local --cflags --libs) \
-		2>"$TMP/cc.err"; then
+if cc -Wall -Werror -c -o "$TMP/agent.o" "$TMP/agent.c" $(pc "$D" /usr/local --cflags) \
+		2>"$TMP/cc.err" &&
+   cc -o "$TMP/agent" "$TMP/agent.o" $(pc "$D" /usr/local --libs) 2>>"$TMP/cc.err"; then
 	ktap_test_pass agent_builds_with_pkg_config
 else
 	ktap_print_msg "$(cat "$TMP/cc.err")"
@@ -273,8 +282,7 @@ lib_path=$(LD_LIBRARY_PATH=$P/lib ldd "$TMP/agent" 2>/dev/null | awk '$1 == "lib
 ok_if agent_loads_installed_lib test "$lib_path" = "$P/lib/libshadowalloc.so.1"
 check_cli env agent_runs 0 "^abi $ABI: no such device \(is the shadowalloc module loaded\?\)$" '^$' \
 	-- LD_LIBRARY_PATH="$P/lib" "$TMP/agent"
-if cc -Wall -Werror -o "$TMP/agent-static" "$TMP/agent.c" -I"$P/include" \
-		"$P/lib/libshadowalloc.a" 2>"$TMP/cc.err"; then
+if cc -o "$TMP/agent-static" "$TMP/agent.o" "$P/lib/libshadowalloc.a" 2>"$TMP/cc.err"; then
 	check_cli "$TMP/agent-static" agent_static_runs 0 "^abi $ABI: no such device" '^$' --
 else
 	ktap_print_msg "$(cat "$TMP/cc.err")"
@@ -282,11 +290,13 @@ else
 fi
 
 # --- make uninstall ----------------------------------------------------
+section "make uninstall"
 check_cli mk uninstall 0 '' '^$' -- uninstall DESTDIR="$D"
 same_list uninstall_leaves_no_file "" "$(files_under "$D")"
 check_cli mk uninstall_again 0 '' '^$' -- uninstall DESTDIR="$D"
 
 # --- another PREFIX ----------------------------------------------------
+section "another PREFIX"
 D2=$TMP/root2
 check_cli mk install_prefix 0 '' '^$' -- install DESTDIR="$D2" PREFIX=/opt/sa
 same_list install_prefix_files "$(LC_ALL=C sort <<EOF
@@ -306,6 +316,7 @@ check_cli mk uninstall_prefix 0 '' '^$' -- uninstall DESTDIR="$D2" PREFIX=/opt/s
 same_list uninstall_prefix_leaves_no_file "" "$(files_under "$D2")"
 
 # --- make print-kdir ---------------------------------------------------
+section "make print-kdir"
 # The choice, worked out here independently of the Makefile.
 running=$(uname -r)
 deb_kver=$(dpkg-query -W -f='${Status} ${Depends}' linux-headers-6.12-cloud-amd64 2>/dev/null |
@@ -344,6 +355,7 @@ check_cli mk module_needs_kdir 2 '^$' "no 6.12 kernel build tree" \
 	-- module RUNNING_KVER=0.0-none DEBIAN_HEADERS_PKG=sa-no-such-headers
 
 # --- setup-deps.sh -----------------------------------------------------
+section "setup-deps.sh"
 build_list=$("$DEPS" --list </dev/null)
 vm_list=$("$DEPS" --list --test-vm </dev/null)
 ok_if deps_list_no_kernel_image \
@@ -420,4 +432,5 @@ ok_if vm_targets_use_deps_vm test $vm_goals_ok = 1
 same_list deps_targets "$DEPS
 $DEPS --test-vm" "$(mk -n deps deps-vm 2>&1)"
 
+section ""
 ktap_finished
