@@ -8,18 +8,92 @@
 #                   side by side (selftests/run_check.sh)
 #   make demo       install what is missing, build, show the module at work in
 #                   the test VM
+#   make install    install the module, shadowctl, libshadowalloc (static,
+#                   shared, header, pkg-config file); make uninstall
+#   make print-kdir the kernel build tree the module is built against, and why
 #   make clean      remove everything built
 #
-# KDIR selects the kernel build tree (default: the installed Debian 6.12
-# cloud headers); KSRC is where the needed parts of linux-source-6.12
-# (kselftest harness, checkpatch) are unpacked at build time.
+# KDIR selects the kernel build tree (see "The kernel build tree" below);
+# KSRC is where the needed parts of linux-source-6.12 (kselftest harness,
+# checkpatch) are unpacked at build time.
 
 REPO := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BUILD := $(REPO)/build
 
-KVER ?= $(shell ls -d /usr/src/linux-headers-6.12*-cloud-amd64 2>/dev/null | \
-		sed 's|^/usr/src/linux-headers-||' | sort -V | tail -n 1)
-KDIR ?= /usr/src/linux-headers-$(KVER)
+# --- The kernel build tree ------------------------------------------------
+# KDIR=DIR (command line or environment) is used as given. Otherwise, in
+# this order:
+#  1. the running kernel's /lib/modules/$(uname -r)/build, if it is a 6.12
+#     tree: a module for the machine it is built on;
+#  2. the tree of Debian's linux-headers-6.12-cloud-amd64 (the version that
+#     metapackage depends on), the kernel of the test VM;
+#  3. none: the targets that need one stop with the reason.
+# The test-VM targets (check, check-l2, demo, bench*) go straight to 2 when
+# KDIR is not given: their module is loaded by the VM's kernel, whatever the
+# host runs. Never "the newest headers under /usr/src": an unrelated tree
+# there would give a module that loads nowhere.
+# KVER is the kernel release the tree is for (its include/config/kernel.release).
+VM_GOALS := check check-l2 demo bench bench-l2 bench-forecast
+DEBIAN_HEADERS_PKG := linux-headers-6.12-cloud-amd64
+
+# Every make reads these (make install too, and the selftests run it in the
+# TCG test VM, where a process costs): files are read with $(file), and
+# dpkg-query runs only when Debian's tree is the candidate.
+# kdir_release DIR: the kernel release of a configured build tree, or empty
+kdir_release = $(strip $(file <$(1)/include/config/kernel.release))
+# is_612 RELEASE: non-empty if RELEASE is a 6.12 kernel's
+is_612 = $(filter 6.12 6.12.% 6.12-% 6.12+%,$(1))
+
+RUNNING_KVER := $(strip $(file </proc/sys/kernel/osrelease))
+RUNNING_KDIR := /lib/modules/$(RUNNING_KVER)/build
+# The version Debian's headers metapackage depends on (once, when needed).
+DEBIAN_KVER = $(eval DEBIAN_KVER := $(shell dpkg-query -W -f='$${Status} $${Depends}' \
+		$(DEBIAN_HEADERS_PKG) 2>/dev/null | \
+		sed -n 's/^install ok installed linux-headers-\([^ ,]*\).*/\1/p'))$(DEBIAN_KVER)
+DEBIAN_KDIR = $(if $(DEBIAN_KVER),/usr/src/linux-headers-$(DEBIAN_KVER))
+
+ifneq ($(filter command line environment override,$(origin KDIR)),)
+  KDIR_WHY := KDIR given ($(origin KDIR))
+  KDIR_REL := $(call kdir_release,$(KDIR))
+  ifeq ($(KDIR_REL),)
+    KDIR_ERROR := KDIR=$(KDIR) is not a configured kernel build tree (no include/config/kernel.release)
+  else ifeq ($(call is_612,$(KDIR_REL)),)
+    KDIR_ERROR := KDIR=$(KDIR) is a $(KDIR_REL) tree, not 6.12: shadowalloc is for Linux 6.12
+  endif
+else
+  RUNNING_REL := $(call kdir_release,$(RUNNING_KDIR))
+  ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
+    KDIR_NOT_RUNNING := make $(filter $(VM_GOALS),$(MAKECMDGOALS)) builds for the test VM
+  else ifeq ($(RUNNING_REL),)
+    KDIR_NOT_RUNNING := the running kernel $(RUNNING_KVER) has no build tree ($(RUNNING_KDIR))
+  else ifeq ($(call is_612,$(RUNNING_REL)),)
+    KDIR_NOT_RUNNING := the running kernel $(RUNNING_KVER) is not 6.12
+  endif
+  ifeq ($(KDIR_NOT_RUNNING),)
+    KDIR := $(RUNNING_KDIR)
+    KDIR_REL := $(RUNNING_REL)
+    KDIR_WHY := the running kernel's build tree (uname -r: $(RUNNING_KVER))
+  else ifneq ($(call is_612,$(call kdir_release,$(DEBIAN_KDIR))),)
+    KDIR := $(DEBIAN_KDIR)
+    KDIR_REL := $(call kdir_release,$(KDIR))
+    KDIR_WHY := $(KDIR_NOT_RUNNING); the tree of Debian's $(DEBIAN_HEADERS_PKG), the test VM's kernel
+  else
+    KDIR :=
+    KDIR_ERROR := no 6.12 kernel build tree: $(KDIR_NOT_RUNNING), and Debian's \
+	$(DEBIAN_HEADERS_PKG) is not installed$(if $(DEBIAN_KDIR), ($(DEBIAN_KDIR) is not a 6.12 tree)). \
+	Install it (tools/setup-deps.sh), or the running 6.12 kernel's headers, or give KDIR=
+  endif
+  # The sub-makes of the test-VM targets ($(MAKE) all) build for the same
+  # tree (none: they find none either, and say why).
+  ifneq ($(filter $(VM_GOALS),$(MAKECMDGOALS)),)
+    ifneq ($(KDIR),)
+      export KDIR
+    endif
+  endif
+endif
+ifeq ($(filter command line environment override,$(origin KVER)),)
+  KVER := $(KDIR_REL)
+endif
 KSRC ?= $(BUILD)/linux-source
 KSRC_TARBALL ?= /usr/src/linux-source-6.12.tar.xz
 
@@ -34,13 +108,23 @@ VM_TIMEOUT ?= 3000
 
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
 
-.PHONY: all module bpf tools selftests ksrc deps check check-l2 demo bench bench-l2 clean \
-	checkpatch sparse kernel-check bench-forecast
+.PHONY: all module bpf tools selftests ksrc deps deps-vm check check-l2 demo bench bench-l2 clean \
+	checkpatch sparse kernel-check bench-forecast kdir-ok print-kdir install uninstall
 
 all: module bpf tools selftests
 
-module:
-	@test -d "$(KDIR)" || { echo "KDIR=$(KDIR) not found: run tools/setup-deps.sh"; exit 1; }
+# Stops every target that builds against KDIR when there is no usable tree.
+kdir-ok:
+ifneq ($(KDIR_ERROR),)
+	@echo "shadowalloc: $(KDIR_ERROR)" >&2
+	@echo "shadowalloc: see 'make print-kdir' and README.md (Building on a host)" >&2
+	@exit 1
+endif
+
+print-kdir: kdir-ok
+	@printf '%s\n' "KDIR=$(KDIR)" "KVER=$(KVER)" "why: $(KDIR_WHY)"
+
+module: kdir-ok
 	$(MAKE) $(KBUILD_ARGS) modules
 
 $(KSRC)/.stamp: $(KSRC_TARBALL)
@@ -55,41 +139,54 @@ ksrc: $(KSRC)/.stamp
 # The BPF programs, each beside its loader in tools/, and their skeletons,
 # all in $(BUILD)/bpf (rules in tools/bpf.mk).
 BPF_LOADER_DIRS := tools/shadowctl tools/bench
-bpf:
+# The programs are CO-RE against KVM's types, from the BTF of the kvm.ko of
+# KVER: on a host running that kernel it is installed; for the test VM's
+# kernel it comes with its linux-image package (setup-deps.sh --test-vm).
+KVM_KO := $(firstword $(wildcard /lib/modules/$(KVER)/kernel/arch/x86/kvm/kvm.ko*))
+bpf: kdir-ok
+	@test -n "$(KVM_KO)" -o -f $(BUILD)/bpf/kvm.ko || { \
+		echo "shadowalloc: kvm.ko of $(KVER) not found in /lib/modules/$(KVER): the telemetry's BPF programs need KVM's BTF." >&2; \
+		echo "shadowalloc: build on a host running $(KVER), or install linux-image-$(KVER) (tools/setup-deps.sh --test-vm does, for the test VM)" >&2; \
+		exit 1; }
 	@set -e; for d in $(BPF_LOADER_DIRS); do \
 		$(MAKE) -C $$d bpf KDIR=$(KDIR) KVER=$(KVER) OUTPUT=$(BUILD)/bpf; \
 	done
 
 tools: bpf
-	$(MAKE) -C tools
+	$(MAKE) -C tools KDIR=$(KDIR) KVER=$(KVER)
 
 selftests: ksrc
 	$(MAKE) -C selftests KSRC=$(KSRC)
 
+# deps: what building needs; deps-vm: that and the test VM (QEMU, the VM's
+# kernel image, busybox, ...), for the targets that run the VM.
 deps:
 	@$(REPO)/tools/setup-deps.sh
 
-check: deps
+deps-vm:
+	@$(REPO)/tools/setup-deps.sh --test-vm
+
+check: deps-vm
 	$(MAKE) all
 	$(REPO)/selftests/run_check.sh --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)"
 
 # Only the end-to-end boot of a real Linux guest on /dev/shadowalloc (also
 # part of 'check').
-check-l2: deps
+check-l2: deps-vm
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
 		-- $(REPO)/selftests/run_tests.sh l2_boot_test.sh
 
 # DEMO_L2=0 skips the (slow, under TCG) boot of a real Linux guest.
 DEMO_L2 ?= 1
-demo: deps
+demo: deps-vm
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) --append "$(VM_DEBUG_APPEND)" \
 		--env DEMO_L2=$(DEMO_L2) -- $(REPO)/tools/demo.sh
 
 # Side-by-side benchmarks in the test VM; results in Documentation/benchmarks.rst.
 BENCH_MIB ?= 32
-bench: deps
+bench: deps-vm
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh touch $(BENCH_MIB)
 	if [ "$(BENCH_FORECAST)" = 1 ]; then $(MAKE) bench-forecast; fi
@@ -103,7 +200,7 @@ bench: deps
 BENCH_FORECAST ?= 1
 FC_L2 ?= 1
 FC_OUT ?= $(BUILD)/bench-forecast
-bench-forecast: deps
+bench-forecast: deps-vm
 	$(MAKE) all
 	mkdir -p $(FC_OUT)
 	@echo "== real-program traces (traces/), every policy beside the oracle, refill 4000 and unlimited"
@@ -117,7 +214,7 @@ bench-forecast: deps
 # The same with a real Linux guest (L2) booted by QEMU on each backend
 # (tools/bench/l2_bench.sh); slow: about 11 minutes under nested TCG.
 BENCH_L2_MIB ?= 256
-bench-l2: deps
+bench-l2: deps-vm
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB)
 
@@ -155,10 +252,57 @@ checkpatch: ksrc
 		$(filter-out %.mod.c,$(wildcard $(REPO)/kmod/*.[ch] $(REPO)/kmod/forecast/*.[ch])) \
 		$(REPO)/uapi/linux/*.h $(wildcard $(REPO)/tools/*/*.bpf.[ch])
 
-sparse:
+sparse: kdir-ok
 	$(MAKE) $(KBUILD_ARGS) C=2 modules
 
 kernel-check: checkpatch sparse
+
+# --- make install / make uninstall ---------------------------------------
+# DESTDIR (staging root) and PREFIX (default /usr/local) as usual; the
+# module goes to /lib/modules/<its kernel>/updates (found first by modprobe),
+# <its kernel> read from the built module's vermagic. depmod and ldconfig run
+# only for a real install (no DESTDIR). What is already built is installed
+# as it is: 'make install' builds only what is missing and so writes
+# nothing in the tree after 'make' (the test VM sees it read-only).
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MODULE_SUBDIR ?= updates
+INSTALL ?= install
+INSTALL_VARS = PREFIX=$(PREFIX) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
+	       INCLUDEDIR=$(INCLUDEDIR) PKGCONFIGDIR=$(PKGCONFIGDIR) DESTDIR=$(DESTDIR)
+MODULE_KO := $(REPO)/kmod/shadowalloc.ko
+INSTALL_BUILT := $(REPO)/tools/shadowctl/shadowctl $(REPO)/tools/lib/libshadowalloc.a \
+		 $(REPO)/tools/lib/libshadowalloc.so.1
+# The kernel release the built module is for (its vermagic's first word);
+# expanded only when install's recipe runs, after the module is there.
+MODULE_KVER = $(eval MODULE_KVER := $(shell /sbin/modinfo -F vermagic $(MODULE_KO) 2>/dev/null | cut -d" " -f1))$(MODULE_KVER)
+# Every installed copy, of whatever kernel release, for uninstall.
+INSTALLED_KOS = $(wildcard $(DESTDIR)/lib/modules/*/$(MODULE_SUBDIR)/shadowalloc.ko)
+
+# Built only if missing (no prerequisites); &: one 'make tools' for all
+# three, also under -j.
+$(MODULE_KO):
+	$(MAKE) module
+$(INSTALL_BUILT) &:
+	$(MAKE) tools
+
+install: $(MODULE_KO) $(INSTALL_BUILT)
+	@test -n "$(MODULE_KVER)" || { echo "shadowalloc: no vermagic in $(MODULE_KO)" >&2; exit 1; }
+	$(INSTALL) -D -m 0644 $(MODULE_KO) $(DESTDIR)/lib/modules/$(MODULE_KVER)/$(MODULE_SUBDIR)/shadowalloc.ko
+	$(if $(DESTDIR),,/sbin/depmod -a $(MODULE_KVER))
+	$(MAKE) -C tools install $(INSTALL_VARS)
+	$(if $(DESTDIR),,/sbin/ldconfig)
+
+# The module of every kernel release it was installed for, so one built
+# for another kernel since is not left behind.
+uninstall:
+	rm -f $(INSTALLED_KOS)
+	$(if $(DESTDIR),,$(foreach k,$(patsubst /lib/modules/%/$(MODULE_SUBDIR)/shadowalloc.ko,%,$(INSTALLED_KOS)),/sbin/depmod -a $(k);))
+	$(MAKE) -C tools uninstall $(INSTALL_VARS)
+	$(if $(DESTDIR),,/sbin/ldconfig)
 
 clean:
 	-test -d "$(KDIR)" && $(MAKE) $(KBUILD_ARGS) clean

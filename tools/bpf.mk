@@ -41,7 +41,7 @@ $(OUTPUT):
 	mkdir -p $@
 
 $(OUTPUT)/kvm.ko: | $(OUTPUT)
-	@test -n "$(KVM_KO)" || { echo "kvm.ko of $(KVER) not found: run tools/setup-deps.sh" >&2; exit 1; }
+	@test -n "$(KVM_KO)" || { echo "kvm.ko of $(KVER) not found: run tools/setup-deps.sh --test-vm (it comes with the image of the test VM's kernel)" >&2; exit 1; }
 	case "$(KVM_KO)" in *.xz) xz -dc "$(KVM_KO)" > $@ ;; *) cp "$(KVM_KO)" $@ ;; esac
 
 # vmlinux.h with the kernel's and KVM's types (split BTF on vmlinux).

@@ -261,10 +261,10 @@ check_host() {
 	[ "$(id -u)" = 0 ] || die_setup "must run as root (virtiofsd exports / and chroots)"
 	for tool in "$QEMU" timeout cpio gzip tail sed mktemp; do
 		command -v "$tool" >/dev/null 2>&1 ||
-			die_setup "$tool not found: run tools/setup-deps.sh"
+			die_setup "$tool not found: run tools/setup-deps.sh --test-vm"
 	done
-	[ -x "$VIRTIOFSD" ] || die_setup "$VIRTIOFSD not found: run tools/setup-deps.sh"
-	[ -x "$BUSYBOX" ] || die_setup "$BUSYBOX not found: run tools/setup-deps.sh"
+	[ -x "$VIRTIOFSD" ] || die_setup "$VIRTIOFSD not found: run tools/setup-deps.sh --test-vm"
+	[ -x "$BUSYBOX" ] || die_setup "$BUSYBOX not found: run tools/setup-deps.sh --test-vm"
 	for tool in "$INIT_SH" "$STAGE2_SH"; do
 		[ -r "$tool" ] || die_setup "$tool missing"
 	done
@@ -273,7 +273,7 @@ check_host() {
 		KERNEL=$(find /boot -maxdepth 1 -name 'vmlinuz-6.12*-cloud-amd64' 2>/dev/null |
 			sort -V | tail -n 1)
 		[ -n "$KERNEL" ] ||
-			die_setup "no /boot/vmlinuz-6.12*-cloud-amd64: run tools/setup-deps.sh"
+			die_setup "no /boot/vmlinuz-6.12*-cloud-amd64: run tools/setup-deps.sh --test-vm"
 		local kver=${KERNEL#/boot/vmlinuz-}
 		[ -d "/lib/modules/$kver" ] ||
 			die_setup "/lib/modules/$kver missing: the VM could not load kvm_amd"
