@@ -581,6 +581,7 @@ static void check_counts(struct __test_metadata *_metadata)
 
 TEST_F_TIMEOUT(iso, a_then_b, 180)
 {
+	struct shadowalloc_stats st;
 	unsigned int huge_a, huge_b, v;
 	double t0 = now_s();
 	pid_t pid;
@@ -605,6 +606,14 @@ TEST_F_TIMEOUT(iso, a_then_b, 180)
 	log_counts(_metadata, "A then B", now_s() - t0);
 	EXPECT_EQ(4 * NPAGES, atomic_load(&sh->b_pages_read));
 	check_counts(_metadata);
+	/* B's RAM, device (by pid) and file (by mount), was group B's. */
+	ASSERT_EQ(0, __sa_stats(self->fd, GB, &st));
+	TH_LOG("group B: faults %llu, hits %llu (%llu pages), misses %llu (%llu pages)",
+	       (unsigned long long)st.faults, (unsigned long long)st.hits,
+	       (unsigned long long)st.hit_pages, (unsigned long long)st.misses,
+	       (unsigned long long)st.miss_pages);
+	EXPECT_EQ(atomic_load(&sh->b_pages_read), st.hit_pages + st.miss_pages);
+	EXPECT_GT(st.hits, 0);
 	ASSERT_EQ(0, __sa_disable(self->fd, GB));
 	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 	EXPECT_EQ(0, sa_debugfs_value("staged_pages "));

@@ -256,18 +256,26 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 	ASSERT_EQ(0, __sa_enable(self->fd, G1));
 
 	/*
-	 * One unkilled run: how long a minivmm lives here (TCG timing varies
+	 * Unkilled runs: how long a minivmm lives here (TCG timing varies
 	 * threefold between machines), so the kills spread over its life.
+	 * The faster of two: the first one starts cold (the binary read over
+	 * virtiofs, KVM's caches empty) and would spread the kills too far.
 	 */
-	ASSERT_EQ(0, __sa_reserve(self->fd, G1, RESERVE));
-	life = now_s();
-	pid = start_minivmm(self->fd);
-	ASSERT_GT(pid, 0);
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	life = now_s() - life;
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
-		TH_LOG("minivmm status %#x", status);
-	ASSERT_EQ(0, settled());
+	life = 1e9;
+	for (r = 0; r < 2; r++) {
+		double t = now_s();
+
+		ASSERT_EQ(0, __sa_reserve(self->fd, G1, RESERVE));
+		pid = start_minivmm(self->fd);
+		ASSERT_GT(pid, 0);
+		ASSERT_EQ(pid, waitpid(pid, &status, 0));
+		t = now_s() - t;
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			TH_LOG("minivmm status %#x", status);
+		ASSERT_EQ(0, settled());
+		if (t < life)
+			life = t;
+	}
 	span = life * 1.2;
 	TH_LOG("an unkilled minivmm of %s MiB lives %.0f ms: kills at 0..%.0f ms",
 	       VM_MB, life * 1e3, span * 1e3);
