@@ -204,6 +204,8 @@ FIXTURE_SETUP(kill)
 		SKIP(return, "tools/minivmm/minivmm not built (make tools)");
 	if (sa_debugfs_value("mem_pages ") < 0)
 		SKIP(return, "no /sys/kernel/debug/shadowalloc/pages");
+	if (system("command -v qemu-system-x86_64 >/dev/null"))
+		SKIP(return, "no qemu-system-x86_64 for the QEMU rounds");
 	self->fd = open(SA_DEV, O_RDWR);
 	if (self->fd < 0)
 		SKIP(return, "%s: %s", SA_DEV, strerror(errno));
