@@ -43,6 +43,10 @@ SRC_RUN=""
 DST_RUN=""
 cleanup() {
 	local p
+	# A QEMU left running by a failure: by its pid file.
+	for p in "$W/src.pid" "$W/dst.pid"; do
+		[ -s "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
 	for p in $SRC_RUN $DST_RUN; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
