@@ -7,13 +7,16 @@
 #
 #   source: boots, writes a random blob into its page cache (guest RAM),
 #           prints its checksum, keeps rewriting and checking other data
-#           (memory dirtied during the migration), then waits for a line on
-#           its second serial port
-#   dest:   started with -incoming unix:SOCK; QMP "migrate" on the source
+#           (memory dirtied during the migration), and waits until its
+#           fw_cfg file opt/sa/side reads "dst": fw_cfg contents are not
+#           migrated, each QEMU has its own (-fw_cfg), so the guest sees it
+#           once it runs on the destination
+#   dest:   started with -incoming unix:SOCK and -S (it stays paused once
+#           the migration is done); QMP "migrate" on the source
 #   then:   both paused, the pages of each QEMU's RAM file and of the group
 #           are counted exactly; the source quits and its pages go back
-#           (mem_pages is the destination's alone); the destination is
-#           told to go on, checksums the blob again and exits.
+#           (mem_pages is the destination's alone); the destination goes
+#           on ("cont"), checksums the blob again and exits.
 #
 # Checked: migration completed; the checksum after equals the one before;
 # every page the destination's RAM took was a fault counted in the group
@@ -83,9 +86,9 @@ wait_console() {
 	return 1
 }
 
-# qemu_l2 NAME [run-l2.sh options]: one QEMU of the pair, in the background,
-# with a QMP socket, a control serial port (the guest's ttyS1), a pid file
-# and its console in $W/NAME.*; the same guest command on both sides.
+# qemu_l2 NAME [run-l2.sh options]: one QEMU of the pair (NAME src or dst,
+# also the guest's fw_cfg opt/sa/side), with a QMP socket, a pid file and
+# its console in $W/NAME.*; the same guest command on both sides.
 qemu_l2() {
 	local name=$1
 	shift
@@ -94,17 +97,20 @@ qemu_l2() {
 		--backend shadowallocfs --mem-path "$MNT" \
 		--console "$W/$name.console" \
 		--qemu-arg -qmp --qemu-arg "unix:$W/$name.qmp,server=on,wait=off" \
-		--qemu-arg -serial --qemu-arg "unix:$W/$name.ctl,server=on,wait=off" \
+		--l2-module qemu_fw_cfg \
+		--qemu-arg -fw_cfg --qemu-arg "name=opt/sa/side,string=$name" \
 		--qemu-arg -pidfile --qemu-arg "$W/$name.pid" \
 		"$@" -- "$L2_CMD" > "$W/$name.out" 2>&1
 }
 
 # In the guest (busybox): a random blob in the page cache, its checksum;
 # a background job that rewrites and compares other data all along (pages
-# dirtied while the migration copies them); then a line on ttyS1 from the
-# destination's host side, the checksum again, the dirtier's verdict.
+# dirtied while the migration copies them); once on the destination, the
+# checksum again.
 # shellcheck disable=SC2016 # expanded in the guest
-L2_CMD='mkdir -p /tmp
+L2_CMD='side() { cat /sys/firmware/qemu_fw_cfg/by_name/opt/sa/side/raw 2>/dev/null; }
+[ "$(side)" = src ] || { echo "@@NO_FW_CFG: $(side)@@"; exit 1; }
+mkdir -p /tmp
 dd if=/dev/urandom of=/tmp/blob bs=1M count='$BLOB_MB' 2>/dev/null || exit 1
 s1=$(md5sum < /tmp/blob)
 echo "@@SUM1 $s1@@"
@@ -116,10 +122,10 @@ echo "@@SUM1 $s1@@"
 done ) &
 dirtier=$!
 echo "@@READY@@"
-read -r go < /dev/ttyS1
+while [ "$(side)" != dst ]; do sleep 0.3; done
 kill $dirtier
 s2=$(md5sum < /tmp/blob)
-echo "@@SUM2 $s2@@ after $go; dirtier rounds $(cat /tmp/rounds)"
+echo "@@SUM2 $s2@@ on $(side); dirtier rounds $(cat /tmp/rounds)"
 [ "$s1" = "$s2" ]'
 
 t0=$(now_ms)
@@ -146,30 +152,49 @@ if [ $ready = 1 ]; then
 	served0=$(served)
 	plain0=$(debugfs_value plain_faults)
 
-	qemu_l2 dst --incoming "unix:$W/mig.sock" &
+	qemu_l2 dst --incoming "unix:$W/mig.sock" --qemu-arg -S &
 	DST_RUN=$!
 	python3 "$QMP" --wait 60 "$W/dst.qmp" query-status >/dev/null ||
 		ktap_print_msg "destination QMP did not come up"
-	python3 "$QMP" "$W/src.qmp" migrate-set-parameters \
-		'{"max-bandwidth": 4294967296, "downtime-limit": 2000}' >/dev/null
 	t_mig=$(now_ms)
-	python3 "$QMP" "$W/src.qmp" migrate "{\"uri\": \"unix:$W/mig.sock\"}" >/dev/null
-	mig=""
-	for _ in $(seq 600); do
-		mig=$(python3 "$QMP" "$W/src.qmp" query-migrate) || break
-		case $mig in
-		*'"status": "completed"'*) completed=1; break ;;
-		*'"status": "failed"'*|*'"status": "cancelled"'*) break ;;
-		esac
-		sleep 0.2
-	done
+	# One QMP session for the whole migration: a python start costs
+	# seconds under TCG, too much for polling query-migrate with qmp.py.
+	mig=$(python3 - "$W/src.qmp" "unix:$W/mig.sock" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+f = s.makefile("r")
+def cmd(name, args=None):
+    req = {"execute": name}
+    if args is not None:
+        req["arguments"] = args
+    s.sendall((json.dumps(req) + "\n").encode())
+    while True:
+        msg = json.loads(f.readline())
+        if "return" in msg or "error" in msg:
+            return msg
+f.readline()
+cmd("qmp_capabilities")
+cmd("migrate-set-parameters", {"max-bandwidth": 4294967296, "downtime-limit": 2000})
+r = cmd("migrate", {"uri": sys.argv[2]})
+if "error" in r:
+    print(json.dumps(r)); sys.exit(1)
+deadline = time.monotonic() + 120
+while time.monotonic() < deadline:
+    r = cmd("query-migrate")["return"]
+    if r.get("status") in ("completed", "failed", "cancelled"):
+        break
+    time.sleep(0.1)
+print(json.dumps(r))
+PY
+)
+	case $mig in *'"status": "completed"'*) completed=1 ;; esac
 	t_migrated=$(now_ms)
 	ktap_print_msg "migration after $((t_migrated - t_mig)) ms: $mig"
 
 	if [ $completed = 1 ]; then
-		# The source is paused (postmigrate); pause the destination too,
-		# so every page below is counted while nothing faults.
-		python3 "$QMP" "$W/dst.qmp" stop >/dev/null
+		# Both are paused (the source postmigrate, the destination by
+		# -S): every page below is counted while nothing faults.
 		src1=$(ram_pages "$W/src.pid") || src1=0
 		dst1=$(ram_pages "$W/dst.pid") || dst1=0
 		served1=$(served)
@@ -188,15 +213,15 @@ if [ $ready = 1 ]; then
 		mem2=$(debugfs_value mem_pages)
 		ktap_print_msg "source quit: mem_pages $mem2 (destination's file $(ram_pages "$W/dst.pid"))"
 		[ "$mem2" = "$dst1" ] && src_released=1
-		python3 "$QMP" "$W/dst.qmp" cont >/dev/null
-		python3 -c 'import socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"migrated\n"); s.close()' \
-			"$W/dst.ctl" || ktap_print_msg "cannot reach the destination's ttyS1"
+		python3 "$QMP" "$W/dst.qmp" cont >/dev/null ||
+			ktap_print_msg "cont on the destination failed"
 	fi
 fi
 
 dst_status=1
 if [ -n "$DST_RUN" ]; then
+	# Nothing arrived: it would wait for its timeout.
+	[ $completed = 1 ] || kill "$(cat "$W/dst.pid" 2>/dev/null)" 2>/dev/null
 	wait "$DST_RUN"
 	dst_status=$?
 	DST_RUN=""
@@ -208,9 +233,14 @@ if [ -n "$SRC_RUN" ]; then
 fi
 t_end=$(now_ms)
 sum2=$(sed -n 's/^@@SUM2 \([0-9a-f]*\).*/\1/p' "$W/dst.console" | tr -d '\r')
-for f in src dst; do
-	[ -s "$W/$f.out" ] && sed "s/^/# $f: /" "$W/$f.out" | grep -v "^# $f: run-l2.sh: L2 did not finish" | head -n 40
-done
+# run-l2.sh's report: the source never finishes its command (it quits
+# migrated), so only on a failure before that; the destination's on any.
+if [ $completed != 1 ] && [ -s "$W/src.out" ]; then
+	sed 's/^/# src: /' "$W/src.out" | tail -n 40
+fi
+if [ "$dst_status" != 0 ] && [ -s "$W/dst.out" ]; then
+	sed 's/^/# dst: /' "$W/dst.out" | tail -n 40
+fi
 tr -d '\r' < "$W/dst.console" | grep -a '^@@' | sed 's/^/# dst console: /'
 mismatch=$(cat "$W/src.console" "$W/dst.console" | grep -ac DIRTY_MISMATCH)
 ktap_print_msg "checksum before ${sum1:-none}, after ${sum2:-none}; pool $((t_pool - t0)) ms, total $((t_end - t0)) ms"
