@@ -93,7 +93,7 @@ qemu_l2() {
 	local name=$1
 	shift
 	: > "$W/$name.console"
-	"$REPO/tools/l2/run-l2.sh" --timeout 240 --mem "$MEM" \
+	"$REPO/tools/l2/run-l2.sh" --timeout 400 --mem "$MEM" \
 		--backend shadowallocfs --mem-path "$MNT" \
 		--console "$W/$name.console" \
 		--qemu-arg -qmp --qemu-arg "unix:$W/$name.qmp,server=on,wait=off" \
@@ -138,7 +138,7 @@ t_pool=$(now_ms)
 qemu_l2 src &
 SRC_RUN=$!
 ready=0
-wait_console "$W/src.console" "@@READY@@" 150 "$SRC_RUN" && ready=1
+wait_console "$W/src.console" "@@READY@@" 240 "$SRC_RUN" && ready=1
 t_ready=$(now_ms)
 sum1=$(sed -n 's/^@@SUM1 \([0-9a-f]*\).*/\1/p' "$W/src.console" | tr -d '\r')
 ktap_print_msg "source up and ready after $((t_ready - t_pool)) ms, blob checksum ${sum1:-none}"
