@@ -111,6 +111,7 @@ struct slot {
 
 static atomic_bool stop_all;
 static atomic_long errors;
+/* Keeps the error lines of the slot and hog threads whole. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static char minivmm_path[512], shadowctl_path[512];
 static unsigned long max_vms_param;
