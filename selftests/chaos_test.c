@@ -28,7 +28,8 @@
  *   pages touched == sum over groups of (hit_pages + miss_pages) + plain
  *
  * and, once everything is torn down, no page staged or held. The seed is
- * printed (SA_SEED reruns it); run_tests.sh checks the kernel log.
+ * printed; SA_SEED=N repeats each thread's choices (how they interleave is
+ * the scheduler's). run_tests.sh checks the kernel log.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
