@@ -360,3 +360,15 @@ dkms-uninstall:
 	rm -rf $(DKMS_SRC)
 
 .PHONY: dkms-source dkms-check dkms-build dkms-install dkms-uninstall
+
+# The chaos soak of make check (selftests/chaos_test.c, 120 s there) alone
+# and as long as asked: make soak DURATION=seconds (default 600). SA_SEED=N
+# repeats a run (every run prints its seed).
+DURATION ?= 600
+.PHONY: soak
+soak: deps-vm
+	@case "$(DURATION)" in ''|*[!0-9]*) echo "DURATION=$(DURATION): seconds, a number"; exit 2 ;; esac
+	$(MAKE) all
+	$(VM_RUN) --timeout $$(($(DURATION) + 900)) --append "$(VM_DEBUG_APPEND)" \
+		--env SA_CHAOS_SECONDS=$(DURATION) $(if $(SA_SEED),--env SA_SEED=$(SA_SEED)) \
+		-- $(REPO)/selftests/run_tests.sh chaos_test

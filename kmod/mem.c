@@ -771,18 +771,70 @@ int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
 	return 0;
 }
 
-/* Remove pages and count what the VM gave back; invalidate lock held. */
+/*
+ * Times a truncation is tried again while a 2 MiB folio it cuts into keeps
+ * pages inside the range (see sa_mem_truncate_locked()).
+ */
+#define SA_TRUNCATE_TRIES	10
+
+/* Whether a page of the object lies wholly inside [@start, @end]. */
+static bool sa_mem_range_populated(struct address_space *mapping,
+				   loff_t start, loff_t end)
+{
+	pgoff_t first = DIV_ROUND_UP(start, PAGE_SIZE);
+	pgoff_t last = (end + 1) >> PAGE_SHIFT;	/* exclusive */
+
+	if (last <= first)
+		return false;
+	return xa_find(&mapping->i_pages, &first, last - 1, XA_PRESENT);
+}
+
+/*
+ * Remove pages and count what the VM gave back; invalidate lock held.
+ *
+ * A 2 MiB folio that the range only cuts into is split by the truncation,
+ * but the split fails while a fault holds a reference to the folio (a vCPU
+ * of the running guest waits for its lock): then the whole folio stays,
+ * pages inside the range included (past the new end of a shrink, measured:
+ * 253 of 512). The fault sees the new i_size once the lock is free and
+ * lets go; so the truncation is tried again, a tick later, a bounded
+ * number of times.
+ */
 static void sa_mem_truncate_locked(struct inode *inode, loff_t start,
 				   loff_t end)
 {
 	unsigned long before = inode->i_mapping->nrpages;
 	unsigned long freed;
+	int tries = 0;
 
 	truncate_pagecache_range(inode, start, end);
+	while (sa_mem_range_populated(inode->i_mapping, start, end) &&
+	       ++tries < SA_TRUNCATE_TRIES) {
+		schedule_timeout_uninterruptible(1);
+		truncate_pagecache_range(inode, start, end);
+	}
 	/* Exact: no first touch inserts while the invalidate lock is held. */
 	freed = before - inode->i_mapping->nrpages;
 	sa_mem_account_freed(inode->i_private, freed, false);
 	sa_mem_uncharge(inode->i_private, freed);
+}
+
+/* Pages past @size of the folio that holds the last page before it. */
+static long sa_mem_past_end(struct address_space *mapping, loff_t size)
+{
+	pgoff_t end = DIV_ROUND_UP(size, PAGE_SIZE);
+	struct folio *folio;
+	long past = 0;
+
+	if (!end)
+		return 0;
+	folio = filemap_get_folio(mapping, end - 1);
+	if (IS_ERR(folio))
+		return 0;
+	if (folio_next_index(folio) > end)
+		past = folio_next_index(folio) - end;
+	folio_put(folio);
+	return past;
 }
 
 /**
@@ -815,13 +867,24 @@ void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len)
 void sa_mem_set_size(struct inode *inode, loff_t size)
 {
 	loff_t old = i_size_read(inode);
+	long tail;
 
 	filemap_invalidate_lock(inode->i_mapping);
 	i_size_write(inode, size);
-	if (size < old)
+	if (size < old) {
+		tail = sa_mem_past_end(inode->i_mapping, size);
 		sa_mem_truncate_locked(inode, size, old - 1);
-	else
+		/*
+		 * Splitting a folio that crosses the new end drops its pages
+		 * past the end straight from the page cache: ->free_folio()
+		 * never sees them.
+		 */
+		tail -= sa_mem_past_end(inode->i_mapping, size);
+		if (tail > 0)
+			atomic_long_sub(tail, &sa_mem_pages_global);
+	} else {
 		pagecache_isize_extended(inode, old, size);
+	}
 	filemap_invalidate_unlock(inode->i_mapping);
 }
 

@@ -99,8 +99,10 @@ int vm_run_loop(struct vm *v, uint64_t entry, uint64_t first_gpa,
 
 	if (ioctl(v->vcpu, KVM_SET_REGS, &regs))
 		return -errno;
-	if (ioctl(v->vcpu, KVM_RUN, 0))
-		return -errno;
+	/* A signal (SIGSTOP and SIGCONT too) ends KVM_RUN early: go on. */
+	while (ioctl(v->vcpu, KVM_RUN, 0))
+		if (errno != EINTR)
+			return -errno;
 	if (v->run->exit_reason != KVM_EXIT_IO || v->run->io.port != DONE_PORT)
 		return 1000 + v->run->exit_reason;
 	return 0;

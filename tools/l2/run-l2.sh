@@ -24,6 +24,7 @@ CONSOLE=""
 QEMU_ARGS=()
 RAM_OPTS=""
 L2_MODULES=()
+INCOMING=""
 
 usage() {
 	cat <<EOF
@@ -58,6 +59,10 @@ options:
                   --ram-opt host-nodes=1 --ram-opt policy=bind
   --qemu-arg ARG  extra QEMU argument (repeatable), e.g. a QMP socket:
                   --qemu-arg -qmp --qemu-arg unix:/run/l2.qmp,server=on,wait=off
+  --incoming URI  the destination of a live migration (QEMU's -incoming
+                  URI, e.g. unix:/run/l2.mig): the guest arrives already
+                  past its init, so only the command's end is awaited on
+                  this console
 
 The shadowalloc backends map guest RAM from /dev/shadowalloc with
 share=on; "shadowalloc" also passes align=2M so 2 MiB staged blocks can be
@@ -91,6 +96,8 @@ while [ $# -gt 0 ]; do
 			die_usage "--ram-opt: expected KEY=VALUE, got '${2:-}'"
 		RAM_OPTS+=",$2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die_usage "--qemu-arg needs a value"; QEMU_ARGS+=("$2"); shift 2 ;;
+	--incoming) [ -n "${2:-}" ] || die_usage "--incoming needs a URI"
+		INCOMING=$2; QEMU_ARGS+=(-incoming "$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
 	--) shift; break ;;
 	*) die_usage "unknown option: $1" ;;
@@ -243,6 +250,8 @@ touch "$CONSOLE_FILE"
 tr -d '\r' < "$CONSOLE_FILE" | sed -n '/^@@L2_INIT@@$/,/^@@L2_EXIT=/p' | grep -v '^@@L2_' || true
 reached=false
 grep -aq '^@@L2_INIT@@' "$CONSOLE_FILE" && reached=true
+# A migrated-in guest passed its init on the source's console.
+[ -n "$INCOMING" ] && grep -aq '^@@L2_EXIT=' "$CONSOLE_FILE" && reached=true
 l2_status=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
 if [ "$JSON" = 1 ]; then
 	touch_ns=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^touch-mem: [0-9]* MiB in \([0-9]*\) ns$/\1/p' | tail -n 1)
