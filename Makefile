@@ -269,6 +269,10 @@ SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+MAN_PAGES := $(REPO)/Documentation/man/shadowalloc.4 \
+	     $(REPO)/Documentation/man/shadowallocfs.5 \
+	     $(REPO)/Documentation/man/shadowctl.8
 MODULE_SUBDIR ?= updates
 INSTALL ?= install
 INSTALL_VARS = PREFIX=$(PREFIX) SBINDIR=$(SBINDIR) LIBDIR=$(LIBDIR) \
@@ -294,6 +298,8 @@ install: $(MODULE_KO) $(INSTALL_BUILT)
 	$(INSTALL) -D -m 0644 $(MODULE_KO) $(DESTDIR)/lib/modules/$(MODULE_KVER)/$(MODULE_SUBDIR)/shadowalloc.ko
 	$(if $(DESTDIR),,/sbin/depmod -a $(MODULE_KVER))
 	$(MAKE) -C tools install $(INSTALL_VARS)
+	for p in $(MAN_PAGES); do \
+		$(INSTALL) -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit 1; done
 	$(if $(DESTDIR),,/sbin/ldconfig)
 
 # The module of every kernel release it was installed for, so one built
@@ -302,6 +308,7 @@ uninstall:
 	rm -f $(INSTALLED_KOS)
 	$(if $(DESTDIR),,$(foreach k,$(patsubst /lib/modules/%/$(MODULE_SUBDIR)/shadowalloc.ko,%,$(INSTALLED_KOS)),/sbin/depmod -a $(k);))
 	$(MAKE) -C tools uninstall $(INSTALL_VARS)
+	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	$(if $(DESTDIR),,/sbin/ldconfig)
 
 clean:

@@ -226,6 +226,9 @@ usr/local/lib/libshadowalloc.so
 usr/local/lib/libshadowalloc.so.1
 usr/local/lib/pkgconfig/shadowalloc.pc
 usr/local/sbin/shadowctl
+usr/local/share/man/man4/shadowalloc.4
+usr/local/share/man/man5/shadowallocfs.5
+usr/local/share/man/man8/shadowctl.8
 EOF
 )" "$(files_under "$D")"
 # depmod would write modules.dep* into DESTDIR's /lib/modules/KVER.
@@ -308,6 +311,9 @@ opt/sa/lib/libshadowalloc.so
 opt/sa/lib/libshadowalloc.so.1
 opt/sa/lib/pkgconfig/shadowalloc.pc
 opt/sa/sbin/shadowctl
+opt/sa/share/man/man4/shadowalloc.4
+opt/sa/share/man/man5/shadowallocfs.5
+opt/sa/share/man/man8/shadowctl.8
 EOF
 )" "$(files_under "$D2")"
 ok_if pkg_config_prefix \
