@@ -39,7 +39,7 @@ unsigned int sa_seed(void)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	seed = (unsigned int)sa_env_ulong("SA_SEED",
 					  (ts.tv_sec ^ ts.tv_nsec) & 0x7fffffff);
-	printf("# seed %u (SA_SEED=%u reruns this)\n", seed, seed);
+	printf("# seed %u (SA_SEED=%u repeats its choices)\n", seed, seed);
 	fflush(stdout);
 	return seed;
 }

@@ -19,7 +19,7 @@
 unsigned long sa_env_ulong(const char *name, unsigned long def);
 /*
  * The random seed of a test: $SA_SEED, else one from the clock; printed
- * ("# seed N (SA_SEED=N reruns this)") so that any run can be repeated.
+ * ("# seed N (SA_SEED=N repeats its choices)") so that any run can be repeated.
  */
 unsigned int sa_seed(void);
 /* Pages a memory object holds (MEM_BIND's answer), or -errno. */
