@@ -577,6 +577,15 @@ static void rec_toggle(struct slot *s)
 		return;
 	}
 	fd = ioctl(s->ctl, SHADOWALLOC_IOC_RECORD, &a);
+	/*
+	 * Our last recording may still be open in a child another thread
+	 * just forked (it holds every descriptor until its close_range() or
+	 * exec): -EBUSY is right then, and brief. Wait that out, up to 2 s.
+	 */
+	for (int i = 0; fd < 0 && errno == EBUSY && !s->ctl_rec && i < 200; i++) {
+		usleep(10000);
+		fd = ioctl(s->ctl, SHADOWALLOC_IOC_RECORD, &a);
+	}
 	if (fd < 0) {
 		if (!s->exists)
 			want(s, "RECORD", -errno, -ENOENT, -ENOENT);
