@@ -148,7 +148,8 @@ for path, g in ((sys.argv[2], sys.argv[4]), (sys.argv[3], sys.argv[5])):
     assert abs(v("shadowalloc_hit_ratio") - st["hit_rate_permille"] / 1000) < 1e-9, g
 if sys.argv[6] == "1":
     st = json.load(open(sys.argv[2]))
-    assert st["faults"] > 0 and st["hits"] > 0, st
+    # A pool of 2 MiB blocks may miss the guest's 4 KiB touches: faults.
+    assert st["faults"] > 0, st
 print("values match")
 PY
 pass_if values_match_stats

@@ -324,6 +324,8 @@ static void cfg_mount_key(struct config *cfg, int line, struct cfg_mount *m,
 	if (m->set & keys[i].bit)
 		return cfg_error(cfg, line, "%s given twice in [mount %s]",
 				 key, m->path);
+	/* Given, if bad: no "no size" after "size = 12x". */
+	m->set |= keys[i].bit;
 	switch (keys[i].bit) {
 	case M_GROUP:
 		why = cfg_number(val, SHADOWALLOC_GROUP_ID_MIN,
@@ -368,7 +370,6 @@ static void cfg_mount_key(struct config *cfg, int line, struct cfg_mount *m,
 			return cfg_error(cfg, line, "owner = '%s': %s", val, why);
 		break;
 	}
-	m->set |= keys[i].bit;
 }
 
 static char *trim(char *s)
@@ -1286,6 +1287,7 @@ struct model_args {
 
 #define OPT_CONFIG	(1U << 0)
 
+/* 0, the exit status of a failure, or -1: nothing to do (no model_dir). */
 static int model_args(int argc, char **argv, struct model_args *ma)
 {
 	static struct config cfg;
