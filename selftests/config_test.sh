@@ -33,7 +33,7 @@ cleanup() {
 	if [ -c /dev/shadowalloc ]; then
 		"$CTL" detach >/dev/null 2>&1
 		for g in $G1 $G2 $G3; do
-			"$CTL" group destroy $g >/dev/null 2>&1
+			"$CTL" group destroy "$g" >/dev/null 2>&1
 		done
 	fi
 	rm -rf "$T"
@@ -44,7 +44,7 @@ trap cleanup EXIT
 # group $G1's keys (HORIZON, HUGE, RESERVE, ENABLED, MAX_VMS) and TELEMETRY
 # (a [global] telemetry line, none if empty).
 write_conf() {
-	local HORIZON=2000 HUGE=yes RESERVE=256 ENABLED=yes MAX_VMS=4 TELEMETRY= "$@"
+	local HORIZON=2000 HUGE=yes RESERVE=256 ENABLED=yes MAX_VMS=4 TELEMETRY="" "$@"
 
 	cat > "$CONF" <<EOF
 # config_test.sh
@@ -196,7 +196,7 @@ if [ ! -c /dev/shadowalloc ] || [ "$(id -u)" != 0 ]; then
 	ktap_finished
 fi
 for g in $G1 $G2 $G3; do
-	"$CTL" group destroy $g >/dev/null 2>&1
+	"$CTL" group destroy "$g" >/dev/null 2>&1
 done
 
 # --- apply --------------------------------------------------------------
@@ -376,7 +376,7 @@ rm -f "$MODELS/group-$G3.model"
 
 # --- the service's start/stop sequence, without systemd -------------------
 for g in $G1 $G2; do
-	"$CTL" group destroy $g >/dev/null 2>&1
+	"$CTL" group destroy "$g" >/dev/null 2>&1
 done
 umount "$MNT" 2>/dev/null
 tel=
