@@ -1301,7 +1301,9 @@ static int model_args(int argc, char **argv, struct model_args *ma)
 			conf = option_value(argc, argv, &i, &seen, OPT_CONFIG);
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			usage_error("unknown option '%s'", argv[i]);
-		} else if (!ma->dir && !strchr("0123456789", argv[i][0])) {
+		} else if (!ma->dir &&
+			   strspn(argv[i], "0123456789") != strlen(argv[i])) {
+			/* Digits only is an ID; anything else the directory. */
 			ma->dir = argv[i];
 		} else {
 			if (ma->n == SHADOWALLOC_CFG_MAX_HOST_GROUPS)

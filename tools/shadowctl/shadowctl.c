@@ -999,7 +999,7 @@ static const struct cmd main_cmds[] = {
 	CMD_D("save-models", cmd_save_models, "DIR | --config FILE [DIR] [ID...]",
 	      "export groups' learned models to DIR/group-ID.model (atomic)",
 	      "--config FILE       the groups of FILE, into its model_dir (unless DIR)\n"
-	      "ID...               these groups (none: every group on the host, from\n"
+	      "ID...               these groups, digits only (none: every group on the host, from\n"
 	      "                    debugfs " SHADOWALLOC_DEBUGFS_POOLS ")\n"
 	      "each group's result is reported; exit status 1 if one failed"),
 	CMD_D("load-models", cmd_load_models, "DIR | --config FILE [DIR] [ID...]",
