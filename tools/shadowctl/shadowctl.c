@@ -84,6 +84,17 @@ void json_ok_begin(void)
 	json_command();
 }
 
+void json_fail_begin(void)
+{
+	printf("{\"ok\":false,");
+	json_command();
+}
+
+const char *command_name(void)
+{
+	return ctx.command;
+}
+
 /* Every errno has its name (glibc's table), "E?" only for unknown ones. */
 static const char *errno_name(int err)
 {
@@ -973,11 +984,42 @@ static const struct cmd main_cmds[] = {
 	CMD("status", cmd_status, "",
 	    "attached or not, per-group event counters"),
 	CMD_SUB("model", model_cmds),
+	CMD_D("apply", cmd_apply, "FILE [--dry-run] [--prune]",
+	      "make the host match a configuration file (groups, pools, mounts, telemetry)",
+	      "FILE                e.g. /etc/shadowalloc/shadowalloc.conf; validated whole\n"
+	      "                    first: bad lines as FILE:LINE: reason, nothing applied\n"
+	      "--dry-run           print the plan, change nothing\n"
+	      "--prune             destroy groups the file does not name (default: left\n"
+	      "                    alone); mounts are never unmounted\n"
+	      "a key the file leaves out stays as the host has it; a second apply says\n"
+	      "'nothing to change'"),
+	CMD_D("check-config", cmd_check_config, "FILE",
+	      "validate a configuration file (no device needed)",
+	      "bad lines as FILE:LINE: reason, exit status 1"),
+	CMD_D("save-models", cmd_save_models, "DIR | --config FILE [DIR] [ID...]",
+	      "export groups' learned models to DIR/group-ID.model (atomic)",
+	      "--config FILE       the groups of FILE, into its model_dir (unless DIR)\n"
+	      "ID...               these groups, digits only (none: every group on the host, from\n"
+	      "                    debugfs " SHADOWALLOC_DEBUGFS_POOLS ")\n"
+	      "each group's result is reported; exit status 1 if one failed"),
+	CMD_D("load-models", cmd_load_models, "DIR | --config FILE [DIR] [ID...]",
+	      "import them into their groups (after a reboot)",
+	      "--config FILE       the groups of FILE, from its model_dir (unless DIR)\n"
+	      "ID...               these groups (none: every group-ID.model in DIR)\n"
+	      "a missing file is reported (status \"missing\") and is no error; a bad\n"
+	      "file or a missing group is, and the others are still loaded"),
 	CMD_D("record", cmd_record, "ID FILE [--duration-ms MS]",
 	      "write the group's first-touch faults as CSV t_ns,vm,gpa,size; FILE may be -",
 	      "--duration-ms MS    stop after MS, 1..86400000 (none: at SIGINT/SIGTERM or\n"
 	      "                    when the group is destroyed)\n"
 	      "with --json and FILE -, stdout is one JSON object with the faults in it"),
+	CMD_D("metrics", cmd_metrics, "[--config FILE] [ID...]",
+	      "every group's counters in the Prometheus text format (node_exporter's textfile collector)",
+	      "ID...               these groups (none: those of --config FILE, else every\n"
+	      "                    group on the host, from debugfs " SHADOWALLOC_DEBUGFS_POOLS ")\n"
+	      "--config FILE       the groups of a configuration file\n"
+	      "stdout is the exposition text (with --json too; failures are then JSON);\n"
+	      "nothing is printed unless every group was read"),
 	CMD("mem", cmd_mem, "FILE [--bind ID | --unbind]",
 	    "a guest memory file's group binding: show it, or move it (fd-passed guest RAM)"),
 	CMD("version", cmd_version, "",

@@ -46,6 +46,10 @@ extern bool json;
 void json_string(const char *s);
 /* {"ok":true,"command":...[,"group_id":N]: the caller adds the rest. */
 void json_ok_begin(void);
+/* {"ok":false,"command":...[,"group_id":N][,KEY:VAL]: the same for failures. */
+void json_fail_begin(void);
+/* The command being run ("group create"), for messages. */
+const char *command_name(void);
 
 /*
  * What a failure report says besides the command: @key (e.g. "file",
@@ -80,6 +84,22 @@ int open_device(void);
 /* model.c */
 extern const struct cmd model_cmds[];
 int cmd_record(int argc, char **argv);
+
+/* config.c: apply, check-config, save-models, load-models */
+#define SHADOWALLOC_CFG_MAX_GROUPS	256	/* [group] or [mount] sections */
+#define SHADOWALLOC_CFG_MAX_HOST_GROUPS	4096	/* the module's max_groups at most */
+/* The module's debugfs file with a "group ID pool ..." line per group. */
+#define SHADOWALLOC_DEBUGFS_POOLS	"/sys/kernel/debug/shadowalloc/pools"
+int cmd_apply(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+int cmd_save_models(int argc, char **argv);
+int cmd_load_models(int argc, char **argv);
+int host_groups(uint32_t *ids, int max);
+/* The ids of a configuration file's groups; 0 or the exit status. */
+int config_group_ids(const char *path, uint32_t *ids, int max, int *n);
+
+/* metrics.c */
+int cmd_metrics(int argc, char **argv);
 
 /* telemetry.c */
 int cmd_attach(int argc, char **argv);
