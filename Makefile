@@ -270,6 +270,11 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
+LIBEXECDIR ?= $(PREFIX)/libexec/shadowalloc
+# systemd reads units from /usr/local/lib/systemd/system too; the unit's
+# paths are rewritten for PREFIX as it is installed.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DOCDIR ?= $(PREFIX)/share/doc/shadowalloc
 MAN_PAGES := $(REPO)/Documentation/man/shadowalloc.4 \
 	     $(REPO)/Documentation/man/shadowallocfs.5 \
 	     $(REPO)/Documentation/man/shadowctl.8
@@ -300,6 +305,13 @@ install: $(MODULE_KO) $(INSTALL_BUILT)
 	$(MAKE) -C tools install $(INSTALL_VARS)
 	for p in $(MAN_PAGES); do \
 		$(INSTALL) -D -m 0644 $$p $(DESTDIR)$(MANDIR)/man$${p##*.}/$${p##*/} || exit 1; done
+	$(INSTALL) -D -m 0755 $(REPO)/tools/systemd/shadowalloc-start.sh $(DESTDIR)$(LIBEXECDIR)/shadowalloc-start.sh
+	$(INSTALL) -D -m 0755 $(REPO)/tools/systemd/shadowalloc-stop.sh $(DESTDIR)$(LIBEXECDIR)/shadowalloc-stop.sh
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/sbin/|$(SBINDIR)/|g' -e 's|/usr/local/libexec/shadowalloc/|$(LIBEXECDIR)/|g' \
+		$(REPO)/tools/systemd/shadowalloc.service > $(DESTDIR)$(UNITDIR)/shadowalloc.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/shadowalloc.service
+	$(INSTALL) -D -m 0644 $(REPO)/etc/shadowalloc.conf $(DESTDIR)$(DOCDIR)/shadowalloc.conf.example
 	$(if $(DESTDIR),,/sbin/ldconfig)
 
 # The module of every kernel release it was installed for, so one built
@@ -309,6 +321,8 @@ uninstall:
 	$(if $(DESTDIR),,$(foreach k,$(patsubst /lib/modules/%/$(MODULE_SUBDIR)/shadowalloc.ko,%,$(INSTALLED_KOS)),/sbin/depmod -a $(k);))
 	$(MAKE) -C tools uninstall $(INSTALL_VARS)
 	rm -f $(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
+	rm -f $(DESTDIR)$(LIBEXECDIR)/shadowalloc-start.sh $(DESTDIR)$(LIBEXECDIR)/shadowalloc-stop.sh \
+		$(DESTDIR)$(UNITDIR)/shadowalloc.service $(DESTDIR)$(DOCDIR)/shadowalloc.conf.example
 	$(if $(DESTDIR),,/sbin/ldconfig)
 
 clean:

@@ -174,7 +174,7 @@ for tool in make cc pkg-config readelf dpkg-query /sbin/modinfo; do
 		exit "$KSFT_SKIP"
 	fi
 done
-ktap_set_plan 57
+ktap_set_plan 58
 
 # --- make install DESTDIR=... ------------------------------------------
 section "make install DESTDIR=..."
@@ -225,7 +225,11 @@ usr/local/lib/libshadowalloc.a
 usr/local/lib/libshadowalloc.so
 usr/local/lib/libshadowalloc.so.1
 usr/local/lib/pkgconfig/shadowalloc.pc
+usr/local/lib/systemd/system/shadowalloc.service
+usr/local/libexec/shadowalloc/shadowalloc-start.sh
+usr/local/libexec/shadowalloc/shadowalloc-stop.sh
 usr/local/sbin/shadowctl
+usr/local/share/doc/shadowalloc/shadowalloc.conf.example
 usr/local/share/man/man4/shadowalloc.4
 usr/local/share/man/man5/shadowallocfs.5
 usr/local/share/man/man8/shadowctl.8
@@ -310,12 +314,19 @@ opt/sa/lib/libshadowalloc.a
 opt/sa/lib/libshadowalloc.so
 opt/sa/lib/libshadowalloc.so.1
 opt/sa/lib/pkgconfig/shadowalloc.pc
+opt/sa/lib/systemd/system/shadowalloc.service
+opt/sa/libexec/shadowalloc/shadowalloc-start.sh
+opt/sa/libexec/shadowalloc/shadowalloc-stop.sh
 opt/sa/sbin/shadowctl
+opt/sa/share/doc/shadowalloc/shadowalloc.conf.example
 opt/sa/share/man/man4/shadowalloc.4
 opt/sa/share/man/man5/shadowallocfs.5
 opt/sa/share/man/man8/shadowctl.8
 EOF
 )" "$(files_under "$D2")"
+# The unit runs what this PREFIX installed.
+ok_if unit_paths_follow_prefix \
+	test "$(grep -c '/opt/sa/sbin/shadowctl\|/opt/sa/libexec/shadowalloc/shadowalloc-st' "$D2/opt/sa/lib/systemd/system/shadowalloc.service")" = 4
 ok_if pkg_config_prefix \
 	test "$(pc "$D2" /opt/sa --cflags --libs)" = "-I$D2/opt/sa/include -L$D2/opt/sa/lib -lshadowalloc"
 check_cli mk uninstall_prefix 0 '' '^$' -- uninstall DESTDIR="$D2" PREFIX=/opt/sa
