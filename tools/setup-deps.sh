@@ -90,20 +90,24 @@ usage() {
 read -r RUNNING </proc/sys/kernel/osrelease
 
 # headers_package: the kernel headers package building needs: the running
-# kernel's if it is a 6.12 kernel whose headers Debian has (installed or
-# installable), nothing if it is a 6.12 kernel with its own build tree
-# (/lib/modules/$(uname -r)/build, e.g. built locally), otherwise the test
-# VM kernel's. The top Makefile picks the tree in the same order.
+# kernel's if it is a 6.12 kernel whose headers dpkg knows; nothing if it is
+# a 6.12 kernel with its own build tree (/lib/modules/$(uname -r)/build,
+# e.g. built locally); its headers if apt has them; otherwise the test VM
+# kernel's. The top Makefile picks the tree in the same order. apt-cache
+# (a second natively, far more in the test VM) only when dpkg cannot tell.
 headers_package() {
 	local r=$RUNNING
 	case $r in
 	6.12 | 6.12.* | 6.12-* | 6.12+*) ;;
 	*) echo linux-headers-6.12-cloud-amd64; return ;;
 	esac
-	if dpkg-query -W "linux-headers-$r" >/dev/null 2>&1 ||
-	   apt-cache show "linux-headers-$r" >/dev/null 2>&1; then
+	if dpkg-query -W "linux-headers-$r" >/dev/null 2>&1; then
 		echo "linux-headers-$r"
-	elif [ ! -e "/lib/modules/$r/build/include/config/kernel.release" ]; then
+	elif [ -e "/lib/modules/$r/build/include/config/kernel.release" ]; then
+		:
+	elif apt-cache show "linux-headers-$r" >/dev/null 2>&1; then
+		echo "linux-headers-$r"
+	else
 		echo linux-headers-6.12-cloud-amd64
 	fi
 }
