@@ -47,6 +47,10 @@ PACKAGES=(
 	busybox-static			# the VM's initramfs
 	kmod				# modprobe/insmod for .ko.xz inside the VM
 	dkms				# make dkms-install; selftests/dkms_test.sh
+	# selftests/libvirt_test.sh: libvirtd with its QEMU driver, and virsh.
+	# Not libvirt-daemon-system (systemd units, firewall, default network,
+	# the libvirt-qemu account): the test starts libvirtd by hand.
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	cpio gzip			# building the initramfs
 )
 
