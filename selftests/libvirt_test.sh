@@ -1,16 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# A libvirt domain on shadowalloc, run by the real libvirtd: qemu.conf's
-# memory_backing_dir is a shadowallocfs mount with group=$M, the domain
+# A libvirt domain on shadowalloc, run by the real libvirtd: the domain
 # (tools/libvirt/sa-domain-xml) has file-backed shared RAM and metadata
-# naming group $G, and the qemu hook (tools/libvirt/qemu-hook, installed as
-# /etc/libvirt/hooks/qemu) binds the RAM file to $G while the vCPUs are
-# still paused. virsh define and start, the guest (the 6.12 kernel with a
+# naming group $G; the qemu hook (tools/libvirt/qemu-hook, installed as
+# /etc/libvirt/hooks/qemu) mounts shadowallocfs with group=$G on the
+# domain's directory in qemu.conf's memory_backing_dir before QEMU starts,
+# so QEMU creates its RAM file there, bound to $G, and no process is a
+# group member. virsh define and start, the guest (the 6.12 kernel with a
 # busybox initramfs) boots and touches 32 MiB, its first touches are hits
-# in $G's stats and none reached $M, virsh destroy leaves no RAM file and
-# no pages, virsh undefine. The hook alone: bad metadata, a missing group,
-# private RAM, no QEMU: exit 1 with the reason, and nothing changed;
+# in $G's stats, virsh destroy leaves no RAM file, mount or pages, virsh
+# undefine. The hook alone: bad metadata, a missing group, private RAM, no
+# memory directory, no QEMU: exit 1 with the reason, and nothing changed;
 # through libvirtd, bad metadata refuses the start with the hook's message.
 #
 # The VM's root filesystem is the host's, read-only: what libvirtd writes
@@ -28,13 +29,12 @@
 . "$(dirname "${BASH_SOURCE[0]}")/lib/sa_test.sh" || exit 4
 
 G=731		# the group the domain's metadata names
-M=732		# the mount's group=, for files nobody rebinds
 MISSING=739	# a group that does not exist
 RESERVE=65536	# the guest's 256 MiB, staged
 DOM=sa-libvirt
 BAD=sa-libvirt-bad
 WORK=/tmp/libvirt_test
-MNT=$WORK/ram
+MB=$WORK/memory_backing_dir
 OV=$WORK/overlay
 HOOK=$REPO/tools/libvirt/qemu-hook
 GEN=$REPO/tools/libvirt/sa-domain-xml
@@ -104,20 +104,17 @@ cleanup() {
 	for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do
 		umount "${MOUNTED[i]}" || umount -l "${MOUNTED[i]}"
 	done
-	umount "$MNT" 2>/dev/null
+	# What the hook mounted, if libvirtd did not get to undo it.
+	grep -o " $MB/[^ ]* shadowallocfs " /proc/mounts | while read -r d _; do umount "$d"; done
 	rm -rf "$WORK"
 	"$CTL" group destroy $G >/dev/null 2>&1
-	"$CTL" group destroy $M >/dev/null 2>&1
 }
 trap cleanup EXIT
 
 rm -rf "$WORK"
-mkdir -p "$WORK" "$MNT"
+mkdir -p "$WORK" "$MB"
 stage_reserved_group $G $RESERVE
-"$CTL" group create $M >/dev/null && "$CTL" group enable $M >/dev/null ||
-	ktap_exit_fail_msg "cannot create group $M"
-mount -t shadowallocfs -o group=$M,size=1g,mode=0700 none "$MNT" ||
-	ktap_exit_fail_msg "mount -t shadowallocfs -o group=$M failed"
+ktap_print_msg "group $G staged at $(elapsed)"
 
 # The guest: the 6.12 kernel, busybox, touch-mem, and an init that says
 # when it is up and when it has touched 32 MiB, then idles until destroyed.
@@ -144,12 +141,26 @@ chmod 755 "$IR/init"
 # Bad metadata: a group that is not a number.
 sed "s/name>$DOM</name>$BAD</; s/group='$G'/group='g$G'/" "$WORK/$DOM.xml" > "$WORK/$BAD.xml"
 
+cat > "$WORK/qemu.conf" <<EOF
+memory_backing_dir = "$MB"
+user = "root"
+group = "root"
+dynamic_ownership = 0
+remember_owner = 0
+security_driver = "none"
+cgroup_controllers = [ ]
+namespaces = [ ]
+stdio_handler = "file"
+EOF
+
 # --- The hook on its own, as libvirt runs it (XML on stdin). ---
 export PATH=$REPO/tools/shadowctl:$PATH
-: > "$MNT/probe"
-# what_hooks_change: the probe file's binding, the group's counters.
+export SHADOWALLOC_HOOK_QEMU_CONF=$WORK/qemu.conf SHADOWALLOC_HOOK_STATE_DIR=$WORK/state
+# what_hooks_change: mounts, memory directories, hook state, the group's counters.
 what_hooks_change() {
-	echo "$("$CTL" mem "$MNT/probe"), group $G: faults $(stat_of faults) hits $(stat_of hits) VMs $(stat_of nr_vms)"
+	echo "mounts: $(grep -c shadowallocfs /proc/mounts), in $MB: $(find "$MB" -mindepth 1 | wc -l)," \
+		"state: $(find "$WORK/state" -mindepth 1 2>/dev/null | wc -l)," \
+		"group $G: faults $(stat_of faults) hits $(stat_of hits) VMs $(stat_of nr_vms)"
 }
 before=$(what_hooks_change)
 "$GEN" --name plain --kernel "$KERNEL" > "$WORK/plain.xml"
@@ -168,8 +179,12 @@ check_cli "$HOOK" hook_rejects_unknown_namespace 1 '^$' \
 	"$DOM" prepare begin - < "$WORK/ns.xml"
 sed "s/access mode='shared'/access mode='private'/" "$WORK/$DOM.xml" > "$WORK/private.xml"
 check_cli "$HOOK" hook_rejects_private_ram 1 '^$' \
-	"guest RAM is not a shared file: the domain needs <memoryBacking><source type='file'/><access mode='shared'/>" -- \
+	"guest RAM is not a shared file: the domain needs <memoryBacking><source type='file'/><access mode='shared'/></memoryBacking>$" -- \
 	"$DOM" prepare begin - < "$WORK/private.xml"
+sed "s/<domain type='kvm'/<domain type='kvm' id='7'/" "$WORK/$DOM.xml" > "$WORK/id.xml"
+check_cli "$HOOK" hook_start_needs_the_memory_directory 1 '^$' \
+	"^shadowalloc hook: domain '$DOM': no memory directory $MB/libvirt/qemu/7-$DOM \\(No such file or directory\\): is the RAM file-backed \\(memory_backing_dir in $WORK/qemu.conf\\)\\?$" -- \
+	"$DOM" start begin - < "$WORK/id.xml"
 sed "s/group='$G'/group='$MISSING'/" "$WORK/$DOM.xml" > "$WORK/missing.xml"
 check_cli "$HOOK" hook_rejects_missing_group 1 '^$' \
 	"^shadowalloc hook: domain '$DOM': group $MISSING: shadowctl: group stats $MISSING: .*\\(ENOENT\\)$" -- \
@@ -180,13 +195,15 @@ check_cli "$HOOK" hook_started_needs_the_qemu 1 '^$' \
 # Teardown never fails on metadata, nor does a reconnect (it would kill
 # the running domain): they warn or do nothing.
 out=$("$HOOK" "$BAD" release end - < "$WORK/$BAD.xml" 2>&1) && [ -z "$out" ] &&
-	"$HOOK" "$BAD" reconnect begin - < "$WORK/$BAD.xml" 2>&1 | grep -q "is not a group id"
+	out=$("$HOOK" "$BAD" reconnect begin - < "$WORK/$BAD.xml" 2>&1) &&
+	[[ "$out" == *"metadata: group 'g$G' is not a group id"* ]]
 verdict hook_teardown_and_reconnect_never_fail
 after=$(what_hooks_change)
 ktap_print_msg "before the hook runs: $before; after: $after"
-[ "$before" = "$after" ] && [ "$(ls "$MNT")" = probe ]
+[ "$before" = "$after" ]
 verdict hook_failures_changed_nothing
-rm "$MNT/probe"
+unset SHADOWALLOC_HOOK_QEMU_CONF SHADOWALLOC_HOOK_STATE_DIR
+ktap_print_msg "hook checks done at $(elapsed)"
 
 # --- libvirtd, by hand. ---
 modprobe overlay 2>/dev/null
@@ -206,17 +223,7 @@ auth_unix_ro = "none"
 auth_unix_rw = "none"
 log_outputs = "3:file:$WORK/libvirtd.log"
 EOF
-cat > /etc/libvirt/qemu.conf <<EOF
-memory_backing_dir = "$MNT"
-user = "root"
-group = "root"
-dynamic_ownership = 0
-remember_owner = 0
-security_driver = "none"
-cgroup_controllers = [ ]
-namespaces = [ ]
-stdio_handler = "file"
-EOF
+cp "$WORK/qemu.conf" /etc/libvirt/qemu.conf
 # Hooks get libvirtd's PATH: the hook finds shadowctl there.
 libvirtd -f /etc/libvirt/libvirtd.conf > "$WORK/libvirtd.out" 2>&1 &
 LIBVIRTD_PID=$!
@@ -238,7 +245,8 @@ status=$?
 state=$(timeout 30 virsh domstate "$BAD" 2>&1)
 ktap_print_msg "virsh start $BAD: status $status, state $state: $out"
 [ $status != 0 ] && [[ "$out" == *"shadowalloc hook: domain '$BAD': metadata: group 'g$G' is not a group id"* ]] &&
-	[ "$state" = "shut off" ] && [ -z "$(find "$MNT" -type f)" ]
+	[ "$state" = "shut off" ] && [ -z "$(find "$MB/libvirt/qemu" -mindepth 1)" ] &&
+	! grep -q shadowallocfs /proc/mounts
 verdict start_with_bad_metadata_refused_by_hook
 timeout 90 virsh undefine "$BAD" >/dev/null 2>&1
 
@@ -252,6 +260,13 @@ ktap_print_msg "virsh start: status $status after $((SECONDS - start)) s: $out"
 [ $status != 0 ] && show_logs
 ktap_test_result virsh_start [ $status = 0 ]
 
+dir=$(grep -o " $MB/libvirt/qemu/[0-9]*-$DOM shadowallocfs " /proc/mounts | cut -d' ' -f2)
+ram=$([ -n "$dir" ] && find "$dir" -type f | head -n 1)
+binding=$([ -n "$ram" ] && "$CTL" mem "$ram" 2>&1)
+ktap_print_msg "shadowallocfs on ${dir:-nothing}; RAM file ${ram:-none}: $binding"
+[[ "$binding" == *"bound to group $G,"* ]]
+verdict ram_file_on_the_group_mount
+
 for _ in $(seq 900); do
 	grep -aq '^@@SA_GUEST_TOUCHED@@' "$WORK/console.log" 2>/dev/null && break
 	[ "$(virsh domstate "$DOM" 2>/dev/null)" = running ] || break
@@ -263,21 +278,11 @@ ktap_print_msg "guest: $(tr -d '\r' < "$WORK/console.log" 2>/dev/null | grep -a 
 [ $status != 0 ] && show_logs
 ktap_test_result guest_boots_and_touches_memory [ $status = 0 ]
 
-ram=$(find "$MNT" -type f -path "*-$DOM/*" | head -n 1)
-binding=$([ -n "$ram" ] && "$CTL" mem "$ram" 2>&1)
-ktap_print_msg "RAM file: ${ram:-none}: $binding"
-[[ "$binding" == *"bound to group $G,"* ]]
-verdict hook_bound_ram_to_metadata_group
-
 hits=$(stat_of hits)
 faults=$(stat_of faults)
 ktap_print_msg "group $G: faults $faults, hits $hits, 2 MiB hits $(stat_of hits_huge), VMs $(stat_of nr_vms)"
 [ "$hits" -gt 0 ] && [ $((hits * 100)) -ge $((faults * 95)) ]
 verdict first_touches_hit_the_group
-m_faults=$(G=$M stat_of faults)
-ktap_print_msg "group $M (the mount's): faults $m_faults"
-ktap_test_result nothing_served_by_the_mount_group [ "$m_faults" = 0 ]
-
 out=$(timeout 90 virsh destroy "$DOM" 2>&1)
 status=$?
 state=$(timeout 30 virsh domstate "$DOM" 2>&1)
@@ -289,9 +294,10 @@ for _ in $(seq 100); do
 	[ "$pages" = 0 ] && break
 	sleep 0.1
 done
-left=$(find "$MNT" -mindepth 1 -type f)
-ktap_print_msg "after destroy: mem_pages $pages, files left: ${left:-none}"
-[ "$pages" = 0 ] && [ -z "$left" ]
+left=$(find "$MB/libvirt/qemu" /run/shadowalloc-libvirt -mindepth 1 2>/dev/null)
+mounts=$(grep -c shadowallocfs /proc/mounts)
+ktap_print_msg "after destroy: mem_pages $pages, shadowallocfs mounts $mounts, left: ${left:-nothing}"
+[ "$pages" = 0 ] && [ -z "$left" ] && [ "$mounts" = 0 ]
 verdict destroy_leaves_no_pages
 
 timeout 90 virsh undefine "$DOM" >/dev/null 2>&1 &&
