@@ -30,7 +30,7 @@
 
 G=731		# the group the domain's metadata names
 MISSING=739	# a group that does not exist
-RESERVE=49152	# 192 MiB in 4 KiB pages: the boot and touch-mem take about 125
+RESERVE=49152	# 192 MiB in 4 KiB pages: the boot and touch-mem take about 125 MiB
 DOM=sa-libvirt
 BAD=sa-libvirt-bad
 WORK=/tmp/libvirt_test
