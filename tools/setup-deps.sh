@@ -67,6 +67,10 @@ TEST_VM_PACKAGES=(
 	busybox-static			# the VM's initramfs
 	dkms				# make dkms-install; selftests/dkms_test.sh
 	man-db groff-base		# selftests/man_test.sh (man -l, groff -ww)
+	# selftests/libvirt_test.sh: libvirtd with its QEMU driver, and virsh.
+	# Not libvirt-daemon-system (systemd units, firewall, default network,
+	# the libvirt-qemu account): the test starts libvirtd by hand.
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	cpio gzip			# building the initramfs
 	# promtool (selftests/metrics_test.sh); its maintainer scripts start
 	# no server where invoke-rc.d may not (containers' policy-rc.d), and
