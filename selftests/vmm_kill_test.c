@@ -38,7 +38,7 @@
  * module counts; this one catches pages it lost count of. 16 MiB is two
  * minivmms' guest RAM and far below the pages of 100 VMMs, and well above
  * the noise measured in the test VM (slab and page tables that KVM, BPF and
- * QEMU leave cached, the per-CPU free lists): 1 to 3 MiB.
+ * QEMU leave cached, the per-CPU free lists): -1 to +1 MiB in 5 runs.
  */
 #define FREE_TOLERANCE_MB 16
 
