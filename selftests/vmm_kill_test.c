@@ -392,7 +392,14 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 	EXPECT_GE(rounds + l2_rounds, 100);
 	EXPECT_EQ(0, bad_exit);
 	EXPECT_EQ(0, l2_no_pid);
-	EXPECT_GE(killed * 2, rounds) TH_LOG("most kills must land in a live VMM");
+	/*
+	 * The kill delays spread over an unkilled VMM's measured life, so
+	 * about half land in a live one; a loaded machine stretches or
+	 * shrinks the lives of the rounds after the measurement (46 of 97
+	 * seen with two test VMs and helpers on two CPUs). A quarter is what
+	 * shows the kills are not all late.
+	 */
+	EXPECT_GE(killed * 4, rounds) TH_LOG("kills must land in live VMMs");
 	EXPECT_EQ(0, members_left);
 	EXPECT_EQ(0, pages_left);
 	EXPECT_EQ(0, l2_members_left);
