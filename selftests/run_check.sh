@@ -97,6 +97,19 @@ for part in "${PARTS[@]}"; do
 	start_part "$part"
 	echo "# run_check.sh: $part started (log: $LOGS/$part.log)"
 done
+# While they run: each program's result line as a part's log shows it,
+# so a long run shows its progress (the parts' whole output follows).
+declare -A shown
+while [ -n "$(jobs -r)" ]; do
+	sleep 10
+	for part in "${PARTS[@]}"; do
+		mapfile -t done_lines < <(grep -E '^# [A-Za-z0-9_.-]+: [0-9]+ passed, [0-9]+ failed' "$LOGS/$part.log" 2>/dev/null)
+		for ((i = ${shown[$part]:-0}; i < ${#done_lines[@]}; i++)); do
+			echo "# $part: ${done_lines[i]#\# } [$((SECONDS - start)) s]"
+		done
+		shown[$part]=${#done_lines[@]}
+	done
+done
 wait
 echo "# run_check.sh: all parts ended after $((SECONDS - start)) s"
 
