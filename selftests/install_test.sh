@@ -30,6 +30,10 @@ TMP=$(mktemp -d /tmp/install_test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 D=$TMP/root
 export CI=true
+# What the make that runs this test (make check) passes down would decide
+# for the makes here: KDIR/KVER exported for the VM's kernel, its flags.
+# Each case gives what it tests itself.
+unset KDIR KVER MAKEFLAGS MFLAGS MAKELEVEL MAKEOVERRIDES
 
 # ok_if NAME CMD...: ok if CMD succeeds
 ok_if() {
