@@ -451,15 +451,20 @@ void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
  * @drained: events the drain took
  * @dropped: events dropped because a ring was full
  * @queued: events waiting in the rings
+ * @verdict_hits: kfunc calls whose membership came from a CPU's cache
+ * @verdict_misses: kfunc calls that looked the VMM up
  */
 struct sa_telemetry_ring_totals {
 	unsigned long entries;
 	u64 drained;
 	u64 dropped;
 	u64 queued;
+	u64 verdict_hits;
+	u64 verdict_misses;
 };
 
 void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t);
+void sa_telemetry_membership_changed(void);
 
 /* record.c: recordings of a group's first-touch faults. */
 struct sa_recorder;
