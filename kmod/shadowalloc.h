@@ -211,16 +211,18 @@ struct sa_telemetry_event {
 
 /**
  * struct sa_telemetry_agg - telemetry aggregates of a VM or of a group
- * @faults: nested page faults (kvm_page_fault)
+ * @faults: nested page faults (kvm_page_fault; 0 unless attached with
+ *	"shadowctl attach --faults")
  * @mappings: mappings KVM requested (kvm_mmu_spte_requested)
  * @mapped_bytes: bytes those mappings cover
  * @levels: mappings per level: 4 KiB, 2 MiB, 1 GiB
  * @late: events older than the tick window when they were drained
  * @last_tick: newest tick in @tick_faults / @tick_pages
- * @tick_faults: faults per tick, slot tick % SA_TELEMETRY_TICKS, for the
- *	SA_TELEMETRY_TICKS ticks up to @last_tick
+ * @tick_faults: faults (as @faults) per tick, slot tick % SA_TELEMETRY_TICKS,
+ *	for the SA_TELEMETRY_TICKS ticks up to @last_tick
  * @tick_pages: 4 KiB pages mapped per tick, same slots
- * @regions: faults per SA_TELEMETRY_REGION_SHIFT-sized guest-physical region
+ * @regions: mappings per SA_TELEMETRY_REGION_SHIFT-sized guest-physical
+ *	region, by the mapping's base
  *
  * Written by the telemetry drain worker only, under sa_registry_lock.
  */

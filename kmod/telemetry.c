@@ -465,14 +465,17 @@ void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
 
 	if (event->kind == SHADOWALLOC_BPF_FAULT) {
 		agg->faults++;
-		agg->regions[min_t(u64, event->gpa >> SA_TELEMETRY_REGION_SHIFT,
-				   SA_TELEMETRY_REGIONS - 1)]++;
 		if (slot < SA_TELEMETRY_TICKS)
 			agg->tick_faults[slot]++;
 		return;
 	}
-	/* A mapping at level L covers 512^(L-1) pages. */
+	/*
+	 * A mapping at level L covers 512^(L-1) pages. Regions count
+	 * mappings: their event is the one always attached.
+	 */
 	pages = sa_level_pages(event->level);
+	agg->regions[min_t(u64, event->gpa >> SA_TELEMETRY_REGION_SHIFT,
+			   SA_TELEMETRY_REGIONS - 1)]++;
 	agg->mappings++;
 	agg->levels[event->level - 1]++;
 	agg->mapped_bytes += (u64)pages << PAGE_SHIFT;

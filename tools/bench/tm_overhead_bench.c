@@ -5,15 +5,19 @@
  *
  * A minimal KVM guest (selftests/lib/kvm_guest.c), member of an enabled
  * shadowalloc group, first-touches N MiB of /dev/shadowalloc memory (one
- * write per 4 KiB page, each one nested page fault). Three phases, repeated
+ * write per 4 KiB page, each one nested page fault). Four phases, repeated
  * ROUNDS times in turn:
  *
  *   baseline   nothing watches;
- *   telemetry  the telemetry BPF programs (tools/shadowctl/telemetry.bpf.c)
- *              hand every fault to the module: their run time per event
- *              comes from BPF run-time statistics (BPF_ENABLE_STATS, the
- *              same counters as kernel.bpf_stats_enabled), drops from
+ *   telemetry  the telemetry BPF program on kvm_mmu_spte_requested
+ *              (tools/shadowctl/telemetry.bpf.c, what "shadowctl attach"
+ *              loads) hands every mapping to the module: its run time per
+ *              event comes from BPF run-time statistics (BPF_ENABLE_STATS,
+ *              the same counters as kernel.bpf_stats_enabled), drops from
  *              GET_STATS;
+ *   tm+faults  both programs, kvm_page_fault too ("shadowctl attach
+ *              --faults", and what every attach loaded before): two
+ *              events per fault;
  *   damon      DAMON's virtual-address monitoring of this process instead
  *              (sysfs, default attributes): kdamond's CPU time.
  *
@@ -48,8 +52,10 @@
 #define PAGE		4096UL
 #define DAMON		"/sys/kernel/mm/damon/admin/kdamonds"
 
-enum phase { BASELINE, TELEMETRY, DAMON_VADDR, NR_PHASES };
-static const char * const phase_name[] = { "baseline", "telemetry", "damon" };
+enum phase { BASELINE, TELEMETRY, TM_FAULTS, DAMON_VADDR, NR_PHASES };
+static const char * const phase_name[] = {
+	"baseline", "telemetry", "tm+faults", "damon"
+};
 
 struct phase_result {
 	double touch_ms;
@@ -117,12 +123,14 @@ static void damon_stop(void)
 	__sa_write_file(DAMON "/nr_kdamonds", "0");
 }
 
+/* A program's run time and count; nothing for one not loaded. */
 static void prog_stats(struct bpf_program *prog, uint64_t *ns, uint64_t *cnt)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
+	if (bpf_program__fd(prog) >= 0 &&
+	    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
 		*ns += info.run_time_ns;
 		*cnt += info.run_cnt;
 	}
@@ -165,9 +173,13 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 	if (vm_run_loop(&v, GUEST_WRITE_ONLY, DATA_GPA, 1, PAGE))
 		goto out_vm;
 
-	if (phase == TELEMETRY) {
-		tm = telemetry_bpf__open_and_load();
-		if (!tm || telemetry_bpf__attach(tm)) {
+	if (phase == TELEMETRY || phase == TM_FAULTS) {
+		tm = telemetry_bpf__open();
+		/* As shadowctl attach does without --faults. */
+		if (tm && phase == TELEMETRY)
+			bpf_program__set_autoload(tm->progs.sa_kvm_page_fault,
+						  false);
+		if (!tm || telemetry_bpf__load(tm) || telemetry_bpf__attach(tm)) {
 			fprintf(stderr, "tm_overhead_bench: cannot attach the telemetry programs\n");
 			goto out_vm;
 		}
@@ -307,27 +319,31 @@ int main(int argc, char **argv)
 
 	/* KVM's handling time per fault, from the unwatched runs. */
 	kvm_ns = per(sum[BASELINE].kvm_ns, sum[BASELINE].kvm_faults);
-	printf("{\"summary\":true,\"mib\":%lu,\"rounds\":%lu,"
-	       "\"kvm_ns_per_fault\":%.0f,\"bpf_ns_per_event\":%.0f,"
-	       "\"bpf_events_per_fault\":%.2f,\"bpf_ns_per_fault\":%.0f,"
-	       "\"bpf_vs_kvm\":%.4f,\"events_dropped\":%llu,"
-	       "\"damon_ns_per_fault\":%.0f,\"damon_vs_kvm\":%.4f,"
-	       "\"touch_telemetry_vs_baseline\":%.3f,\"touch_damon_vs_baseline\":%.3f}\n",
-	       mib, rounds, kvm_ns,
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].bpf_runs),
-	       per(sum[TELEMETRY].bpf_runs, sum[TELEMETRY].kvm_faults),
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].kvm_faults),
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].kvm_faults) / kvm_ns,
-	       (unsigned long long)sum[TELEMETRY].dropped,
+	printf("{\"summary\":true,\"mib\":%lu,\"rounds\":%lu,\"kvm_ns_per_fault\":%.0f",
+	       mib, rounds, kvm_ns);
+	for (p = TELEMETRY; p <= TM_FAULTS; p++) {
+		const char *k = p == TELEMETRY ? "" : "faults_";
+
+		printf(",\"%sbpf_ns_per_event\":%.0f,\"%sbpf_events_per_fault\":%.2f,"
+		       "\"%sbpf_ns_per_fault\":%.0f,\"%sbpf_vs_kvm\":%.4f,"
+		       "\"%sevents_dropped\":%llu,\"touch_%stelemetry_vs_baseline\":%.3f",
+		       k, per(sum[p].bpf_ns, sum[p].bpf_runs),
+		       k, per(sum[p].bpf_runs, sum[p].kvm_faults),
+		       k, per(sum[p].bpf_ns, sum[p].kvm_faults),
+		       k, per(sum[p].bpf_ns, sum[p].kvm_faults) / kvm_ns,
+		       k, (unsigned long long)sum[p].dropped,
+		       k, sum[p].touch_ms / sum[BASELINE].touch_ms);
+	}
+	printf(",\"damon_ns_per_fault\":%.0f,\"damon_vs_kvm\":%.4f,"
+	       "\"touch_damon_vs_baseline\":%.3f}\n",
 	       per(sum[DAMON_VADDR].monitor_ns, sum[DAMON_VADDR].kvm_faults),
 	       per(sum[DAMON_VADDR].monitor_ns, sum[DAMON_VADDR].kvm_faults) / kvm_ns,
-	       sum[TELEMETRY].touch_ms / sum[BASELINE].touch_ms,
 	       sum[DAMON_VADDR].touch_ms / sum[BASELINE].touch_ms);
 
 	printf("\n%-10s %10s %8s %12s %14s %10s %8s\n", "phase", "touch ms",
 	       "vs base", "KVM ns/flt", "monitor ns/flt", "vs KVM", "dropped");
 	for (p = 0; p < NR_PHASES; p++) {
-		uint64_t mon = p == TELEMETRY ? sum[p].bpf_ns : sum[p].monitor_ns;
+		uint64_t mon = p == DAMON_VADDR ? sum[p].monitor_ns : sum[p].bpf_ns;
 		double mon_per = per(mon, sum[p].kvm_faults);
 
 		printf("%-10s %10.1f %8.3f %12.0f %14.0f %10.4f %8llu\n",
