@@ -191,7 +191,7 @@ struct sa_fault_stats {
 
 /**
  * struct sa_telemetry_event - a telemetry event in a ring
- * @ts_ns: ktime_get_ns() when it was recorded
+ * @ts_ns: ktime_get_coarse_ns() when it was recorded (a jiffy's precision)
  * @gpa: guest-physical address
  * @group_id: the VMM's group when it was recorded
  * @vm_pid: the VMM's process id in the initial pid namespace

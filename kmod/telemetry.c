@@ -196,7 +196,11 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 		return false;
 	}
 	slot = &ring->events[head & sa_telemetry_mask];
-	slot->ts_ns = ktime_get_ns();
+	/*
+	 * The aggregates want the 100 ms tick only: the coarse clock (the
+	 * last timer tick's time, no clocksource read) is good to a jiffy.
+	 */
+	slot->ts_ns = ktime_get_coarse_ns();
 	slot->gpa = sa_telemetry_gpa(event);
 	slot->group_id = group_id;
 	slot->vm_pid = task_tgid_nr(current);

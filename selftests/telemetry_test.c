@@ -3,7 +3,9 @@
  * Telemetry end to end: a real KVM guest takes nested page faults, the BPF
  * programs on KVM's tracepoints (shadowctl attach) hand them to the module's
  * kfunc, the module drains its rings into per-group and per-VM aggregates.
- * Counts are checked exactly against what the guest touched, on both sides:
+ * Counts are checked against what the guest touched, on both sides (at
+ * least that many events, a few more only if KVM mapped a page again;
+ * exactly none where none belong):
  * the module's aggregates (debugfs telemetry, GET_STATS) and the BPF side's
  * pinned per-group counters.
  *
@@ -38,6 +40,20 @@
 #define FAULT_PIN	SHADOWALLOC_BPF_PIN_DIR "/link_kvm_page_fault"
 /* The faults @n touches show: n with the fault program, else none. */
 #define FAULTS(e, n)	((e)->faults ? (n) : 0)
+
+/*
+ * KVM events of @want first touches: at least @want, a few more if KVM
+ * mapped a page again after L1's mm zapped it (an MMU notifier: NUMA
+ * balancing, compaction), as the overflow test allows. Where no event
+ * belongs the tests want exactly 0: a stale membership verdict would put
+ * events there.
+ */
+#define EXPECT_EVENTS(want, got) do {					\
+	unsigned long long __w = (want), __g = (got);			\
+									\
+	EXPECT_LE(__w, __g);						\
+	EXPECT_GE(__w + __w / 32, __g);					\
+} while (0)
 
 /* A group's or a VM's aggregate, from debugfs. */
 struct tm_agg {
@@ -250,20 +266,20 @@ TEST_F_TIMEOUT(tm, events_match_first_touches, 120)
 				 PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.mappings + N, &b));
 
-	EXPECT_EQ(FAULTS(&self->e, N), b.group.faults - a.group.faults);
-	EXPECT_EQ(N, b.group.mappings - a.group.mappings);
-	EXPECT_EQ(N, b.group.l4k - a.group.l4k);
+	EXPECT_EVENTS(FAULTS(&self->e, N), b.group.faults - a.group.faults);
+	EXPECT_EVENTS(N, b.group.mappings - a.group.mappings);
+	EXPECT_EVENTS(N, b.group.l4k - a.group.l4k);
 	EXPECT_EQ(0, b.group.l2m - a.group.l2m);
-	EXPECT_EQ(N * PAGE, b.group.mapped_bytes - a.group.mapped_bytes);
-	EXPECT_EQ(N, b.group.region8 - a.group.region8);
+	EXPECT_EVENTS(N * PAGE, b.group.mapped_bytes - a.group.mapped_bytes);
+	EXPECT_EVENTS(N, b.group.region8 - a.group.region8);
 	EXPECT_TRUE(b.vm.found);
-	EXPECT_EQ(FAULTS(&self->e, N), b.vm.faults - a.vm.faults);
+	EXPECT_EVENTS(FAULTS(&self->e, N), b.vm.faults - a.vm.faults);
 	/* The BPF side saw and passed the event(s) of every touch. */
-	EXPECT_EQ(self->e.ev * N, b.bpf.seen - a.bpf.seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.seen - a.bpf.seen);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
 	EXPECT_EQ(0, b.bpf.dropped - a.bpf.dropped);
 	EXPECT_EQ(0, b.bpf.filtered - a.bpf.filtered);
-	EXPECT_EQ(self->e.ev * N, b.st.events_seen - a.st.events_seen);
+	EXPECT_EVENTS(self->e.ev * N, b.st.events_seen - a.st.events_seen);
 	EXPECT_EQ(0, b.st.events_dropped - a.st.events_dropped);
 	/* And the memory hook served each first touch once. */
 	EXPECT_EQ(N, b.st.faults - a.st.faults);
@@ -285,15 +301,15 @@ TEST_F_TIMEOUT(tm, disable_stops_events, 120)
 	EXPECT_EQ(0, b.group.faults - a.group.faults);
 	EXPECT_EQ(0, b.group.mappings - a.group.mappings);
 	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf.filtered - a.bpf.filtered);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.filtered - a.bpf.filtered);
 	EXPECT_EQ(0, b.bpf.passed - a.bpf.passed);
 
 	ASSERT_EQ(0, __sa_enable(self->e.fd, G));
 	ASSERT_EQ(0, vm_run_loop(&self->e.v, GUEST_WRITE_ONLY,
 				 DATA_GPA + N * PAGE, N, PAGE));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, b.group.mappings + N, &c));
-	EXPECT_EQ(FAULTS(&self->e, N), c.group.faults - b.group.faults);
-	EXPECT_EQ(self->e.ev * N, c.bpf.passed - b.bpf.passed);
+	EXPECT_EVENTS(FAULTS(&self->e, N), c.group.faults - b.group.faults);
+	EXPECT_EVENTS(self->e.ev * N, c.bpf.passed - b.bpf.passed);
 }
 
 /* A VMM in no group: counted as filtered under key 0, nothing aggregated. */
@@ -310,8 +326,8 @@ TEST_F_TIMEOUT(tm, outside_group_yields_none, 120)
 	EXPECT_FALSE(b.vm.found);
 	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
 	EXPECT_EQ(0, b.bpf.seen - a.bpf.seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
-	EXPECT_EQ(self->e.ev * N, b.bpf_none.seen - a.bpf_none.seen);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_none.seen - a.bpf_none.seen);
 }
 
 /* Staged 2 MiB blocks: one fault per block, mapped by KVM at 2 MiB. */
@@ -328,7 +344,7 @@ TEST_F_TIMEOUT(tm, huge_blocks_map_at_2m, 120)
 				 DATA_GPA + 4 * huge, blocks, huge));
 	ASSERT_EQ(0, settle(self->e.fd, self->e.map_fd, a.group.mappings + blocks,
 			    &b));
-	EXPECT_EQ(FAULTS(&self->e, blocks), b.group.faults - a.group.faults);
+	EXPECT_EVENTS(FAULTS(&self->e, blocks), b.group.faults - a.group.faults);
 	EXPECT_EQ(blocks, b.group.l2m - a.group.l2m);
 	EXPECT_EQ(0, b.group.l4k - a.group.l4k);
 	EXPECT_EQ(blocks * huge, b.group.mapped_bytes - a.group.mapped_bytes);
@@ -366,9 +382,9 @@ TEST_F_TIMEOUT(tm, membership_changes_seen_from_next_event, 300)
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, 1, &a));
 	ASSERT_EQ(0, touch(e, &next));
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, a.group.mappings + N, &b));
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
 	EXPECT_EQ(0, b.bpf_none.seen - a.bpf_none.seen);
-	EXPECT_EQ(N, b.vm.mappings - a.vm.mappings);
+	EXPECT_EVENTS(N, b.vm.mappings - a.vm.mappings);
 	/* One lookup per CPU the thread ran on, and per change. */
 	EXPECT_LE(b.verdict_misses - a.verdict_misses, 2 * cpus + 2);
 	EXPECT_GE(b.verdict_hits - a.verdict_hits, self->e.ev * N - 2 * cpus - 2);
@@ -382,8 +398,8 @@ TEST_F_TIMEOUT(tm, membership_changes_seen_from_next_event, 300)
 	ASSERT_EQ(0, touch(e, &next));
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, 0, &b));
 	EXPECT_EQ(0, b.bpf.seen - a.bpf.seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
-	EXPECT_EQ(self->e.ev * N, b.bpf_none.seen - a.bpf_none.seen);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_none.seen - a.bpf_none.seen);
 	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
 	EXPECT_LE(b.verdict_misses - a.verdict_misses, 2 * cpus + 2);
 
@@ -392,11 +408,11 @@ TEST_F_TIMEOUT(tm, membership_changes_seen_from_next_event, 300)
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, 0, &a));
 	ASSERT_EQ(0, touch(e, &next));
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, a.group.mappings + N, &b));
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
-	EXPECT_EQ(self->e.ev * N, b.bpf.seen - a.bpf.seen);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.seen - a.bpf.seen);
 	EXPECT_EQ(0, b.bpf_none.seen - a.bpf_none.seen);
-	EXPECT_EQ(self->e.ev * N, b.st.events_seen - a.st.events_seen);
-	EXPECT_EQ(N, b.group.mappings - a.group.mappings);
+	EXPECT_EVENTS(self->e.ev * N, b.st.events_seen - a.st.events_seen);
+	EXPECT_EVENTS(N, b.group.mappings - a.group.mappings);
 
 	/* Moved to G2 (enabled): counted there only. */
 	ASSERT_EQ(0, __sa_create(e->fd, G2, 0, 0, 0));
@@ -411,9 +427,9 @@ TEST_F_TIMEOUT(tm, membership_changes_seen_from_next_event, 300)
 	EXPECT_EQ(0, b.bpf.seen - a.bpf.seen);
 	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
 	EXPECT_EQ(0, b.bpf_none.seen - a.bpf_none.seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf_g2.passed - a.bpf_g2.passed);
-	EXPECT_EQ(self->e.ev * N, b.bpf_g2.seen - a.bpf_g2.seen);
-	EXPECT_EQ(self->e.ev * N, g2b.events_seen - g2a.events_seen);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_g2.passed - a.bpf_g2.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_g2.seen - a.bpf_g2.seen);
+	EXPECT_EVENTS(self->e.ev * N, g2b.events_seen - g2a.events_seen);
 
 	/* Back to G; G2 is destroyed, its events stop. */
 	ASSERT_EQ(0, __sa_remove_vm(e->fd, G2, getpid()));
@@ -422,7 +438,7 @@ TEST_F_TIMEOUT(tm, membership_changes_seen_from_next_event, 300)
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, 0, &a));
 	ASSERT_EQ(0, touch(e, &next));
 	ASSERT_EQ(0, settle(e->fd, e->map_fd, a.group.mappings + N, &b));
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
 	EXPECT_EQ(0, b.bpf_g2.seen - a.bpf_g2.seen);
 }
 
@@ -489,18 +505,18 @@ TEST_F_TIMEOUT(tm, vmm_exit_then_new_vmm_not_a_member, 300)
 	pid_t first, second;
 
 	ASSERT_EQ(0, run_child(e, true, &a, &b, &first));
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
 	EXPECT_EQ(0, b.bpf_none.seen - a.bpf_none.seen);
-	EXPECT_EQ(self->e.ev * N, b.st.events_seen - a.st.events_seen);
+	EXPECT_EVENTS(self->e.ev * N, b.st.events_seen - a.st.events_seen);
 
 	ASSERT_EQ(0, run_child(e, false, &a, &b, &second));
 	TH_LOG("member VMM pid %d, then non-member pid %d", first, second);
 	EXPECT_EQ(0, b.bpf.seen - a.bpf.seen);
 	EXPECT_EQ(0, b.st.events_seen - a.st.events_seen);
-	EXPECT_EQ(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf_none.filtered - a.bpf_none.filtered);
 
 	ASSERT_EQ(0, run_child(e, true, &a, &b, &second));
-	EXPECT_EQ(self->e.ev * N, b.bpf.passed - a.bpf.passed);
+	EXPECT_EVENTS(self->e.ev * N, b.bpf.passed - a.bpf.passed);
 	EXPECT_EQ(0, b.bpf_none.seen - a.bpf_none.seen);
 }
 

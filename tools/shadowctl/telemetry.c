@@ -380,7 +380,8 @@ int cmd_attach(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	return telemetry_command(argc, argv, "takes only --faults") ?:
+	return telemetry_command(argc, argv,
+				 "takes no arguments but --faults") ?:
 	       do_attach(faults);
 }
 
