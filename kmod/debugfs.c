@@ -47,8 +47,9 @@ static void sa_debugfs_show_rings(struct seq_file *m)
 	struct sa_telemetry_ring_totals t;
 
 	sa_telemetry_ring_totals(&t);
-	seq_printf(m, "rings entries %lu drained %llu dropped %llu queued %llu\n",
-		   t.entries, t.drained, t.dropped, t.queued);
+	seq_printf(m, "rings entries %lu drained %llu dropped %llu queued %llu verdict_hits %llu verdict_misses %llu\n",
+		   t.entries, t.drained, t.dropped, t.queued, t.verdict_hits,
+		   t.verdict_misses);
 }
 
 /*

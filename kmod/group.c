@@ -108,6 +108,7 @@ static void sa_vm_unlink(struct sa_vm *vm)
 {
 	lockdep_assert_held(&sa_registry_lock);
 	hash_del_rcu(&vm->hnode);
+	sa_telemetry_membership_changed();
 	list_del(&vm->group_node);
 	vm->group->nr_vms--;
 	sa_nr_vms--;
@@ -326,6 +327,7 @@ static void sa_group_unpublish_locked(struct sa_group *group)
 		RCU_INIT_POINTER(group->recorder, NULL);
 	}
 	xa_erase(&sa_groups, group->id);
+	sa_telemetry_membership_changed();
 	sa_nr_groups--;
 }
 
@@ -408,6 +410,7 @@ int sa_group_add_vm(const struct shadowalloc_group_vm *arg)
 	list_add_tail(&vm->group_node, &group->vms);
 	group->nr_vms++;
 	hash_add_rcu(sa_vm_hash, &vm->hnode, (unsigned long)pid);
+	sa_telemetry_membership_changed();
 	if (!sa_nr_vms++)
 		schedule_delayed_work(&sa_reaper_work, SA_REAPER_PERIOD);
 	get_pid(pid);

@@ -191,7 +191,7 @@ struct sa_fault_stats {
 
 /**
  * struct sa_telemetry_event - a telemetry event in a ring
- * @ts_ns: ktime_get_ns() when it was recorded
+ * @ts_ns: ktime_get_coarse_ns() when it was recorded (a jiffy's precision)
  * @gpa: guest-physical address
  * @group_id: the VMM's group when it was recorded
  * @vm_pid: the VMM's process id in the initial pid namespace
@@ -211,16 +211,18 @@ struct sa_telemetry_event {
 
 /**
  * struct sa_telemetry_agg - telemetry aggregates of a VM or of a group
- * @faults: nested page faults (kvm_page_fault)
+ * @faults: nested page faults (kvm_page_fault; 0 unless attached with
+ *	"shadowctl attach --faults")
  * @mappings: mappings KVM requested (kvm_mmu_spte_requested)
  * @mapped_bytes: bytes those mappings cover
  * @levels: mappings per level: 4 KiB, 2 MiB, 1 GiB
  * @late: events older than the tick window when they were drained
  * @last_tick: newest tick in @tick_faults / @tick_pages
- * @tick_faults: faults per tick, slot tick % SA_TELEMETRY_TICKS, for the
- *	SA_TELEMETRY_TICKS ticks up to @last_tick
+ * @tick_faults: faults (as @faults) per tick, slot tick % SA_TELEMETRY_TICKS,
+ *	for the SA_TELEMETRY_TICKS ticks up to @last_tick
  * @tick_pages: 4 KiB pages mapped per tick, same slots
- * @regions: faults per SA_TELEMETRY_REGION_SHIFT-sized guest-physical region
+ * @regions: mappings per SA_TELEMETRY_REGION_SHIFT-sized guest-physical
+ *	region, by the mapping's base
  *
  * Written by the telemetry drain worker only, under sa_registry_lock.
  */
@@ -451,15 +453,20 @@ void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
  * @drained: events the drain took
  * @dropped: events dropped because a ring was full
  * @queued: events waiting in the rings
+ * @verdict_hits: kfunc calls whose membership came from a CPU's cache
+ * @verdict_misses: kfunc calls that looked the VMM up
  */
 struct sa_telemetry_ring_totals {
 	unsigned long entries;
 	u64 drained;
 	u64 dropped;
 	u64 queued;
+	u64 verdict_hits;
+	u64 verdict_misses;
 };
 
 void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t);
+void sa_telemetry_membership_changed(void);
 
 /* record.c: recordings of a group's first-touch faults. */
 struct sa_recorder;

@@ -17,6 +17,13 @@
  * be preempted, and an interrupt could run another one), the consumer is one
  * work item. A full ring drops the event and counts it; a vCPU thread never
  * waits for the consumer.
+ *
+ * Membership is decided without a hash lookup on most events: each CPU
+ * remembers the verdict for the last VMM (thread-group pid) it saw, valid
+ * while the membership generation it was taken at is current. Every change
+ * of who is in which group bumps the generation (group.c calls
+ * sa_telemetry_membership_changed()), so a VM joining, leaving or moving is
+ * seen from the next event on; a miss costs the one lookup it always cost.
  */
 #include <linux/btf.h>
 #include <linux/btf_ids.h>
@@ -100,46 +107,119 @@ static u64 sa_telemetry_gpa(const struct shadowalloc_bpf_event *event)
 	       ~(((u64)sa_level_pages(event->level) << PAGE_SHIFT) - 1);
 }
 
-/* Push one event into the current CPU's ring; false if it was full. */
+/*
+ * The membership generation. Written under sa_registry_lock (release, after
+ * the change it announces), read by the kfunc (acquire, before its lookup).
+ * Starts at 1: a verdict cache entry with generation 0 is empty.
+ */
+static unsigned long sa_telemetry_gen = 1;
+
+/**
+ * struct sa_telemetry_verdict - one CPU's cached membership verdict
+ * @gen: sa_telemetry_gen when @group was looked up; 0: empty
+ * @tgid: the VMM (thread-group pid) the verdict is for; only compared,
+ *	never dereferenced (a stale one may have been freed)
+ * @group: @tgid's group, NULL if none; valid while @gen is current, since
+ *	a group is freed only after its members left (each bumping the
+ *	generation) and an RCU grace period, and the kfunc holds
+ *	rcu_read_lock()
+ * @hits: events decided from the cache
+ * @misses: events that needed the lookup
+ *
+ * Read and written only by the kfunc on its CPU with interrupts off (NMI
+ * never touches it), so an entry is never seen half written.
+ */
+struct sa_telemetry_verdict {
+	unsigned long gen;
+	struct pid *tgid;
+	struct sa_group *group;
+	u64 hits;
+	u64 misses;
+};
+
+static DEFINE_PER_CPU(struct sa_telemetry_verdict, sa_telemetry_verdicts);
+
+/**
+ * sa_telemetry_membership_changed() - invalidate the cached verdicts
+ *
+ * For group.c, under sa_registry_lock, after every change of which VMM is
+ * a member of which group (ADD_VM, REMOVE_VM, an exited VMM pruned, a group
+ * destroyed): the next event of any VMM on any CPU looks its group up again.
+ */
+void sa_telemetry_membership_changed(void)
+{
+	lockdep_assert_held(&sa_registry_lock);
+	/* Pairs with the kfunc's acquire: the change is visible first. */
+	smp_store_release(&sa_telemetry_gen, sa_telemetry_gen + 1);
+}
+
+/*
+ * The calling VMM's group, NULL if none: from this CPU's cache, or looked
+ * up once and cached. Interrupts are off; the caller holds rcu_read_lock().
+ */
+static struct sa_group *sa_telemetry_group_of_current(void)
+{
+	struct sa_telemetry_verdict *v = this_cpu_ptr(&sa_telemetry_verdicts);
+	/* Pairs with the release in sa_telemetry_membership_changed(). */
+	unsigned long gen = smp_load_acquire(&sa_telemetry_gen);
+	struct pid *tgid = task_tgid(current);
+
+	if (v->gen == gen && v->tgid == tgid) {
+		v->hits++;
+		return v->group;
+	}
+	v->misses++;
+	v->group = sa_group_of_vmm_rcu(tgid);
+	v->tgid = tgid;
+	/*
+	 * The generation read before the lookup: a change racing with it
+	 * makes the next event look again rather than trust this one.
+	 */
+	v->gen = gen;
+	return v->group;
+}
+
+/*
+ * Push one event into the current CPU's ring; false if it was full.
+ * Interrupts are off.
+ */
 static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 			      u32 group_id)
 {
-	struct sa_telemetry_ring *ring;
+	struct sa_telemetry_ring *ring = this_cpu_ptr(sa_telemetry_rings);
 	struct sa_telemetry_event *slot;
-	unsigned long flags, head;
-	bool pushed = false;
+	unsigned long head = ring->head;
 
-	/* An NMI may have interrupted a producer on this CPU. */
-	if (in_nmi())
-		return false;
-
-	local_irq_save(flags);
-	ring = this_cpu_ptr(sa_telemetry_rings);
-	head = ring->head;
 	/* Pairs with the drain's release of @tail: its reads are done. */
-	if (head - smp_load_acquire(&ring->tail) <= sa_telemetry_mask) {
-		slot = &ring->events[head & sa_telemetry_mask];
-		slot->ts_ns = ktime_get_ns();
-		slot->gpa = sa_telemetry_gpa(event);
-		slot->group_id = group_id;
-		slot->vm_pid = task_tgid_nr(current);
-		slot->vcpu_id = event->vcpu_id;
-		slot->kind = event->kind;
-		slot->level = event->level;
-		/* Pairs with the drain's acquire of @head. */
-		smp_store_release(&ring->head, head + 1);
-		pushed = true;
-	} else {
+	if (head - smp_load_acquire(&ring->tail) > sa_telemetry_mask) {
 		ring->dropped++;
+		return false;
 	}
-	local_irq_restore(flags);
+	slot = &ring->events[head & sa_telemetry_mask];
+	/*
+	 * The aggregates want the 100 ms tick only: the coarse clock (the
+	 * last timer tick's time, no clocksource read) is good to a jiffy.
+	 */
+	slot->ts_ns = ktime_get_coarse_ns();
+	slot->gpa = sa_telemetry_gpa(event);
+	slot->group_id = group_id;
+	slot->vm_pid = task_tgid_nr(current);
+	slot->vcpu_id = event->vcpu_id;
+	slot->kind = event->kind;
+	slot->level = event->level;
+	/* Pairs with the drain's acquire of @head. */
+	smp_store_release(&ring->head, head + 1);
+	return true;
+}
 
+/* After a push: make sure the drain worker will run. */
+static void sa_telemetry_arm(void)
+{
 	/* Order the head store before the test, as the drain worker does. */
 	smp_mb();
 	if (!test_bit(0, &sa_telemetry_armed) &&
 	    !test_and_set_bit(0, &sa_telemetry_armed))
 		irq_work_queue(&sa_telemetry_kick);
-	return pushed;
 }
 
 __bpf_kfunc_start_defs();
@@ -152,6 +232,9 @@ __bpf_kfunc_start_defs();
  * vCPU thread that took the fault: the caller's process is the VMM. Never
  * sleeps, never waits.
  *
+ * Membership comes from this CPU's cached verdict while no membership
+ * changed since it was taken, else from one lookup by the caller's tgid.
+ *
  * Return: SHADOWALLOC_BPF_PASSED (in the ring), SHADOWALLOC_BPF_FILTERED
  * (the VMM is in no group, or its group is disabled),
  * SHADOWALLOC_BPF_DROPPED (the ring was full), or -EINVAL for an unknown
@@ -161,6 +244,7 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 {
 	struct sa_fault_stats __percpu *stats;
 	struct sa_group *group;
+	unsigned long flags;
 	int verdict;
 
 	if (!event)
@@ -180,8 +264,29 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		return -EINVAL;
 	}
 
+	/*
+	 * An NMI may have interrupted a producer or a cache update on this
+	 * CPU: decide without the cache, drop without the ring.
+	 */
+	if (in_nmi()) {
+		rcu_read_lock();
+		group = sa_group_of_vmm_rcu(task_tgid(current));
+		verdict = SHADOWALLOC_BPF_FILTERED;
+		if (group) {
+			event->group_id = group->id;
+			if (READ_ONCE(group->enabled)) {
+				this_cpu_inc(group->stats->events);
+				this_cpu_inc(group->stats->events_dropped);
+				verdict = SHADOWALLOC_BPF_DROPPED;
+			}
+		}
+		rcu_read_unlock();
+		return verdict;
+	}
+
 	rcu_read_lock();
-	group = sa_group_of_vmm_rcu(task_tgid(current));
+	local_irq_save(flags);
+	group = sa_telemetry_group_of_current();
 	if (!group) {
 		verdict = SHADOWALLOC_BPF_FILTERED;
 		goto out;
@@ -200,7 +305,11 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		verdict = SHADOWALLOC_BPF_DROPPED;
 	}
 out:
+	local_irq_restore(flags);
 	rcu_read_unlock();
+	/* A full ring too: its drain must not be missed. */
+	if (verdict != SHADOWALLOC_BPF_FILTERED)
+		sa_telemetry_arm();
 	return verdict;
 }
 
@@ -360,14 +469,17 @@ void sa_telemetry_agg_add(struct sa_telemetry_agg *agg,
 
 	if (event->kind == SHADOWALLOC_BPF_FAULT) {
 		agg->faults++;
-		agg->regions[min_t(u64, event->gpa >> SA_TELEMETRY_REGION_SHIFT,
-				   SA_TELEMETRY_REGIONS - 1)]++;
 		if (slot < SA_TELEMETRY_TICKS)
 			agg->tick_faults[slot]++;
 		return;
 	}
-	/* A mapping at level L covers 512^(L-1) pages. */
+	/*
+	 * A mapping at level L covers 512^(L-1) pages. Regions count
+	 * mappings: their event is the one always attached.
+	 */
 	pages = sa_level_pages(event->level);
+	agg->regions[min_t(u64, event->gpa >> SA_TELEMETRY_REGION_SHIFT,
+			   SA_TELEMETRY_REGIONS - 1)]++;
 	agg->mappings++;
 	agg->levels[event->level - 1]++;
 	agg->mapped_bytes += (u64)pages << PAGE_SHIFT;
@@ -397,6 +509,10 @@ void sa_telemetry_ring_totals(struct sa_telemetry_ring_totals *t)
 		t->drained += READ_ONCE(ring->drained);
 		t->dropped += READ_ONCE(ring->dropped);
 		t->queued += READ_ONCE(ring->head) - READ_ONCE(ring->tail);
+		t->verdict_hits +=
+			READ_ONCE(per_cpu(sa_telemetry_verdicts, cpu).hits);
+		t->verdict_misses +=
+			READ_ONCE(per_cpu(sa_telemetry_verdicts, cpu).misses);
 	}
 }
 

@@ -2,11 +2,13 @@
 /*
  * KVM's own fault handling time, for the telemetry overhead benchmark
  * (tools/bench/tm_overhead_bench): fentry/fexit on kvm_mmu_page_fault(),
- * summed for the threads of one process (target_tgid).
+ * summed for the threads of one process (target_tgid); and the split of
+ * one telemetry event's cost (split_empty, split_kfunc below).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "../shadowctl/telemetry.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -51,5 +53,34 @@ int BPF_PROG(kvm_fault_exit)
 	__sync_fetch_and_add(&fault_ns, bpf_ktime_get_ns() - *start);
 	__sync_fetch_and_add(&fault_count, 1);
 	bpf_map_delete_elem(&fault_start, &tid);
+	return 0;
+}
+
+/*
+ * The cost split of one telemetry event (tm_overhead_bench phases "empty"
+ * and "kfunc"): the same tracepoint as telemetry.bpf.c's mapping program,
+ * first with nothing in it (the program's entry and the run-time
+ * statistics themselves), then calling the kfunc but keeping no BPF-side
+ * counters. Loaded only for those phases, in an instance of their own.
+ */
+SEC("tp_btf/kvm_mmu_spte_requested")
+int BPF_PROG(split_empty, struct kvm_page_fault *fault)
+{
+	return 0;
+}
+
+SEC("tp_btf/kvm_mmu_spte_requested")
+int BPF_PROG(split_kfunc, struct kvm_page_fault *fault)
+{
+	struct shadowalloc_bpf_event event = {
+		.kind = SHADOWALLOC_BPF_MAPPING,
+	};
+
+	if (!fault)
+		return 0;
+	event.gpa = fault->gfn << 12;
+	event.error_code = fault->error_code;
+	event.level = fault->goal_level;
+	shadowalloc_bpf_record(&event);
 	return 0;
 }

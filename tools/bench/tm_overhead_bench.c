@@ -5,15 +5,23 @@
  *
  * A minimal KVM guest (selftests/lib/kvm_guest.c), member of an enabled
  * shadowalloc group, first-touches N MiB of /dev/shadowalloc memory (one
- * write per 4 KiB page, each one nested page fault). Three phases, repeated
+ * write per 4 KiB page, each one nested page fault). Six phases, repeated
  * ROUNDS times in turn:
  *
  *   baseline   nothing watches;
- *   telemetry  the telemetry BPF programs (tools/shadowctl/telemetry.bpf.c)
- *              hand every fault to the module: their run time per event
- *              comes from BPF run-time statistics (BPF_ENABLE_STATS, the
- *              same counters as kernel.bpf_stats_enabled), drops from
+ *   empty      an empty tp_btf program on kvm_mmu_spte_requested: what a
+ *              program's entry and its run-time statistics cost;
+ *   kfunc      a program there that only calls the module's kfunc (the
+ *              verdict, the ring push), no BPF-side counters;
+ *   telemetry  the telemetry BPF program on kvm_mmu_spte_requested
+ *              (tools/shadowctl/telemetry.bpf.c, what "shadowctl attach"
+ *              loads) hands every mapping to the module: its run time per
+ *              event comes from BPF run-time statistics (BPF_ENABLE_STATS,
+ *              the same counters as kernel.bpf_stats_enabled), drops from
  *              GET_STATS;
+ *   tm+faults  both programs, kvm_page_fault too ("shadowctl attach
+ *              --faults", and what every attach loaded before): two
+ *              events per fault;
  *   damon      DAMON's virtual-address monitoring of this process instead
  *              (sysfs, default attributes): kdamond's CPU time.
  *
@@ -48,8 +56,12 @@
 #define PAGE		4096UL
 #define DAMON		"/sys/kernel/mm/damon/admin/kdamonds"
 
-enum phase { BASELINE, TELEMETRY, DAMON_VADDR, NR_PHASES };
-static const char * const phase_name[] = { "baseline", "telemetry", "damon" };
+enum phase {
+	BASELINE, EMPTY, KFUNC, TELEMETRY, TM_FAULTS, DAMON_VADDR, NR_PHASES
+};
+static const char * const phase_name[] = {
+	"baseline", "empty", "kfunc", "telemetry", "tm+faults", "damon"
+};
 
 struct phase_result {
 	double touch_ms;
@@ -117,30 +129,62 @@ static void damon_stop(void)
 	__sa_write_file(DAMON "/nr_kdamonds", "0");
 }
 
+/* A program's run time and count; nothing for one not loaded. */
 static void prog_stats(struct bpf_program *prog, uint64_t *ns, uint64_t *cnt)
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	if (!bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
+	if (bpf_program__fd(prog) >= 0 &&
+	    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len)) {
 		*ns += info.run_time_ns;
 		*cnt += info.run_cnt;
 	}
 }
 
-static void telemetry_stats(struct telemetry_bpf *tm, uint64_t *ns,
+/* The BPF run time of a phase's programs: telemetry's or the split's. */
+static void telemetry_stats(struct telemetry_bpf *tm,
+			    struct tm_overhead_bench_bpf *split, uint64_t *ns,
 			    uint64_t *cnt)
 {
 	*ns = *cnt = 0;
-	if (!tm)
-		return;
-	prog_stats(tm->progs.sa_kvm_page_fault, ns, cnt);
-	prog_stats(tm->progs.sa_kvm_mmu_spte_requested, ns, cnt);
+	if (tm) {
+		prog_stats(tm->progs.sa_kvm_page_fault, ns, cnt);
+		prog_stats(tm->progs.sa_kvm_mmu_spte_requested, ns, cnt);
+	}
+	if (split) {
+		prog_stats(split->progs.split_empty, ns, cnt);
+		prog_stats(split->progs.split_kfunc, ns, cnt);
+	}
+}
+
+/*
+ * An instance of the benchmark's own object with only the split program
+ * of @phase loaded and attached, or NULL.
+ */
+static struct tm_overhead_bench_bpf *split_start(enum phase phase)
+{
+	struct tm_overhead_bench_bpf *s = tm_overhead_bench_bpf__open();
+	struct bpf_program *prog;
+
+	if (!s)
+		return NULL;
+	bpf_object__for_each_program(prog, s->obj)
+		bpf_program__set_autoload(prog, false);
+	prog = phase == EMPTY ? s->progs.split_empty : s->progs.split_kfunc;
+	bpf_program__set_autoload(prog, true);
+	if (tm_overhead_bench_bpf__load(s) ||
+	    tm_overhead_bench_bpf__attach(s)) {
+		tm_overhead_bench_bpf__destroy(s);
+		return NULL;
+	}
+	return s;
 }
 
 static int run_phase(enum phase phase, size_t len, int ctl,
 		     struct phase_result *r)
 {
+	struct tm_overhead_bench_bpf *split = NULL;
 	struct telemetry_bpf *tm = NULL;
 	struct shadowalloc_stats st0, st1;
 	uint64_t bpf_ns0, bpf_runs0, kvm_ns0, kvm_n0, cpu0 = 0;
@@ -165,10 +209,21 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 	if (vm_run_loop(&v, GUEST_WRITE_ONLY, DATA_GPA, 1, PAGE))
 		goto out_vm;
 
-	if (phase == TELEMETRY) {
-		tm = telemetry_bpf__open_and_load();
-		if (!tm || telemetry_bpf__attach(tm)) {
+	if (phase == TELEMETRY || phase == TM_FAULTS) {
+		tm = telemetry_bpf__open();
+		/* As shadowctl attach does without --faults. */
+		if (tm && phase == TELEMETRY)
+			bpf_program__set_autoload(tm->progs.sa_kvm_page_fault,
+						  false);
+		if (!tm || telemetry_bpf__load(tm) || telemetry_bpf__attach(tm)) {
 			fprintf(stderr, "tm_overhead_bench: cannot attach the telemetry programs\n");
+			goto out_vm;
+		}
+	} else if (phase == EMPTY || phase == KFUNC) {
+		split = split_start(phase);
+		if (!split) {
+			fprintf(stderr, "tm_overhead_bench: cannot attach the %s program\n",
+				phase_name[phase]);
 			goto out_vm;
 		}
 	} else if (phase == DAMON_VADDR) {
@@ -182,7 +237,7 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 		cpu0 = task_cpu_ns(kdamond);
 	}
 
-	telemetry_stats(tm, &bpf_ns0, &bpf_runs0);
+	telemetry_stats(tm, split, &bpf_ns0, &bpf_runs0);
 	kvm_ns0 = timing->bss->fault_ns;
 	kvm_n0 = timing->bss->fault_count;
 	shadowalloc_get_stats(ctl, GROUP, &st0);
@@ -193,7 +248,7 @@ static int run_phase(enum phase phase, size_t len, int ctl,
 	shadowalloc_get_stats(ctl, GROUP, &st1);
 	r->kvm_ns = timing->bss->fault_ns - kvm_ns0;
 	r->kvm_faults = timing->bss->fault_count - kvm_n0;
-	telemetry_stats(tm, &r->bpf_ns, &r->bpf_runs);
+	telemetry_stats(tm, split, &r->bpf_ns, &r->bpf_runs);
 	r->bpf_ns -= bpf_ns0;
 	r->bpf_runs -= bpf_runs0;
 	if (kdamond > 0)
@@ -206,6 +261,7 @@ out_damon:
 	if (phase == DAMON_VADDR)
 		damon_stop();
 	telemetry_bpf__destroy(tm);
+	tm_overhead_bench_bpf__destroy(split);
 out_vm:
 	vm_destroy(&v);
 out_unmap:
@@ -260,8 +316,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-	timing = tm_overhead_bench_bpf__open_and_load();
-	if (stats_fd < 0 || !timing) {
+	timing = tm_overhead_bench_bpf__open();
+	/* The split programs load only in their phases (split_start()). */
+	if (timing) {
+		bpf_program__set_autoload(timing->progs.split_empty, false);
+		bpf_program__set_autoload(timing->progs.split_kfunc, false);
+	}
+	if (stats_fd < 0 || !timing || tm_overhead_bench_bpf__load(timing)) {
 		fprintf(stderr, "tm_overhead_bench: BPF unavailable: %s\n", strerror(errno));
 		return 1;
 	}
@@ -307,27 +368,34 @@ int main(int argc, char **argv)
 
 	/* KVM's handling time per fault, from the unwatched runs. */
 	kvm_ns = per(sum[BASELINE].kvm_ns, sum[BASELINE].kvm_faults);
-	printf("{\"summary\":true,\"mib\":%lu,\"rounds\":%lu,"
-	       "\"kvm_ns_per_fault\":%.0f,\"bpf_ns_per_event\":%.0f,"
-	       "\"bpf_events_per_fault\":%.2f,\"bpf_ns_per_fault\":%.0f,"
-	       "\"bpf_vs_kvm\":%.4f,\"events_dropped\":%llu,"
-	       "\"damon_ns_per_fault\":%.0f,\"damon_vs_kvm\":%.4f,"
-	       "\"touch_telemetry_vs_baseline\":%.3f,\"touch_damon_vs_baseline\":%.3f}\n",
-	       mib, rounds, kvm_ns,
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].bpf_runs),
-	       per(sum[TELEMETRY].bpf_runs, sum[TELEMETRY].kvm_faults),
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].kvm_faults),
-	       per(sum[TELEMETRY].bpf_ns, sum[TELEMETRY].kvm_faults) / kvm_ns,
-	       (unsigned long long)sum[TELEMETRY].dropped,
+	printf("{\"summary\":true,\"mib\":%lu,\"rounds\":%lu,\"kvm_ns_per_fault\":%.0f",
+	       mib, rounds, kvm_ns);
+	for (p = TELEMETRY; p <= TM_FAULTS; p++) {
+		const char *k = p == TELEMETRY ? "" : "faults_";
+
+		printf(",\"%sbpf_ns_per_event\":%.0f,\"%sbpf_events_per_fault\":%.2f,"
+		       "\"%sbpf_ns_per_fault\":%.0f,\"%sbpf_vs_kvm\":%.4f,"
+		       "\"%sevents_dropped\":%llu,\"touch_%stelemetry_vs_baseline\":%.3f",
+		       k, per(sum[p].bpf_ns, sum[p].bpf_runs),
+		       k, per(sum[p].bpf_runs, sum[p].kvm_faults),
+		       k, per(sum[p].bpf_ns, sum[p].kvm_faults),
+		       k, per(sum[p].bpf_ns, sum[p].kvm_faults) / kvm_ns,
+		       k, (unsigned long long)sum[p].dropped,
+		       k, sum[p].touch_ms / sum[BASELINE].touch_ms);
+	}
+	printf(",\"empty_ns_per_event\":%.0f,\"kfunc_ns_per_event\":%.0f",
+	       per(sum[EMPTY].bpf_ns, sum[EMPTY].bpf_runs),
+	       per(sum[KFUNC].bpf_ns, sum[KFUNC].bpf_runs));
+	printf(",\"damon_ns_per_fault\":%.0f,\"damon_vs_kvm\":%.4f,"
+	       "\"touch_damon_vs_baseline\":%.3f}\n",
 	       per(sum[DAMON_VADDR].monitor_ns, sum[DAMON_VADDR].kvm_faults),
 	       per(sum[DAMON_VADDR].monitor_ns, sum[DAMON_VADDR].kvm_faults) / kvm_ns,
-	       sum[TELEMETRY].touch_ms / sum[BASELINE].touch_ms,
 	       sum[DAMON_VADDR].touch_ms / sum[BASELINE].touch_ms);
 
 	printf("\n%-10s %10s %8s %12s %14s %10s %8s\n", "phase", "touch ms",
 	       "vs base", "KVM ns/flt", "monitor ns/flt", "vs KVM", "dropped");
 	for (p = 0; p < NR_PHASES; p++) {
-		uint64_t mon = p == TELEMETRY ? sum[p].bpf_ns : sum[p].monitor_ns;
+		uint64_t mon = p == DAMON_VADDR ? sum[p].monitor_ns : sum[p].bpf_ns;
 		double mon_per = per(mon, sum[p].kvm_faults);
 
 		printf("%-10s %10.1f %8.3f %12.0f %14.0f %10.4f %8llu\n",

@@ -7,6 +7,12 @@
  * which keeps only VMs of enabled trust groups and queues them for the
  * module's aggregates. Here only per-group counters are kept (the pinned
  * map group_counters); no guest address is stored on the BPF side.
+ *
+ * sa_kvm_mmu_spte_requested is the one the module needs (where and how
+ * large KVM maps: the VMs' where-predictors); "shadowctl attach" loads
+ * only it. sa_kvm_page_fault, one more event per fault for the fault
+ * counts and the raw error code, is loaded only by "attach --faults"
+ * (Documentation/telemetry.rst, "Which events").
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

@@ -2,9 +2,10 @@
 /*
  * shadowctl attach | detach | status: the telemetry BPF programs.
  *
- * attach loads telemetry.bpf.c (the skeleton), attaches its programs
- * to KVM's tracepoints and pins the links and the counters map under
- * SHADOWALLOC_BPF_PIN_DIR, so they stay attached after shadowctl exits.
+ * attach loads telemetry.bpf.c (the skeleton), attaches its mapping
+ * program (with --faults its fault program too; Documentation/telemetry.rst,
+ * "Which events") to KVM's tracepoints and pins the links and the counters
+ * map under SHADOWALLOC_BPF_PIN_DIR, so they stay attached after shadowctl exits.
  * detach removes exactly those pins; the last reference to each link goes
  * with them, which detaches the programs and drops their reference on the
  * module (only then can it be unloaded).
@@ -33,17 +34,23 @@
 #define BPFFS		"/sys/fs/bpf"
 #define PIN_MAP		SHADOWALLOC_BPF_PIN_DIR "/group_counters"
 
-/* The pins attach creates, in the order detach removes them. */
+/*
+ * The pins attach creates, in the order detach removes them. The mapping
+ * program and the map are always there; the fault program only after
+ * "attach --faults" (PIN_OPTIONAL).
+ */
+enum { PIN_MAPPING, PIN_FAULT, PIN_MAP_IDX, NR_PINS };
+#define PIN_OPTIONAL	PIN_FAULT
 static const struct {
 	const char *path;
 	const char *what;
-} pins[] = {
-	{ SHADOWALLOC_BPF_PIN_DIR "/link_kvm_page_fault", "kvm:kvm_page_fault" },
-	{ SHADOWALLOC_BPF_PIN_DIR "/link_kvm_mmu_spte_requested",
-	  "kvmmmu:kvm_mmu_spte_requested" },
-	{ PIN_MAP, "group_counters map" },
+} pins[NR_PINS] = {
+	[PIN_MAPPING] = { SHADOWALLOC_BPF_PIN_DIR "/link_kvm_mmu_spte_requested",
+			  "kvmmmu:kvm_mmu_spte_requested" },
+	[PIN_FAULT] = { SHADOWALLOC_BPF_PIN_DIR "/link_kvm_page_fault",
+			"kvm:kvm_page_fault" },
+	[PIN_MAP_IDX] = { PIN_MAP, "group_counters map" },
 };
-#define NR_PINS (sizeof(pins) / sizeof(pins[0]))
 
 /* libbpf's own messages: warnings only, they explain a failed load. */
 static int libbpf_print(enum libbpf_print_level level, const char *fmt,
@@ -92,14 +99,16 @@ static bool exists(const char *path)
 	return access(path, F_OK) == 0;
 }
 
+/* Pins present, not counting the optional one. */
 static unsigned int pins_present(void)
 {
 	unsigned int i, n = 0;
 
 	for (i = 0; i < NR_PINS; i++)
-		n += exists(pins[i].path);
+		n += i != PIN_OPTIONAL && exists(pins[i].path);
 	return n;
 }
+#define NR_REQUIRED_PINS	(NR_PINS - 1)
 
 /* Remove every pin attach makes, and the directory; errors are reported. */
 static int remove_pins(void)
@@ -149,7 +158,8 @@ static int ensure_bpffs(void)
 	return 0;
 }
 
-static int do_attach(void)
+/* attach [--faults]: the mapping program, and the fault program if asked. */
+static int do_attach(bool faults)
 {
 	struct telemetry_bpf *skel;
 	struct bpf_link *links[2];
@@ -163,7 +173,11 @@ static int do_attach(void)
 	/* Held to the end: the check for pins and their creation are one step. */
 	if (telemetry_lock(true) || ensure_bpffs())
 		return 1;
-	if (pins_present() == NR_PINS) {
+	if (pins_present() == NR_REQUIRED_PINS &&
+	    exists(pins[PIN_FAULT].path) != faults)
+		return failf(EEXIST, "telemetry is attached %s kvm:kvm_page_fault: run 'shadowctl detach' first to change that",
+			     faults ? "without" : "with");
+	if (pins_present() == NR_REQUIRED_PINS) {
 		if (json)
 			printf("{\"ok\":true,\"command\":\"attach\",\"already\":true}\n");
 		else
@@ -176,10 +190,19 @@ static int do_attach(void)
 		return 1;
 
 	libbpf_set_print(libbpf_print);
-	skel = telemetry_bpf__open_and_load();
+	skel = telemetry_bpf__open();
 	if (!skel)
-		return failf(errno, "loading the BPF programs failed: %s",
+		return failf(errno, "opening the BPF programs failed: %s",
 			     strerror(errno));
+	/* Not loaded, not attached: kvm_page_fault then costs KVM nothing. */
+	if (!faults)
+		bpf_program__set_autoload(skel->progs.sa_kvm_page_fault, false);
+	err = telemetry_bpf__load(skel);
+	if (err) {
+		failf(-err, "loading the BPF programs failed: %s",
+		      strerror(-err));
+		goto out;
+	}
 	err = telemetry_bpf__attach(skel);
 	if (err) {
 		failf(-err, "attaching to KVM's tracepoints failed: %s",
@@ -192,10 +215,10 @@ static int do_attach(void)
 		      strerror(-err));
 		goto out;
 	}
-	links[0] = skel->links.sa_kvm_page_fault;
-	links[1] = skel->links.sa_kvm_mmu_spte_requested;
+	links[PIN_MAPPING] = skel->links.sa_kvm_mmu_spte_requested;
+	links[PIN_FAULT] = faults ? skel->links.sa_kvm_page_fault : NULL;
 	for (i = 0; i < 2; i++) {
-		err = bpf_link__pin(links[i], pins[i].path);
+		err = links[i] ? bpf_link__pin(links[i], pins[i].path) : 0;
 		if (err)
 			break;
 	}
@@ -208,9 +231,11 @@ static int do_attach(void)
 		goto out;
 	}
 	if (json)
-		printf("{\"ok\":true,\"command\":\"attach\",\"already\":false}\n");
+		printf("{\"ok\":true,\"command\":\"attach\",\"already\":false,\"faults\":%s}\n",
+		       faults ? "true" : "false");
 	else
-		printf("telemetry attached: kvm:kvm_page_fault, kvmmmu:kvm_mmu_spte_requested; pinned in %s\n",
+		printf("telemetry attached: kvmmmu:kvm_mmu_spte_requested%s; pinned in %s\n",
+		       faults ? ", kvm:kvm_page_fault" : "",
 		       SHADOWALLOC_BPF_PIN_DIR);
 out:
 	/* The pins keep links and map; the skeleton's own references go. */
@@ -224,7 +249,7 @@ static int do_detach(void)
 
 	if (telemetry_lock(true))
 		return 1;
-	was = pins_present() > 0;
+	was = pins_present() > 0 || exists(pins[PIN_OPTIONAL].path);
 	if (remove_pins())
 		return 1;
 	if (json)
@@ -264,16 +289,16 @@ static int do_status(void)
 		return 1;
 	n = pins_present();
 
-	if (n == 0) {
+	if (n == 0 && !exists(pins[PIN_OPTIONAL].path)) {
 		if (json)
 			printf("{\"ok\":true,\"command\":\"status\",\"attached\":false,\"groups\":[]}\n");
 		else
 			printf("telemetry not attached\n");
 		return 0;
 	}
-	if (n != NR_PINS)
-		return failf(EUCLEAN, "telemetry half attached (%u of %zu pins in %s): run 'shadowctl detach'",
-			       n, NR_PINS, SHADOWALLOC_BPF_PIN_DIR);
+	if (n != NR_REQUIRED_PINS)
+		return failf(EUCLEAN, "telemetry half attached (%u of %u pins in %s): run 'shadowctl detach'",
+			       n, NR_REQUIRED_PINS, SHADOWALLOC_BPF_PIN_DIR);
 	fd = bpf_obj_get(PIN_MAP);
 	if (fd < 0)
 		return failf(errno, "%s: %s", PIN_MAP, strerror(errno));
@@ -286,9 +311,15 @@ static int do_status(void)
 		printf("},\"groups\":[");
 	} else {
 		printf("telemetry attached (%s)\n", SHADOWALLOC_BPF_PIN_DIR);
-		for (i = 0; i < 2; i++)
-			printf("  %-32s prog id %u\n", pins[i].what,
-			       link_prog_id(pins[i].path));
+		for (i = 0; i < 2; i++) {
+			unsigned int id = link_prog_id(pins[i].path);
+
+			if (id)
+				printf("  %-32s prog id %u\n", pins[i].what, id);
+			else
+				printf("  %-32s not attached (attach --faults)\n",
+				       pins[i].what);
+		}
 		printf("  %-10s %12s %12s %12s %12s\n", "group", "seen",
 		       "passed", "dropped", "filtered");
 	}
@@ -324,32 +355,44 @@ static int do_status(void)
 }
 
 /*
- * What attach, detach and status have in common: no arguments, and root
- * for the bpf() calls. Returns the exit status of a refusal, or 0.
+ * What attach, detach and status have in common: no arguments (attach's
+ * --faults is taken off before), and root for the bpf() calls. Returns the
+ * exit status of a refusal, or 0.
  */
-static int telemetry_command(int argc, char **argv)
+static int telemetry_command(int argc, char **argv, const char *accepts)
 {
 	if (argc)
-		usage_error("takes no arguments ('%s')", argv[0]);
+		usage_error("%s ('%s')", accepts, argv[0]);
 	if (geteuid() != 0)
 		return failf(EPERM, "needs root (CAP_BPF, CAP_PERFMON and CAP_SYS_ADMIN)");
 	return 0;
 }
 
-/* shadowctl attach: load, attach, pin; idempotent. */
+/*
+ * shadowctl attach [--faults]: load, attach, pin; idempotent. --faults adds
+ * the kvm:kvm_page_fault program (one more event per fault).
+ */
 int cmd_attach(int argc, char **argv)
 {
-	return telemetry_command(argc, argv) ?: do_attach();
+	bool faults = argc && !strcmp(argv[0], "--faults");
+
+	if (faults) {
+		argc--;
+		argv++;
+	}
+	return telemetry_command(argc, argv,
+				 "takes no arguments but --faults") ?:
+	       do_attach(faults);
 }
 
 /* shadowctl detach: remove the pins, which detaches the programs. */
 int cmd_detach(int argc, char **argv)
 {
-	return telemetry_command(argc, argv) ?: do_detach();
+	return telemetry_command(argc, argv, "takes no arguments") ?: do_detach();
 }
 
 /* shadowctl status: attached or not, the per-group counters. */
 int cmd_status(int argc, char **argv)
 {
-	return telemetry_command(argc, argv) ?: do_status();
+	return telemetry_command(argc, argv, "takes no arguments") ?: do_status();
 }
