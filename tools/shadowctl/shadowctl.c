@@ -977,9 +977,12 @@ static const struct cmd group_cmds[] = {
 
 static const struct cmd main_cmds[] = {
 	CMD_SUB("group", group_cmds),
-	CMD("attach", cmd_attach, "",
-	    "load and attach the telemetry BPF programs, pinned in "
-	    SHADOWALLOC_BPF_PIN_DIR),
+	CMD_D("attach", cmd_attach, "[--faults]",
+	      "load and attach the telemetry BPF programs, pinned in "
+	      SHADOWALLOC_BPF_PIN_DIR,
+	      "--faults            also kvm:kvm_page_fault: per-fault counters (debugfs),\n"
+	      "                    a second event per fault; attached already in the\n"
+	      "                    other mode is EEXIST"),
 	CMD("detach", cmd_detach, "", "remove them (needed before rmmod)"),
 	CMD("status", cmd_status, "",
 	    "attached or not, per-group event counters"),
