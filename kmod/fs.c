@@ -36,6 +36,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include "shadowalloc.h"
@@ -230,6 +231,39 @@ static const struct inode_operations sa_fs_dir_iops = {
 	.unlink		= simple_unlink,
 };
 
+/*
+ * The mount's options in /proc/mounts, as tmpfs shows its own: every
+ * bound a mount has (mode=, size= in KiB, nr_inodes=), the owner where it
+ * is not root, group= where set. What an operator (and shadowctl apply)
+ * reads back to compare a mount with what it should be.
+ */
+static int sa_fs_show_options(struct seq_file *m, struct dentry *root)
+{
+	struct sa_fs_info *info = root->d_sb->s_fs_info;
+
+	seq_printf(m, ",mode=%03o", info->mode);
+	if (!uid_eq(info->uid, GLOBAL_ROOT_UID))
+		seq_printf(m, ",uid=%u",
+			   from_kuid_munged(seq_user_ns(m), info->uid));
+	if (!gid_eq(info->gid, GLOBAL_ROOT_GID))
+		seq_printf(m, ",gid=%u",
+			   from_kgid_munged(seq_user_ns(m), info->gid));
+	seq_printf(m, ",size=%luk,nr_inodes=%lu",
+		   info->limit.max_pages << (PAGE_SHIFT - 10),
+		   info->limit.max_objects);
+	if (info->group_id)
+		seq_printf(m, ",group=%u", info->group_id);
+	return 0;
+}
+
+/* The memory objects' operations (mem.c), and the mount's options. */
+static const struct super_operations sa_fs_super_ops = {
+	.statfs		= simple_statfs,
+	.drop_inode	= generic_delete_inode,
+	.evict_inode	= sa_mem_evict_inode,
+	.show_options	= sa_fs_show_options,
+};
+
 static int sa_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 {
 	/* sget_fc() moved fc->s_fs_info here. */
@@ -240,7 +274,7 @@ static int sa_fs_fill_super(struct super_block *sb, struct fs_context *fc)
 	sb->s_blocksize = PAGE_SIZE;
 	sb->s_blocksize_bits = PAGE_SHIFT;
 	sb->s_magic = SHADOWALLOCFS_MAGIC;
-	sb->s_op = &sa_mem_super_ops;
+	sb->s_op = &sa_fs_super_ops;
 	sb->s_time_gran = 1;
 
 	root = new_inode(sb);

@@ -140,7 +140,7 @@ static void sa_mem_account_freed(struct sa_mem *mem, unsigned long pages,
 }
 
 /* Free an inode's memory object and pages, on either filesystem. */
-static void sa_mem_evict_inode(struct inode *inode)
+void sa_mem_evict_inode(struct inode *inode)
 {
 	struct sa_mem *mem = inode->i_private;
 
@@ -165,7 +165,7 @@ static void sa_mem_evict_inode(struct inode *inode)
  * objects, the internal one here and shadowallocfs (fs.c): an inode goes
  * with its last reference (nothing to write back), and takes its object.
  */
-const struct super_operations sa_mem_super_ops = {
+static const struct super_operations sa_mem_super_ops = {
 	.statfs		= simple_statfs,
 	.drop_inode	= generic_delete_inode,
 	.evict_inode	= sa_mem_evict_inode,

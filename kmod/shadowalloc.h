@@ -416,7 +416,7 @@ int sa_mem_init(void);
 void sa_mem_exit(void);
 int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,
 		  u32 group_id);
-extern const struct super_operations sa_mem_super_ops;
+void sa_mem_evict_inode(struct inode *inode);
 void sa_mem_punch_hole(struct inode *inode, loff_t start, loff_t len);
 void sa_mem_set_size(struct inode *inode, loff_t size);
 int sa_mem_open(struct file *file);

@@ -241,6 +241,48 @@ TEST_F(memfs, root_defaults_to_0755_of_the_mounter)
 	EXPECT_EQ(NOBODY, st.st_gid);
 }
 
+/* The options of the mount at @dir in /proc/self/mountinfo, or "". */
+static void mount_options(const char *dir, char *opts, size_t len)
+{
+	char line[1024], mnt[256], super[512];
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+
+	opts[0] = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - TYPE SOURCE SUPER */
+		char *sep = strstr(line, " - ");
+
+		if (!sep || sscanf(line, "%*s %*s %*s %*s %255s", mnt) != 1 ||
+		    strcmp(mnt, dir) ||
+		    sscanf(sep, " - %*s %*s %511s", super) != 1)
+			continue;
+		snprintf(opts, len, "%s", super);
+	}
+	if (f)
+		fclose(f);
+}
+
+/* /proc/mounts shows every bound, as tmpfs does: what apply compares. */
+TEST_F(memfs, options_shown_in_mountinfo)
+{
+	char opts[512];
+
+	ASSERT_EQ(0, mount_fs(DIR1, "mode=0750,uid=65534,gid=65534,size=64m,nr_inodes=10,group=77"));
+	mount_options(DIR1, opts, sizeof(opts));
+	TH_LOG("%s: %s", DIR1, opts);
+	EXPECT_STREQ("rw,mode=750,uid=65534,gid=65534,size=65536k,nr_inodes=10,group=77",
+		     opts);
+	ASSERT_EQ(0, umount(DIR1));
+
+	/* Defaults: 0755, the mounter (root), half of RAM, no group. */
+	ASSERT_EQ(0, mount_fs(DIR1, NULL));
+	mount_options(DIR1, opts, sizeof(opts));
+	TH_LOG("%s: %s", DIR1, opts);
+	EXPECT_EQ(0, strncmp(opts, "rw,mode=755,size=", 17));
+	EXPECT_EQ(NULL, strstr(opts, "group="));
+	EXPECT_EQ(NULL, strstr(opts, "uid="));
+}
+
 TEST_F(memfs, bad_mount_options_mount_nothing)
 {
 	static const char *const bad[] = {
