@@ -33,6 +33,7 @@
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "sa_reliability.h"
 #include "kvm_guest.h"
 
 #define GA		741
@@ -87,22 +88,6 @@ struct shared {
 
 static struct shared *sh;
 static int vmm_cpu;	/* where every VMM runs */
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static unsigned int test_seed(void)
-{
-	const char *s = getenv("SA_SEED");
-
-	return s && *s ? (unsigned int)strtoul(s, NULL, 10) :
-			 (unsigned int)(time(NULL) ^ getpid());
-}
 
 /* Frame numbers of @n pages at @addr (0: not present), from pagemap. */
 static int frames_of(void *addr, unsigned long n, uint64_t *pfn)
@@ -509,7 +494,7 @@ FIXTURE_SETUP(iso)
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, sh);
-	self->seed = test_seed();
+	self->seed = sa_seed();
 	srand(self->seed);
 	vmm_cpu = pick_cpu(self->seed);
 	ASSERT_GE(vmm_cpu, 0);
@@ -605,7 +590,7 @@ TEST_F_TIMEOUT(iso, a_then_b, 180)
 {
 	struct shadowalloc_stats st;
 	unsigned int huge_a, huge_b, v;
-	double t0 = now_s();
+	double t0 = sa_now_s();
 	pid_t pid;
 
 	TH_LOG("seed %u (SA_SEED=%u repeats this run), VMMs on CPU %d",
@@ -633,7 +618,7 @@ TEST_F_TIMEOUT(iso, a_then_b, 180)
 		pid = spawn(vmm_b, v);
 		EXPECT_EQ(0, reap(pid)) TH_LOG("B variant %u failed", v);
 	}
-	log_counts(_metadata, "A then B", now_s() - t0);
+	log_counts(_metadata, "A then B", sa_now_s() - t0);
 	EXPECT_EQ(4 * NPAGES, atomic_load(&sh->b_pages_read));
 	check_counts(_metadata);
 	/* B's RAM, device (by pid) and file (by mount), was group B's. */
@@ -652,7 +637,7 @@ TEST_F_TIMEOUT(iso, a_then_b, 180)
 TEST_F_TIMEOUT(iso, a_and_b_at_once, 180)
 {
 	unsigned int huge_a, huge_b;
-	double t0 = now_s();
+	double t0 = sa_now_s();
 	pid_t a, b;
 
 	TH_LOG("seed %u (SA_SEED=%u repeats this run), VMMs on CPU %d",
@@ -667,7 +652,7 @@ TEST_F_TIMEOUT(iso, a_and_b_at_once, 180)
 	atomic_store(&sh->stop, true);
 	EXPECT_EQ(0, reap(a));
 	EXPECT_EQ(0, reap(b));
-	log_counts(_metadata, "A and B at once", now_s() - t0);
+	log_counts(_metadata, "A and B at once", sa_now_s() - t0);
 	EXPECT_GE(atomic_load(&sh->a_rounds), 2);
 	EXPECT_GE(atomic_load(&sh->b_rounds), 4);
 	check_counts(_metadata);

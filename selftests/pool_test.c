@@ -15,6 +15,7 @@
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "sa_reliability.h"
 
 #define G1 601
 #define PAGE 4096UL
@@ -35,14 +36,6 @@ static int pool_budget(int fd, uint32_t id, uint32_t flags,
 	};
 
 	return __sa_ioctl(fd, SHADOWALLOC_IOC_POOL_CONFIG, &c);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -258,12 +251,12 @@ TEST_F(pool, zero_budget_bounds_refill)
 	ASSERT_EQ(0, pool_budget(self->fd, G1, SHADOWALLOC_POOL_SET_ZERO_BUDGET |
 				 SHADOWALLOC_POOL_SET_MAX_AGE, 600000, rate));
 	ASSERT_EQ(0, __sa_enable(self->fd, G1));
-	t0 = now_s();
+	t0 = sa_now_s();
 	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
 	for (i = 0; i < 12; i++) {
 		usleep(100000);
 		ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
-		t = now_s();
+		t = sa_now_s();
 		/* One page of slack: the last folio may take the bucket below 0. */
 		bound = (uint64_t)(rate * (t - t0)) + BUCKET(rate) + 1;
 		ASSERT_LE(st.staged_pages, bound)
@@ -282,9 +275,9 @@ TEST_F(pool, zero_budget_bounds_refill)
 	/* A higher budget wakes the waiting refill: the rest comes quickly. */
 	ASSERT_EQ(0, pool_budget(self->fd, G1, SHADOWALLOC_POOL_SET_ZERO_BUDGET,
 				 0, SHADOWALLOC_ZERO_BUDGET_MAX));
-	t0 = now_s();
+	t0 = sa_now_s();
 	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
-	TH_LOG("the remaining pages in %.3f s at %u pages/s", now_s() - t0,
+	TH_LOG("the remaining pages in %.3f s at %u pages/s", sa_now_s() - t0,
 	       SHADOWALLOC_ZERO_BUDGET_MAX);
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(n, st.staged_pages);
@@ -338,7 +331,7 @@ TEST_F(pool, shrinker_backs_off)
 			       600000, 0, 0));
 	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	ASSERT_EQ(0, __sa_write_file("/proc/sys/vm/drop_caches", "2"));
-	t0 = now_s();
+	t0 = sa_now_s();
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.staged_pages);
 	EXPECT_EQ(n, st.evicted_pages);
@@ -346,15 +339,15 @@ TEST_F(pool, shrinker_backs_off)
 	ASSERT_EQ(0, __sa_reserve(self->fd, G1, n));
 	usleep(300000);
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
-	if (now_s() - t0 < 0.9) {
+	if (sa_now_s() - t0 < 0.9) {
 		EXPECT_EQ(0, st.staged_pages)
 			TH_LOG("staged %llu pages %.3f s after the shrinker",
-			       st.staged_pages, now_s() - t0);
+			       st.staged_pages, sa_now_s() - t0);
 		EXPECT_GT(st.refill_backoffs, 0);
 	}
 	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, n));
-	TH_LOG("refilled %.3f s after the shrinker", now_s() - t0);
-	EXPECT_GE(now_s() - t0, 0.9);
+	TH_LOG("refilled %.3f s after the shrinker", sa_now_s() - t0);
+	EXPECT_GE(sa_now_s() - t0, 0.9);
 	ASSERT_EQ(0, __sa_disable(self->fd, G1));
 }
 

@@ -20,6 +20,7 @@
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "sa_reliability.h"
 
 #define G1		731
 #define PAGE		4096UL
@@ -57,22 +58,6 @@ static long vmstat_value(const char *key)
 			found = v;
 	fclose(f);
 	return found;
-}
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static unsigned int test_seed(void)
-{
-	const char *s = getenv("SA_SEED");
-
-	return s && *s ? (unsigned int)strtoul(s, NULL, 10) :
-			 (unsigned int)(time(NULL) ^ getpid());
 }
 
 /*
@@ -136,7 +121,7 @@ FIXTURE_TEARDOWN(pressure)
 
 TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 {
-	unsigned int seed = test_seed(), huge, pct;
+	unsigned int seed = sa_seed(), huge, pct;
 	struct shadowalloc_stats st0, st1, st2;
 	long total_kib, free_kib, other_kib, oom0, oom1;
 	unsigned long reserve, hog_pages, need, stride, staged_min;
@@ -151,7 +136,7 @@ TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 	pct = 40 + rand() % 21;
 	TH_LOG("seed %u (SA_SEED=%u repeats this run): 2 MiB staging %u, hog beyond free memory %u %% of the pool",
 	       seed, seed, huge, pct);
-	t0 = now_s();
+	t0 = sa_now_s();
 
 	/* Caches dropped with nothing staged: free memory is free. */
 	ASSERT_EQ(0, __sa_write_file("/proc/sys/vm/drop_caches", "3"));
@@ -186,14 +171,14 @@ TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 	TH_LOG("RAM %ld MiB, staged %llu pages (%llu MiB, %llu as 2 MiB) in %.1f s; free %ld MiB, other reclaimable %ld MiB; hog %lu MiB, at least %lu pages must come from the pool",
 	       total_kib >> 10, (unsigned long long)st0.staged_pages,
 	       (unsigned long long)st0.staged_pages >> 8,
-	       (unsigned long long)st0.staged_huge_pages, now_s() - t0,
+	       (unsigned long long)st0.staged_huge_pages, sa_now_s() - t0,
 	       free_kib >> 10, other_kib >> 10, hog_pages >> 8, need);
 
 	oom0 = vmstat_value("oom_kill");
 	ASSERT_GE(oom0, 0);
 	ASSERT_EQ(0, pipe(done));
 	ASSERT_EQ(0, pipe(go));
-	t_hog = now_s();
+	t_hog = sa_now_s();
 	pid = fork();
 	ASSERT_GE(pid, 0);
 	if (pid == 0) {
@@ -211,7 +196,7 @@ TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st1));
 	staged_min = st1.staged_pages;
 	TH_LOG("hog touched %lu MiB in %.1f s: staged %llu pages (was %llu), evicted +%llu, shortfall %llu",
-	       hog_pages >> 8, now_s() - t_hog,
+	       hog_pages >> 8, sa_now_s() - t_hog,
 	       (unsigned long long)st1.staged_pages,
 	       (unsigned long long)st0.staged_pages,
 	       (unsigned long long)(st1.evicted_pages - st0.evicted_pages),
@@ -222,13 +207,13 @@ TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 	oom1 = vmstat_value("oom_kill");
 
 	/* The pool is staged back to the reservation once memory allows. */
-	t_hog = now_s();
-	while (now_s() - t_hog < RESTAGE_S) {
+	t_hog = sa_now_s();
+	while (sa_now_s() - t_hog < RESTAGE_S) {
 		ASSERT_EQ(0, __sa_stats(self->fd, G1, &st2));
 		if (st2.staged_pages < staged_min)
 			staged_min = st2.staged_pages;
 		if (st2.staged_pages >= reserve) {
-			t_back = now_s() - t_hog;
+			t_back = sa_now_s() - t_hog;
 			break;
 		}
 		usleep(100000);
@@ -240,7 +225,7 @@ TEST_F_TIMEOUT(pressure, hog_takes_the_pool_then_it_comes_back, 240)
 	       (unsigned long long)st2.reserved_pages,
 	       (unsigned long long)st2.reserve_shortfall_pages,
 	       (unsigned long long)st2.refill_backoffs, oom1 - oom0,
-	       now_s() - t0);
+	       sa_now_s() - t0);
 
 	/* No OOM kill: the hog got all of its memory and exited by itself. */
 	EXPECT_EQ(0, oom1 - oom0);

@@ -18,6 +18,7 @@
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "sa_reliability.h"
 
 #define G1 1201
 #define G2 1202
@@ -55,14 +56,6 @@ FIXTURE_TEARDOWN(stats)
 	__sa_destroy(self->fd, G1);
 	__sa_destroy(self->fd, G2);
 	close(self->fd);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /*
@@ -329,14 +322,14 @@ TEST_F_TIMEOUT(stats, reservation_restaged_after_shrinker, 120)
 			       600000, 0, 0));
 	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
 	ASSERT_EQ(0, __sa_write_file("/proc/sys/vm/drop_caches", "2"));
-	t0 = now_s();
+	t0 = sa_now_s();
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	TH_LOG("after the shrinker: staged %llu, reserved %llu, shortfall %llu, evicted %llu",
 	       st.staged_pages, st.reserved_pages, st.reserve_shortfall_pages,
 	       st.evicted_pages);
 	EXPECT_EQ(n, st.reserved_pages);
 	EXPECT_GE(st.evicted_pages, 1);
-	if (now_s() - t0 < 0.9) {
+	if (sa_now_s() - t0 < 0.9) {
 		/* Within the back-off: nothing staged again yet. */
 		EXPECT_LT(st.staged_pages, n);
 		EXPECT_EQ(n - st.staged_pages, st.reserve_shortfall_pages);
@@ -352,12 +345,12 @@ TEST_F_TIMEOUT(stats, reservation_restaged_after_shrinker, 120)
 		usleep(50000);
 	}
 	TH_LOG("%.3f s after the shrinker: staged %llu, reserved %llu, shortfall %llu",
-	       now_s() - t0, st.staged_pages, st.reserved_pages,
+	       sa_now_s() - t0, st.staged_pages, st.reserved_pages,
 	       st.reserve_shortfall_pages);
 	EXPECT_GE(st.staged_pages, n);
 	EXPECT_EQ(n, st.reserved_pages);
 	EXPECT_EQ(0, st.reserve_shortfall_pages);
-	EXPECT_GE(now_s() - t0, 0.9);
+	EXPECT_GE(sa_now_s() - t0, 0.9);
 	ASSERT_EQ(0, __sa_disable(self->fd, G1));
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	EXPECT_EQ(0, st.reserved_pages);

@@ -23,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "sa_test.h"
+#include "sa_reliability.h"
 
 #define G1		721
 #define PAGE		4096UL
@@ -44,21 +45,6 @@
 
 /* Paths below it are at most PATH_MAX: the repository at most this. */
 static char repo[PATH_MAX - 64];
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
-}
-
-static unsigned long env_ulong(const char *name, unsigned long dflt)
-{
-	const char *s = getenv(name);
-
-	return s && *s ? strtoul(s, NULL, 10) : dflt;
-}
 
 /* The repository: this program lives in its selftests/. */
 static int find_repo(void)
@@ -105,11 +91,11 @@ static long free_mib(void)
 /* Wait until the module holds no guest page; the pages left. */
 static long settled(void)
 {
-	double t0 = now_s();
+	double t0 = sa_now_s();
 	long left;
 
 	while ((left = sa_debugfs_value("mem_pages ")) != 0 &&
-	       now_s() - t0 < SETTLE_S)
+	       sa_now_s() - t0 < SETTLE_S)
 		usleep(20000);
 	return left;
 }
@@ -231,9 +217,9 @@ FIXTURE_TEARDOWN(kill)
 
 TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 {
-	unsigned long rounds = env_ulong("SA_KILL_ROUNDS", 97);
-	unsigned long l2_rounds = env_ulong("SA_KILL_L2_ROUNDS", 3);
-	unsigned int seed = env_ulong("SA_SEED", time(NULL) ^ getpid());
+	unsigned long rounds = sa_env_ulong("SA_KILL_ROUNDS", 97);
+	unsigned long l2_rounds = sa_env_ulong("SA_KILL_L2_ROUNDS", 3);
+	unsigned int seed = sa_seed();
 	unsigned long killed = 0, finished = 0, bad_exit = 0, members_left = 0;
 	unsigned long pages_left = 0, waited = 0, huge_fails = 0;
 	unsigned long l2_booting = 0, l2_in_init = 0, l2_no_pid = 0;
@@ -248,7 +234,7 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 	srand(seed);
 	TH_LOG("seed %u (SA_SEED=%u repeats this run): %lu minivmm rounds, %lu QEMU rounds",
 	       seed, seed, rounds, l2_rounds);
-	t0 = now_s();
+	t0 = sa_now_s();
 	ASSERT_EQ(0, run_ctl("attach"));
 	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 0));
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
@@ -265,13 +251,13 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 	 */
 	life = 1e9;
 	for (r = 0; r < 2; r++) {
-		double t = now_s();
+		double t = sa_now_s();
 
 		ASSERT_EQ(0, __sa_reserve(self->fd, G1, RESERVE));
 		pid = start_minivmm(self->fd);
 		ASSERT_GT(pid, 0);
 		ASSERT_EQ(pid, waitpid(pid, &status, 0));
-		t = now_s() - t;
+		t = sa_now_s() - t;
 		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			TH_LOG("minivmm status %#x", status);
 		ASSERT_EQ(0, settled());
@@ -318,14 +304,14 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 			}
 		}
 	}
-	t_mini = now_s();
+	t_mini = sa_now_s();
 	TH_LOG("minivmm: %lu rounds in %.1f s: %lu killed, %lu finished first, %lu bad exits; %lu rounds with members left, %lu with pages left (%lu needed a wait)",
 	       rounds, t_mini - t0, killed, finished, bad_exit, members_left,
 	       pages_left, waited);
 
 	/* QEMU: the guest never finishes; SIGKILL while it boots. */
 	for (r = 1; r <= l2_rounds; r++) {
-		double t_start = now_s();
+		double t_start = sa_now_s();
 
 		if (set_huge(self->fd, r % 2))
 			huge_fails++;
@@ -336,7 +322,7 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 		pid = start_l2();
 		ASSERT_GT(pid, 0);
 		qpid = 0;
-		while (!qpid && now_s() - t_start < 60 &&
+		while (!qpid && sa_now_s() - t_start < 60 &&
 		       waitpid(pid, &status, WNOHANG) == 0) {
 			qpid = read_pid_file(WORK "/qemu.pid");
 			if (!qpid)
@@ -364,10 +350,10 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 			l2_pages_left++;
 		TH_LOG("QEMU round %lu: killed %u ms after its start (%s, 2 MiB %lu): %u members, mem_pages %ld after; %.1f s",
 		       r, delay_us / 1000, console_reached_init() ? "in init" :
-		       "booting", r % 2, st.nr_vms, left, now_s() - t_start);
+		       "booting", r % 2, st.nr_vms, left, sa_now_s() - t_start);
 	}
 	TH_LOG("QEMU: %lu rounds in %.1f s: %lu killed booting, %lu in init",
-	       l2_rounds, now_s() - t_mini, l2_booting, l2_in_init);
+	       l2_rounds, sa_now_s() - t_mini, l2_booting, l2_in_init);
 
 	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
 	TH_LOG("group %u: faults %llu, hits %llu, misses %llu, raced %llu, telemetry events %llu",
@@ -387,7 +373,7 @@ TEST_F_TIMEOUT(kill, random_sigkill_rounds, 900)
 	       sa_debugfs_value("staged_pages "), sa_debugfs_value("mem_pages "),
 	       free_before, free_after, FREE_TOLERANCE_MB, rounds + l2_rounds,
 	       members_left + pages_left + l2_members_left + l2_pages_left,
-	       now_s() - t0);
+	       sa_now_s() - t0);
 
 	EXPECT_GE(rounds + l2_rounds, 100);
 	EXPECT_EQ(0, bad_exit);

@@ -31,6 +31,14 @@ unsigned long sa_env_ulong(const char *name, unsigned long def)
 	return v;
 }
 
+double sa_now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 unsigned int sa_seed(void)
 {
 	struct timespec ts;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers of the reliability tests (chaos_test, truncate_test): the seed
- * and time budget from the environment, and exact page counts of a
+ * Helpers of the reliability tests (chaos_test, truncate_test, vmm_kill_test,
+ * pressure_test, isolation_test): the seed and time budget from the
+ * environment, a monotonic clock in seconds, and exact page counts of a
  * memory object, by the module (MEM_BIND) and by the page cache (mincore),
  * for the accounting those tests end with.
  */
@@ -22,6 +23,8 @@ unsigned long sa_env_ulong(const char *name, unsigned long def);
  * ("# seed N (SA_SEED=N repeats its choices)") so that any run can be repeated.
  */
 unsigned int sa_seed(void);
+/* Seconds on CLOCK_MONOTONIC, for durations and deadlines. */
+double sa_now_s(void);
 /* Pages a memory object holds (MEM_BIND's answer), or -errno. */
 long sa_object_pages(int memfd);
 /*
