@@ -11,6 +11,9 @@
  *			with memory its staged pages, share of the target,
  *			recent demand and back-off, then per CPU with a
  *			non-empty cache the folios cached there
+ *	fault_hist	per group and fault class (4k_hit, 4k_miss, 2m_hit,
+ *			2m_miss) its count, then LOWER_NS:COUNT for every
+ *			non-empty bucket of its service-time histogram
  *
  * Lines are "prefix key value key value ..."; tests and tools parse them
  * by key, so a key keeps its name. Only aggregates: no guest address is
@@ -202,6 +205,20 @@ static int sa_debugfs_pools_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(sa_debugfs_pools);
 
+/* Each group's fault service-time histogram (fault_hist.c). */
+static int sa_debugfs_fault_hist_show(struct seq_file *m, void *v)
+{
+	struct sa_group *group;
+	unsigned long id;
+
+	mutex_lock(&sa_registry_lock);
+	sa_for_each_group(id, group)
+		sa_fault_hist_show(m, group);
+	mutex_unlock(&sa_registry_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(sa_debugfs_fault_hist);
+
 /**
  * sa_debugfs_init() - create /sys/kernel/debug/shadowalloc and its files
  *
@@ -216,6 +233,8 @@ void sa_debugfs_init(void)
 			    &sa_debugfs_telemetry_fops);
 	debugfs_create_file("pools", 0400, sa_debugfs_dir, NULL,
 			    &sa_debugfs_pools_fops);
+	debugfs_create_file("fault_hist", 0400, sa_debugfs_dir, NULL,
+			    &sa_debugfs_fault_hist_fops);
 }
 
 /**

@@ -44,7 +44,9 @@ static_assert(offsetof(struct shadowalloc_stats, held_page_ticks) ==
 	      SHADOWALLOC_STATS_SIZE_VER2);
 static_assert(offsetof(struct shadowalloc_stats, hit_rate_pages_permille) ==
 	      SHADOWALLOC_STATS_SIZE_VER3);
-static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER4);
+static_assert(offsetof(struct shadowalloc_stats, fault_zeroed_pages) ==
+	      SHADOWALLOC_STATS_SIZE_VER4);
+static_assert(sizeof(struct shadowalloc_stats) == SHADOWALLOC_STATS_SIZE_VER5);
 static_assert(sizeof(struct shadowalloc_stage_reserve) ==
 	      SHADOWALLOC_STAGE_RESERVE_SIZE_VER0);
 static_assert(sizeof(struct shadowalloc_pool_config) ==
@@ -72,6 +74,7 @@ union sa_ioctl_arg {
 	struct shadowalloc_model model;
 	struct shadowalloc_record record;
 	struct shadowalloc_mem_bind bind;
+	struct shadowalloc_fault_hist hist;
 };
 
 static bool sa_zero(const void *p, size_t len)
@@ -277,6 +280,28 @@ static long sa_ioctl_record(struct file *file, union sa_ioctl_arg *karg,
 	return sa_group_record(arg->group_id);
 }
 
+/*
+ * GROUP_FAULT_HIST reads size, flags, group_id, buf_len and the buckets
+ * pointer (the table's in_size); the rest is output. A buffer too small
+ * fails with -ENOSPC and reports the bytes needed in buf_len.
+ */
+static long sa_ioctl_group_fault_hist(struct file *file,
+				      union sa_ioctl_arg *karg,
+				      void __user *uarg)
+{
+	struct shadowalloc_fault_hist __user *uhist = uarg;
+	struct shadowalloc_fault_hist *arg = &karg->hist;
+	int ret;
+
+	if (arg->flags)
+		return -EINVAL;
+	ret = sa_group_fault_hist(arg, capable(CAP_SYS_ADMIN),
+				  u64_to_user_ptr(arg->buckets));
+	if (ret == -ENOSPC && put_user(arg->buf_len, &uhist->buf_len))
+		return -EFAULT;
+	return ret;
+}
+
 typedef long (*sa_ioctl_handler_t)(struct file *file, union sa_ioctl_arg *karg,
 				   void __user *uarg);
 
@@ -387,6 +412,9 @@ static const struct sa_ioctl_desc sa_ioctls[] = {
 	SA_IOCTL_INOUT(MEM_BIND, struct shadowalloc_mem_bind,
 		       SHADOWALLOC_MEM_BIND_SIZE_VER0, group_id,
 		       sa_ioctl_mem_bind, SA_IOCTL_MEM),
+	SA_IOCTL_INOUT(GROUP_FAULT_HIST, struct shadowalloc_fault_hist,
+		       SHADOWALLOC_FAULT_HIST_SIZE_VER0, buckets,
+		       sa_ioctl_group_fault_hist, 0),
 };
 
 static_assert(ARRAY_SIZE(sa_ioctls) <= SHADOWALLOC_NR_MAX + 1);
@@ -472,8 +500,8 @@ static int sa_copy_arg(const struct sa_ioctl_desc *desc,
  *
  * Commands are looked up by number in sa_ioctls[]; the magic and the
  * direction must match, the size may be that of any version of the struct
- * from version 0 on. Every command but API and GET_STATS needs
- * CAP_SYS_ADMIN. Errors are documented per command in
+ * from version 0 on. Every command but API, GET_STATS and GROUP_FAULT_HIST
+ * needs CAP_SYS_ADMIN. Errors are documented per command in
  * Documentation/ioctl-api.rst; a failed call changes nothing.
  *
  * Return: 0 (RECORD: a file descriptor) or a negative errno: -ENOTTY for an

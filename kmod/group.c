@@ -69,6 +69,7 @@ static void sa_group_free_workfn(struct work_struct *work)
 	sa_pool_destroy(&group->pool);
 	sa_launch_release_all(group);
 	free_percpu(group->stats);
+	sa_fault_hist_free(group);
 	kfree(group);
 }
 
@@ -275,9 +276,12 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 		ret = -ENOMEM;
 		goto err_free_group;
 	}
-	ret = sa_pool_init(&group->pool, group->max_staged_bytes);
+	ret = sa_fault_hist_alloc(group);
 	if (ret)
 		goto err_free_stats;
+	ret = sa_pool_init(&group->pool, group->max_staged_bytes);
+	if (ret)
+		goto err_free_hist;
 
 	mutex_lock(&sa_registry_lock);
 	if (sa_group_find_locked(group->id)) {
@@ -298,6 +302,8 @@ int sa_group_create(const struct shadowalloc_group_create *arg)
 out_unlock:
 	mutex_unlock(&sa_registry_lock);
 	sa_pool_destroy(&group->pool);
+err_free_hist:
+	sa_fault_hist_free(group);
 err_free_stats:
 	free_percpu(group->stats);
 err_free_group:
@@ -749,7 +755,7 @@ out_unlock:
 }
 
 /* Is the calling process a member VM of group @id? */
-static bool sa_current_in_group(u32 id)
+bool sa_current_in_group(u32 id)
 {
 	struct sa_vm *vm;
 	bool member;

@@ -465,6 +465,8 @@ static void sa_fault_account(struct sa_mem *mem, enum sa_fault_kind kind,
 			if (kind == SA_FAULT_HIT_HUGE)
 				this_cpu_inc(stats->hits_huge);
 		}
+		sa_fault_hist_account(group, kind != SA_FAULT_MISS,
+				      folio_test_large(folio), ns);
 		sa_recorder_fault(group, start_ns, folio_pos(folio),
 				  folio_size(folio), mem->owner);
 		sa_launch_account(group, mem->launch, pages);

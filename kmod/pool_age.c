@@ -29,6 +29,7 @@ static void sa_age_fn(struct work_struct *work)
 		return;
 	aged = sa_pool_evict(pool, NUMA_NO_NODE, ULONG_MAX, jiffies - max_age,
 			     false);
+	atomic64_add(aged, &pool->aged_out_pages);
 	/* A reservation whose pages waited this long for nobody is over. */
 	sa_pool_consume_reservation(pool, aged);
 	queue_delayed_work(system_unbound_wq, &pool->age_work,

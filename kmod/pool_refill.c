@@ -149,10 +149,8 @@ static enum sa_size_class sa_refill_class(struct sa_pool *pool, long deficit)
  * queues itself again for when that ends (kicks meanwhile find the work
  * pending and change nothing) and counts it.
  */
-static void sa_refill_fn(struct work_struct *work)
+static void sa_refill_run(struct sa_pool *pool)
 {
-	struct sa_pool *pool = container_of(to_delayed_work(work),
-					    struct sa_pool, refill_work);
 	unsigned long target, retry = ULONG_MAX, delay;
 	nodemask_t skip = NODE_MASK_NONE;
 	enum sa_size_class class;
@@ -215,6 +213,26 @@ static void sa_refill_fn(struct work_struct *work)
 		queue_delayed_work(system_unbound_wq, &pool->refill_work,
 				   max(retry, 1UL));
 	}
+}
+
+/*
+ * One refill run, its CPU time counted: the kworker's own runtime
+ * (sum_exec_runtime) across the run, not the wall time, which would also
+ * count the time the worker was preempted by vCPUs or slept in the page
+ * allocator's cond_resched(). The scheduler brings the running task's
+ * sum up to date at ticks and switches only, so a short run may read
+ * 0 or one tick; the sum over many runs is right on average.
+ */
+static void sa_refill_fn(struct work_struct *work)
+{
+	struct sa_pool *pool = container_of(to_delayed_work(work),
+					    struct sa_pool, refill_work);
+	u64 t0 = READ_ONCE(current->se.sum_exec_runtime);
+
+	sa_refill_run(pool);
+	atomic64_add(READ_ONCE(current->se.sum_exec_runtime) - t0,
+		     &pool->refill_cpu_ns);
+	atomic64_inc(&pool->refill_runs);
 }
 
 /**

@@ -123,6 +123,11 @@ struct sa_pool_node {
  * @refill_backoffs: refill runs cut short because memory was low
  * @refill_zero_ns: time the refill worker spent in the page allocator
  *	allocating and zeroing the folios it staged
+ * @refill_cpu_ns: the refill worker's own CPU time across its runs
+ *	(sum_exec_runtime deltas, pool_refill.c)
+ * @refill_runs: the runs summed in @refill_cpu_ns
+ * @aged_out_pages: part of @evicted_pages released by ageing
+ * @shrinker_pages: part of @evicted_pages the shrinker took
  * @refill_work: stages folios up to the target; delayed while the budget
  *	or a back-off holds it
  * @age_work: evicts folios older than @max_age_ms
@@ -150,6 +155,10 @@ struct sa_pool {
 	atomic64_t refill_throttled;
 	atomic64_t refill_backoffs;
 	atomic64_t refill_zero_ns;
+	atomic64_t refill_cpu_ns;
+	atomic64_t refill_runs;
+	atomic64_t aged_out_pages;
+	atomic64_t shrinker_pages;
 	struct delayed_work refill_work;
 	struct delayed_work age_work;
 };
@@ -181,6 +190,27 @@ struct sa_fault_stats {
 	u64 released;
 	u64 events;
 	u64 events_dropped;
+};
+
+/*
+ * The fault service-time histogram's layout (fault_hist.c, described to
+ * userspace in struct shadowalloc_fault_hist): bucket 0 below 256 ns,
+ * four linear buckets per power of two up to 2^30 ns (about 1.07 s), the
+ * last bucket above.
+ */
+#define SA_HIST_FIRST_SHIFT	8
+#define SA_HIST_SUB_SHIFT	2
+#define SA_HIST_LAST_SHIFT	30
+#define SA_HIST_BUCKETS		(2 + ((SA_HIST_LAST_SHIFT - \
+				       SA_HIST_FIRST_SHIFT) << SA_HIST_SUB_SHIFT))
+
+/**
+ * struct sa_fault_hist - one CPU's fault service-time histogram of a group
+ * @buckets: faults per class (enum shadowalloc_fault_class) and bucket;
+ *	the fault path increments its own CPU's, GROUP_FAULT_HIST sums them
+ */
+struct sa_fault_hist {
+	u64 buckets[SHADOWALLOC_FAULT_CLASSES][SA_HIST_BUCKETS];
 };
 
 /* Telemetry aggregates (telemetry.c). */
@@ -265,6 +295,8 @@ enum sa_density {
  *	2 MiB regions, for the fault path's 2 MiB rule (mem.c); written by
  *	the forecast tick, read locklessly
  * @stats: per-CPU fault counters, summed by GET_STATS
+ * @fault_hist: per-CPU fault service-time histogram (fault_hist.c), summed
+ *	by GROUP_FAULT_HIST; allocated and freed with the group
  * @telemetry: telemetry aggregates of all members; under sa_registry_lock
  * @demand: the group's demand model, fed every tick with the pages its VMs
  *	first-touched; under sa_registry_lock
@@ -294,6 +326,7 @@ struct sa_group {
 	u8 density;
 	struct sa_pool pool;
 	struct sa_fault_stats __percpu *stats;
+	struct sa_fault_hist __percpu *fault_hist;
 	struct sa_telemetry_agg telemetry;
 	struct sa_forecast_model demand;
 	spinlock_t launch_lock;
@@ -354,6 +387,7 @@ int sa_group_remove_vm(const struct shadowalloc_group_vm *arg);
 int sa_group_set_enabled(u32 id, bool enable);
 int sa_group_set_horizon(u32 id, u32 horizon_ms);
 int sa_group_get_stats(u32 id, bool privileged, struct shadowalloc_stats *st);
+bool sa_current_in_group(u32 id);
 
 int sa_group_stage_reserve(u32 id, u64 pages);
 int sa_group_pool_config(const struct shadowalloc_pool_config *arg);
@@ -412,6 +446,16 @@ struct sa_mem_limit {
 
 extern atomic_long_t sa_mem_pages_global;
 DECLARE_PER_CPU(u64, sa_plain_faults);
+
+/* fault_hist.c: the fault service-time histogram. */
+int sa_fault_hist_alloc(struct sa_group *group);
+void sa_fault_hist_free(struct sa_group *group);
+void sa_fault_hist_account(struct sa_group *group, bool hit, bool huge,
+			   u64 ns);
+int sa_group_fault_hist(struct shadowalloc_fault_hist *arg, bool privileged,
+			void __user *ubuckets);
+struct seq_file;
+void sa_fault_hist_show(struct seq_file *m, struct sa_group *group);
 int sa_mem_init(void);
 void sa_mem_exit(void);
 int sa_mem_attach(struct inode *inode, struct sa_mem_limit *limit,

@@ -37,6 +37,16 @@ static unsigned long sa_shrink_count(struct shrinker *shrinker,
  * from a rotating start so no group pays for all the others. Never
  * sleeps; groups are read under RCU and freed only after a grace period.
  */
+/* Shrink one group's pool on @nid, counting what it took for GET_STATS. */
+static unsigned long sa_shrink_group(struct sa_group *group, int nid,
+				     unsigned long nr)
+{
+	unsigned long freed = sa_pool_shrink_node(&group->pool, nid, nr);
+
+	atomic64_add(freed, &group->pool.shrinker_pages);
+	return freed;
+}
+
 static unsigned long sa_shrink_scan(struct shrinker *shrinker,
 				    struct shrink_control *sc)
 {
@@ -49,15 +59,14 @@ static unsigned long sa_shrink_scan(struct shrinker *shrinker,
 	xa_for_each_start(&sa_groups, id, group, start) {
 		if (freed >= nr)
 			goto out;
-		freed += sa_pool_shrink_node(&group->pool, sc->nid, nr - freed);
+		freed += sa_shrink_group(group, sc->nid, nr - freed);
 		WRITE_ONCE(next_id, id + 1);
 	}
 	if (start) {
 		xa_for_each_range(&sa_groups, id, group, 0, start - 1) {
 			if (freed >= nr)
 				goto out;
-			freed += sa_pool_shrink_node(&group->pool, sc->nid,
-						     nr - freed);
+			freed += sa_shrink_group(group, sc->nid, nr - freed);
 			WRITE_ONCE(next_id, id + 1);
 		}
 	}

@@ -139,6 +139,14 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	st->evicted_pages = atomic64_read(&pool->evicted_pages);
 	st->cap_evicted_pages = atomic64_read(&pool->cap_evicted_pages);
 	st->refill_zero_ns = atomic64_read(&pool->refill_zero_ns);
+	st->refill_cpu_ns = atomic64_read(&pool->refill_cpu_ns);
+	st->refill_runs = atomic64_read(&pool->refill_runs);
+	st->aged_out_pages = atomic64_read(&pool->aged_out_pages);
+	st->shrinker_evicted_pages = atomic64_read(&pool->shrinker_pages);
+	/* Zeroed for nothing: every eviction but the disable's release. */
+	st->evicted_unused_pages = st->aged_out_pages +
+				   st->shrinker_evicted_pages +
+				   st->cap_evicted_pages;
 	st->max_age_ms = READ_ONCE(pool->max_age_ms);
 	st->zeroed_pages = atomic64_read(&pool->zeroed_pages);
 	st->refill_throttled = atomic64_read(&pool->refill_throttled);
@@ -154,6 +162,8 @@ static void sa_group_fill_pool_stats(struct sa_group *group,
 	handed_pages = sa_staged_pages_handed(&sum);
 	st->hit_pages = handed_pages;
 	st->miss_pages = sum.miss_pages;
+	/* A miss's folio is zeroed by the page allocator on the fault path. */
+	st->fault_zeroed_pages = sum.miss_pages;
 	st->hit_rate_pages_permille = sa_permille(handed_pages, handed_pages +
 						  sum.miss_pages);
 	st->utilisation_permille = sa_permille(handed_pages, st->staged_total);

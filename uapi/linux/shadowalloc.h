@@ -274,6 +274,25 @@ struct shadowalloc_horizon {
  *	cap was lowered below what was staged; since ABI version 5
  * @refill_zero_ns: out: time the refill worker spent allocating and
  *	zeroing the pool's pages (off the fault path); since ABI version 5
+ * @fault_zeroed_pages: out: pages allocated and zeroed on the fault path
+ *	(the misses' pages, @miss_pages), beside @zeroed_pages, those the
+ *	refill worker zeroed off it; bytes are pages times 4096; since ABI
+ *	version 6
+ * @refill_cpu_ns: out: CPU time of the refill worker's runs for this
+ *	pool: the kworker's own runtime (its scheduler sum_exec_runtime)
+ *	across each run, so time it was preempted or waited is not counted
+ *	(the scheduler updates it at ticks and switches: one run is measured
+ *	to a tick, the sum over runs is exact on average); since ABI version 6
+ * @refill_runs: out: refill worker runs measured in @refill_cpu_ns; since
+ *	ABI version 6
+ * @aged_out_pages: out: part of @evicted_pages released by ageing
+ *	(@max_age_ms passed unused); since ABI version 6
+ * @shrinker_evicted_pages: out: part of @evicted_pages the shrinker took
+ *	under memory pressure; since ABI version 6
+ * @evicted_unused_pages: out: pages zeroed for the pool and then released
+ *	unused: @aged_out_pages + @shrinker_evicted_pages +
+ *	@cap_evicted_pages (@evicted_pages also counts those released when
+ *	shadowing was disabled); since ABI version 6
  */
 struct shadowalloc_stats {
 	__u32 size;
@@ -331,6 +350,13 @@ struct shadowalloc_stats {
 	__u64 reserve_shortfall_pages;
 	__u64 cap_evicted_pages;
 	__u64 refill_zero_ns;
+	/* ABI version 6 */
+	__u64 fault_zeroed_pages;
+	__u64 refill_cpu_ns;
+	__u64 refill_runs;
+	__u64 aged_out_pages;
+	__u64 shrinker_evicted_pages;
+	__u64 evicted_unused_pages;
 };
 
 #define SHADOWALLOC_STATS_SIZE_VER0		232
@@ -338,6 +364,7 @@ struct shadowalloc_stats {
 #define SHADOWALLOC_STATS_SIZE_VER2		288
 #define SHADOWALLOC_STATS_SIZE_VER3		304
 #define SHADOWALLOC_STATS_SIZE_VER4		344
+#define SHADOWALLOC_STATS_SIZE_VER5		392
 
 /**
  * struct shadowalloc_stage_reserve - argument of SHADOWALLOC_IOC_STAGE_RESERVE
@@ -489,6 +516,73 @@ struct shadowalloc_trace_record {
 	__u32 size;
 };
 
+/*
+ * Fault classes of struct shadowalloc_fault_hist, the rows of its bucket
+ * array: a first touch served from the staging pool (hit) or allocated and
+ * zeroed on the fault path (miss), with a 4 KiB or a 2 MiB folio.
+ */
+enum shadowalloc_fault_class {
+	SHADOWALLOC_FAULT_4K_HIT	= 0,
+	SHADOWALLOC_FAULT_4K_MISS	= 1,
+	SHADOWALLOC_FAULT_2M_HIT	= 2,
+	SHADOWALLOC_FAULT_2M_MISS	= 3,
+	SHADOWALLOC_FAULT_CLASSES	= 4,
+};
+
+/**
+ * struct shadowalloc_fault_hist - argument of SHADOWALLOC_IOC_GROUP_FAULT_HIST
+ * @size: in: caller's sizeof(); out: bytes written by the kernel
+ * @flags: must be 0
+ * @group_id: in: the group
+ * @buf_len: in: bytes available at @buckets; out: bytes written, or the
+ *	bytes needed (@nr_classes * @nr_buckets * 8) when the call fails with
+ *	-ENOSPC, or when @buckets is 0 (a query of the layout)
+ * @buckets: in: user pointer to __u64[@nr_classes][@nr_buckets], filled
+ *	with the fault counts per class (enum shadowalloc_fault_class) and
+ *	bucket; 0, with @buf_len 0, asks for the layout and @count only
+ * @nr_classes: out: rows: SHADOWALLOC_FAULT_CLASSES
+ * @nr_buckets: out: buckets per class, 2 + ((@last_shift - @first_shift)
+ *	<< @sub_shift)
+ * @first_shift: out: bucket 0 counts service times below 2^@first_shift ns
+ * @sub_shift: out: each power of two from 2^@first_shift to 2^@last_shift
+ *	ns is split into 2^@sub_shift buckets of equal width
+ * @last_shift: out: the last bucket counts times of 2^@last_shift ns and
+ *	more
+ * @pad0: out: zero
+ * @count: out: faults per class (the sum of the class's buckets, the same
+ *	snapshot), for the first four classes
+ * @reserved: out: zero
+ *
+ * The module keeps, per group, a histogram of the fault service time (as
+ * GET_STATS's @hit_service_ns and @miss_service_ns sum it) of every first
+ * touch the group's pool served or missed; it starts empty with the group
+ * and goes with it. Bucket i, for 1 <= i <= @nr_buckets - 2, with j = i - 1,
+ * p = @first_shift + (j >> @sub_shift) and s = j & ((1 << @sub_shift) - 1),
+ * counts times in [2^p + s * 2^(p - @sub_shift), 2^p + (s + 1) * 2^(p -
+ * @sub_shift)) ns: log-linear buckets whose upper bound is at most 1.25
+ * times the lower (with @sub_shift 2), so a percentile interpolated within
+ * its bucket is within 25 % of the true one. Counters are per CPU and
+ * summed without a lock: faults racing with the call are counted or not.
+ * Needs CAP_SYS_ADMIN or membership of the group, as GET_STATS. Since ABI
+ * version 6.
+ */
+struct shadowalloc_fault_hist {
+	__u32 size;
+	__u32 flags;
+	__u32 group_id;
+	__u32 buf_len;
+	__u64 buckets;
+	__u32 nr_classes;
+	__u32 nr_buckets;
+	__u32 first_shift;
+	__u32 sub_shift;
+	__u32 last_shift;
+	__u32 pad0;
+	__u64 count[4];
+	__u64 reserved[4];
+};
+
+#define SHADOWALLOC_FAULT_HIST_SIZE_VER0	112
 
 /*
  * The ABI version SHADOWALLOC_IOC_API reports. 1: the first published ABI;
@@ -501,10 +595,12 @@ struct shadowalloc_trace_record {
  * (SHADOWALLOC_FEATURE_RECORD_OFFSETS), stats VER3 (memory held); 5:
  * stats VER4 (page-weighted hit rate, pages released apart from discards,
  * reservation shortfall, cap evictions, refill zeroing time), POOL_CONFIG
- * refuses a cap below the outstanding reservation with -EBUSY. A module
- * accepts every version from 1 up to its own.
+ * refuses a cap below the outstanding reservation with -EBUSY; 6: the
+ * fault service-time histogram (GROUP_FAULT_HIST), stats VER5 (work off
+ * the fault path: fault-path zeroing, the refill's CPU time, pages evicted
+ * unused by cause). A module accepts every version from 1 up to its own.
  */
-#define SHADOWALLOC_API_VERSION		5U
+#define SHADOWALLOC_API_VERSION		6U
 
 /* shadowalloc_api.features: what the running module can do. */
 /* Staging of 2 MiB blocks (SHADOWALLOC_POOL_SET_HUGE). */
@@ -599,6 +695,7 @@ enum {
 	SHADOWALLOC_NR_MODEL_IMPORT	= 0x0c,
 	SHADOWALLOC_NR_RECORD		= 0x0d,
 	SHADOWALLOC_NR_MEM_BIND		= 0x0e,
+	SHADOWALLOC_NR_GROUP_FAULT_HIST	= 0x0f,
 	SHADOWALLOC_NR_MAX		= 0x3f,
 };
 
@@ -633,5 +730,7 @@ enum {
 	_IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_RECORD, struct shadowalloc_record)
 #define SHADOWALLOC_IOC_MEM_BIND \
 	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_MEM_BIND, struct shadowalloc_mem_bind)
+#define SHADOWALLOC_IOC_GROUP_FAULT_HIST \
+	_IOWR(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_FAULT_HIST, struct shadowalloc_fault_hist)
 
 #endif /* _UAPI_LINUX_SHADOWALLOC_H */
