@@ -12,7 +12,7 @@
  *			recent demand and back-off, then per CPU with a
  *			non-empty cache the folios cached there
  *	fault_hist	per group and fault class (4k_hit, 4k_miss, 2m_hit,
- *			2m_miss) its count, then LOWER_NS:COUNT for every
+ *			2m_miss) its count and sum_ns, then LOWER_NS:COUNT for every
  *			non-empty bucket of its service-time histogram
  *
  * Lines are "prefix key value key value ..."; tests and tools parse them

@@ -12,6 +12,9 @@
  * percentile interpolated within its bucket is off by under 25 % (under
  * 20 % in three of every four buckets). The layout goes to userspace with
  * the counts, so tools compute the bounds instead of hardcoding them.
+ * Beside the buckets, each class's summed service time: GET_STATS sums
+ * hits and misses of both sizes together, and a class's mean (and a
+ * Prometheus histogram's _sum) needs its own.
  */
 #include <linux/bitops.h>
 #include <linux/percpu.h>
@@ -74,7 +77,7 @@ static unsigned int sa_fault_hist_bucket(u64 ns)
  * @ns: its service time, as GET_STATS sums it
  *
  * Called from the fault path (mem.c, sa_fault_account()): one per-CPU
- * increment.
+ * increment and one per-CPU add, no lock.
  */
 void sa_fault_hist_account(struct sa_group *group, bool hit, bool huge,
 			   u64 ns)
@@ -85,22 +88,24 @@ void sa_fault_hist_account(struct sa_group *group, bool hit, bool huge,
 				     SHADOWALLOC_FAULT_4K_MISS);
 
 	this_cpu_inc(group->fault_hist->buckets[class][sa_fault_hist_bucket(ns)]);
+	this_cpu_add(group->fault_hist->sum_ns[class], ns);
 }
 
 /* Sum every CPU's histogram of @group into @sum; no lock, as GET_STATS. */
-static void sa_fault_hist_sum(struct sa_group *group,
-			      u64 sum[SHADOWALLOC_FAULT_CLASSES][SA_HIST_BUCKETS])
+static void sa_fault_hist_sum(struct sa_group *group, struct sa_fault_hist *sum)
 {
 	unsigned int c, b;
 	int cpu;
 
-	memset(sum, 0, SA_HIST_BYTES);
+	memset(sum, 0, sizeof(*sum));
 	for_each_possible_cpu(cpu) {
 		struct sa_fault_hist *h = per_cpu_ptr(group->fault_hist, cpu);
 
-		for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++)
+		for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
 			for (b = 0; b < SA_HIST_BUCKETS; b++)
-				sum[c][b] += h->buckets[c][b];
+				sum->buckets[c][b] += h->buckets[c][b];
+			sum->sum_ns[c] += h->sum_ns[c];
+		}
 	}
 }
 
@@ -125,7 +130,7 @@ static void sa_fault_hist_sum(struct sa_group *group,
 int sa_group_fault_hist(struct shadowalloc_fault_hist *arg, bool privileged,
 			void __user *ubuckets)
 {
-	u64 (*sum)[SA_HIST_BUCKETS];
+	struct sa_fault_hist *sum;
 	struct sa_group *group;
 	unsigned int c, b;
 	int ret = 0;
@@ -141,7 +146,7 @@ int sa_group_fault_hist(struct shadowalloc_fault_hist *arg, bool privileged,
 		ret = -ENOSPC;
 	}
 
-	sum = kmalloc(SA_HIST_BYTES, GFP_KERNEL);
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
 	if (!sum)
 		return -ENOMEM;
 	group = sa_registry_lock_group(arg->group_id);
@@ -160,10 +165,12 @@ int sa_group_fault_hist(struct shadowalloc_fault_hist *arg, bool privileged,
 	arg->first_shift = SA_HIST_FIRST_SHIFT;
 	arg->sub_shift = SA_HIST_SUB_SHIFT;
 	arg->last_shift = SA_HIST_LAST_SHIFT;
-	for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++)
+	for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
 		for (b = 0; b < SA_HIST_BUCKETS; b++)
-			arg->count[c] += sum[c][b];
-	if (ubuckets && copy_to_user(ubuckets, sum, SA_HIST_BYTES))
+			arg->count[c] += sum->buckets[c][b];
+		arg->sum_ns[c] = sum->sum_ns[c];
+	}
+	if (ubuckets && copy_to_user(ubuckets, sum->buckets, SA_HIST_BYTES))
 		ret = -EFAULT;
 out_free:
 	kfree(sum);
@@ -190,7 +197,7 @@ static u64 sa_fault_hist_lower(unsigned int b)
  * @m: the seq_file of debugfs's "fault_hist"
  * @group: the group; the caller holds sa_registry_lock
  *
- * One line per class with faults: "group ID CLASS count N" then
+ * One line per class: "group ID CLASS count N sum_ns NS" then
  * "LOWER_NS:COUNT" for every non-empty bucket.
  */
 void sa_fault_hist_show(struct seq_file *m, struct sa_group *group)
@@ -201,24 +208,25 @@ void sa_fault_hist_show(struct seq_file *m, struct sa_group *group)
 		[SHADOWALLOC_FAULT_2M_HIT] = "2m_hit",
 		[SHADOWALLOC_FAULT_2M_MISS] = "2m_miss",
 	};
-	u64 (*sum)[SA_HIST_BUCKETS];
+	struct sa_fault_hist *sum;
 	unsigned int c, b;
 	u64 count;
 
-	sum = kmalloc(SA_HIST_BYTES, GFP_KERNEL);
+	sum = kmalloc(sizeof(*sum), GFP_KERNEL);
 	if (!sum)
 		return;
 	sa_fault_hist_sum(group, sum);
 	for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
 		count = 0;
 		for (b = 0; b < SA_HIST_BUCKETS; b++)
-			count += sum[c][b];
-		seq_printf(m, "group %u %s count %llu", group->id, names[c],
-			   count);
+			count += sum->buckets[c][b];
+		seq_printf(m, "group %u %s count %llu sum_ns %llu", group->id,
+			   names[c], count, sum->sum_ns[c]);
 		for (b = 0; b < SA_HIST_BUCKETS; b++)
-			if (sum[c][b])
+			if (sum->buckets[c][b])
 				seq_printf(m, " %llu:%llu",
-					   sa_fault_hist_lower(b), sum[c][b]);
+					   sa_fault_hist_lower(b),
+					   sum->buckets[c][b]);
 		seq_putc(m, '\n');
 	}
 	kfree(sum);

@@ -208,9 +208,12 @@ struct sa_fault_stats {
  * struct sa_fault_hist - one CPU's fault service-time histogram of a group
  * @buckets: faults per class (enum shadowalloc_fault_class) and bucket;
  *	the fault path increments its own CPU's, GROUP_FAULT_HIST sums them
+ * @sum_ns: service time summed per class, for the class's mean (and a
+ *	Prometheus histogram's _sum)
  */
 struct sa_fault_hist {
 	u64 buckets[SHADOWALLOC_FAULT_CLASSES][SA_HIST_BUCKETS];
+	u64 sum_ns[SHADOWALLOC_FAULT_CLASSES];
 };
 
 /* Telemetry aggregates (telemetry.c). */

@@ -383,6 +383,144 @@ int shadowalloc_record(int fd, uint32_t group_id)
 	return ret < 0 ? -errno : ret;
 }
 
+/**
+ * shadowalloc_get_fault_hist() - a group's fault service-time histogram
+ * @fd: device descriptor
+ * @group_id: the group
+ * @hist: filled in: the layout and per-class counts, and @hist->buckets
+ *	allocated and filled to the layout the module reports
+ *
+ * Asks the module for its layout first (a call without a buffer), so
+ * nothing about the buckets is hardcoded here; a module whose layout grew
+ * between both calls answers -ENOSPC and the call is made again.
+ *
+ * Return: 0 or -errno (-ENOMEM; the ioctl's: -EINVAL, -EPERM, -ENOENT,
+ * -ENOTTY from a module without GROUP_FAULT_HIST).
+ */
+int shadowalloc_get_fault_hist(int fd, uint32_t group_id,
+			       struct shadowalloc_hist *hist)
+{
+	struct shadowalloc_fault_hist *arg = &hist->layout;
+	uint32_t len;
+	int ret, tries;
+
+	hist->buckets = NULL;
+	for (tries = 0; tries < 4; tries++) {
+		memset(arg, 0, sizeof(*arg));
+		arg->size = sizeof(*arg);
+		arg->group_id = group_id;
+		ret = sa_ioctl(fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, arg);
+		if (ret)
+			return ret;
+		len = arg->buf_len;
+		free(hist->buckets);
+		hist->buckets = calloc(1, len ? len : 1);
+		if (!hist->buckets)
+			return -ENOMEM;
+		memset(arg, 0, sizeof(*arg));
+		arg->size = sizeof(*arg);
+		arg->group_id = group_id;
+		arg->buf_len = len;
+		arg->buckets = (uintptr_t)hist->buckets;
+		ret = sa_ioctl(fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, arg);
+		if (ret != -ENOSPC)
+			break;
+	}
+	if (ret) {
+		free(hist->buckets);
+		hist->buckets = NULL;
+	}
+	return ret;
+}
+
+/**
+ * shadowalloc_hist_free() - free what shadowalloc_get_fault_hist() allocated
+ * @hist: the histogram; its buckets become NULL
+ */
+void shadowalloc_hist_free(struct shadowalloc_hist *hist)
+{
+	free(hist->buckets);
+	hist->buckets = NULL;
+}
+
+/**
+ * shadowalloc_hist_bucket_bounds() - the service times a bucket counts
+ * @layout: the module's layout (struct shadowalloc_fault_hist)
+ * @b: the bucket, 0..@layout->nr_buckets - 1
+ * @lo: its lower bound in ns (included)
+ * @hi: its upper bound in ns (excluded); UINT64_MAX for the last bucket
+ *
+ * As the uapi header describes: bucket 0 below 2^first_shift, then
+ * 2^sub_shift equal buckets per power of two, the last from 2^last_shift.
+ */
+void shadowalloc_hist_bucket_bounds(const struct shadowalloc_fault_hist *layout,
+				    uint32_t b, uint64_t *lo, uint64_t *hi)
+{
+	uint32_t j, p, sub = layout->sub_shift;
+
+	if (b == 0) {
+		*lo = 0;
+		*hi = 1ULL << layout->first_shift;
+		return;
+	}
+	if (b + 1 >= layout->nr_buckets) {
+		*lo = 1ULL << layout->last_shift;
+		*hi = UINT64_MAX;
+		return;
+	}
+	j = b - 1;
+	p = layout->first_shift + (j >> sub);
+	*lo = (1ULL << p) + ((uint64_t)(j & ((1U << sub) - 1)) << (p - sub));
+	*hi = *lo + (1ULL << (p - sub));
+}
+
+/**
+ * shadowalloc_hist_percentile() - a percentile of one class's service times
+ * @hist: from shadowalloc_get_fault_hist()
+ * @class: SHADOWALLOC_FAULT_4K_HIT .. SHADOWALLOC_FAULT_2M_MISS
+ * @permille: which percentile, 1..1000 (500: the median)
+ *
+ * The rank is ceil(count * permille / 1000) (at least 1); the bucket that
+ * holds the fault of that rank gives the value, interpolated linearly
+ * within it: lo + (hi - lo) * (rank - faults below the bucket) / (faults
+ * in it), so the last fault of a bucket reads as its upper bound. The
+ * true value is in the same bucket, whose upper bound is at most 1.25
+ * times its lower (sub_shift 2): the estimate is within 25 % of it. The
+ * last bucket (2^last_shift ns and more) reads as its lower bound.
+ *
+ * Return: ns, or 0 when the class has no faults or is unknown.
+ */
+uint64_t shadowalloc_hist_percentile(const struct shadowalloc_hist *hist,
+				     uint32_t class, uint32_t permille)
+{
+	const struct shadowalloc_fault_hist *l = &hist->layout;
+	const uint64_t *row;
+	uint64_t count = 0, rank, below = 0, lo, hi;
+	uint32_t b;
+
+	if (!hist->buckets || class >= l->nr_classes || !permille ||
+	    permille > 1000)
+		return 0;
+	row = hist->buckets + (size_t)class * l->nr_buckets;
+	for (b = 0; b < l->nr_buckets; b++)
+		count += row[b];
+	if (!count)
+		return 0;
+	rank = (count * permille + 999) / 1000;
+	if (!rank)
+		rank = 1;
+	for (b = 0; b < l->nr_buckets; b++) {
+		if (below + row[b] >= rank)
+			break;
+		below += row[b];
+	}
+	shadowalloc_hist_bucket_bounds(l, b, &lo, &hi);
+	if (hi == UINT64_MAX)
+		return lo;
+	return lo + (uint64_t)((double)(hi - lo) * (double)(rank - below) /
+			       (double)row[b]);
+}
+
 /* The range an -ERANGE of @op refers to, from the ABI header's bounds. */
 static const char *sa_describe_range(enum shadowalloc_op op)
 {
@@ -414,7 +552,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 			return "no such device (is the shadowalloc module loaded?)";
 		return "no such group";
 	case -EPERM:
-		if (op == SHADOWALLOC_OP_GET_STATS)
+		if (op == SHADOWALLOC_OP_GET_STATS ||
+		    op == SHADOWALLOC_OP_GROUP_FAULT_HIST)
 			return "not permitted (needs CAP_SYS_ADMIN, or membership of the group)";
 		return "not permitted (needs CAP_SYS_ADMIN)";
 	case -EACCES:
@@ -462,6 +601,8 @@ const char *shadowalloc_describe_error(enum shadowalloc_op op, int err)
 	case -ENOTTY:
 		if (op == SHADOWALLOC_OP_MEM_BIND)
 			return "not a shadowalloc memory file (the device or a shadowallocfs file)";
+		if (op == SHADOWALLOC_OP_GROUP_FAULT_HIST)
+			return "this module keeps no fault histogram (ABI version 6 or later has it)";
 		return "not a shadowalloc device, or an ioctl this module lacks";
 	case -EBADF:
 		return "not a pidfd";

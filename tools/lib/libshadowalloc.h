@@ -42,6 +42,7 @@ enum shadowalloc_op {
 	SHADOWALLOC_OP_MODEL_IMPORT,
 	SHADOWALLOC_OP_RECORD,
 	SHADOWALLOC_OP_MEM_BIND,
+	SHADOWALLOC_OP_GROUP_FAULT_HIST,
 };
 
 /* Open the device (path from $SHADOWALLOC_DEVICE, default /dev/shadowalloc). */
@@ -88,6 +89,38 @@ int shadowalloc_model_import(int fd, uint32_t group_id, const void *blob,
 			     uint32_t len);
 /* RECORD: a new read-only descriptor of trace records, or -errno. */
 int shadowalloc_record(int fd, uint32_t group_id);
+
+/**
+ * struct shadowalloc_hist - a group's fault service-time histogram
+ * @layout: the kernel's answer: layout (nr_classes, nr_buckets,
+ *	first_shift, sub_shift, last_shift) and count[] per class
+ * @buckets: @layout.nr_classes rows of @layout.nr_buckets counts, row r
+ *	at @buckets[r * @layout.nr_buckets] (malloc'ed, see
+ *	shadowalloc_hist_free())
+ */
+struct shadowalloc_hist {
+	struct shadowalloc_fault_hist layout;
+	uint64_t *buckets;
+};
+
+/*
+ * GROUP_FAULT_HIST: read the histogram of @group_id into @hist (its
+ * buckets allocated to the module's layout). Free with
+ * shadowalloc_hist_free(). -ENOTTY from a module older than ABI version 6.
+ */
+int shadowalloc_get_fault_hist(int fd, uint32_t group_id,
+			       struct shadowalloc_hist *hist);
+void shadowalloc_hist_free(struct shadowalloc_hist *hist);
+/* Bounds of bucket @b in ns: [*lo, *hi); the last bucket's *hi is UINT64_MAX. */
+void shadowalloc_hist_bucket_bounds(const struct shadowalloc_fault_hist *layout,
+				    uint32_t b, uint64_t *lo, uint64_t *hi);
+/*
+ * The @permille-th percentile (500 p50, 900 p90, 990 p99) of class @class
+ * (enum shadowalloc_fault_class) in ns, interpolated within its bucket;
+ * 0 when the class has no faults.
+ */
+uint64_t shadowalloc_hist_percentile(const struct shadowalloc_hist *hist,
+				     uint32_t class, uint32_t permille);
 
 /*
  * What @err (a negative errno) means for @op, e.g. -ENOTEMPTY for

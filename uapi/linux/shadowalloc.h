@@ -551,6 +551,9 @@ enum shadowalloc_fault_class {
  * @pad0: out: zero
  * @count: out: faults per class (the sum of the class's buckets, the same
  *	snapshot), for the first four classes
+ * @sum_ns: out: their summed service time per class: @sum_ns / @count is
+ *	the class's mean (GET_STATS's @hit_service_ns is the sum of both hit
+ *	classes, @miss_service_ns of both miss classes)
  * @reserved: out: zero
  *
  * The module keeps, per group, a histogram of the fault service time (as
@@ -579,10 +582,11 @@ struct shadowalloc_fault_hist {
 	__u32 last_shift;
 	__u32 pad0;
 	__u64 count[4];
+	__u64 sum_ns[4];
 	__u64 reserved[4];
 };
 
-#define SHADOWALLOC_FAULT_HIST_SIZE_VER0	112
+#define SHADOWALLOC_FAULT_HIST_SIZE_VER0	144
 
 /*
  * The ABI version SHADOWALLOC_IOC_API reports. 1: the first published ABI;
