@@ -134,6 +134,24 @@ static const struct family families[] = {
 	{ "shadowalloc_refill_zero_seconds_total", "counter",
 	  "Time the refill worker spent allocating and zeroing",
 	  F64(refill_zero_ns), NS, 0, 0 },
+	{ "shadowalloc_pages_fault_zeroed_total", "counter",
+	  "4 KiB pages allocated and zeroed on the fault path (the misses' pages)",
+	  F64(fault_zeroed_pages), RAW, 0, 0 },
+	{ "shadowalloc_refill_cpu_seconds_total", "counter",
+	  "CPU time of the refill worker's runs (its own runtime, not wall time)",
+	  F64(refill_cpu_ns), NS, 0, 0 },
+	{ "shadowalloc_refill_runs_total", "counter",
+	  "Refill worker runs",
+	  F64(refill_runs), RAW, 0, 0 },
+	{ "shadowalloc_pages_aged_out_total", "counter",
+	  "Part of the evicted pages released by ageing (unused for the max age)",
+	  F64(aged_out_pages), RAW, 0, 0 },
+	{ "shadowalloc_pages_shrinker_evicted_total", "counter",
+	  "Part of the evicted pages the shrinker took under memory pressure",
+	  F64(shrinker_evicted_pages), RAW, 0, 0 },
+	{ "shadowalloc_pages_evicted_unused_total", "counter",
+	  "4 KiB pages zeroed for the pool and released unused (aged out + shrinker + cap)",
+	  F64(evicted_unused_pages), RAW, 0, 0 },
 	{ "shadowalloc_refill_throttled_total", "counter",
 	  "Refill runs cut short by the zeroing budget",
 	  F64(refill_throttled), RAW, 0, 0 },
@@ -258,6 +276,59 @@ static void print_metrics(FILE *o, const uint32_t *ids,
 	}
 }
 
+/* Seconds of @ns as Prometheus parses them. */
+static void seconds(FILE *o, uint64_t ns)
+{
+	fprintf(o, "%" PRIu64 ".%09" PRIu64, ns / 1000000000, ns % 1000000000);
+}
+
+/*
+ * The fault service-time histograms of @n groups (@h; groups whose module
+ * keeps none have no buckets) as one Prometheus histogram family, by
+ * size="4k"|"2m" and result="hit"|"miss": cumulative buckets at each
+ * module bucket's upper bound (le=, seconds), +Inf, _sum and _count.
+ */
+static void print_histograms(FILE *o, const uint32_t *ids,
+			     const struct shadowalloc_hist *h, int n)
+{
+	static const char *const size[] = { "4k", "4k", "2m", "2m" };
+	static const char *const result[] = { "hit", "miss", "hit", "miss" };
+	const char *name = "shadowalloc_fault_service_seconds";
+	uint64_t lo, hi, cum;
+	uint32_t c, b;
+	int g;
+
+	fprintf(o, "# HELP %s First-touch fault service time, by block size and hit or miss\n"
+		"# TYPE %s histogram\n", name, name);
+	for (g = 0; g < n; g++) {
+		const struct shadowalloc_fault_hist *l = &h[g].layout;
+
+		if (!h[g].buckets)
+			continue;
+		for (c = 0; c < SHADOWALLOC_FAULT_CLASSES && c < l->nr_classes; c++) {
+			const uint64_t *row = h[g].buckets + (size_t)c * l->nr_buckets;
+
+			cum = 0;
+			for (b = 0; b + 1 < l->nr_buckets; b++) {
+				cum += row[b];
+				shadowalloc_hist_bucket_bounds(l, b, &lo, &hi);
+				fprintf(o, "%s_bucket{group=\"%u\",size=\"%s\",result=\"%s\",le=\"",
+					name, ids[g], size[c], result[c]);
+				seconds(o, hi);
+				fprintf(o, "\"} %" PRIu64 "\n", cum);
+			}
+			cum += row[l->nr_buckets - 1];
+			fprintf(o, "%s_bucket{group=\"%u\",size=\"%s\",result=\"%s\",le=\"+Inf\"} %"
+				PRIu64 "\n", name, ids[g], size[c], result[c], cum);
+			fprintf(o, "%s_sum{group=\"%u\",size=\"%s\",result=\"%s\"} ",
+				name, ids[g], size[c], result[c]);
+			seconds(o, l->sum_ns[c]);
+			fprintf(o, "\n%s_count{group=\"%u\",size=\"%s\",result=\"%s\"} %"
+				PRIu64 "\n", name, ids[g], size[c], result[c], cum);
+		}
+	}
+}
+
 static int cmp_id(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -283,6 +354,7 @@ int cmd_metrics(int argc, char **argv)
 {
 	static uint32_t ids[SHADOWALLOC_CFG_MAX_HOST_GROUPS];
 	static struct shadowalloc_stats st[SHADOWALLOC_CFG_MAX_HOST_GROUPS];
+	static struct shadowalloc_hist hist[SHADOWALLOC_CFG_MAX_HOST_GROUPS];
 	const char *conf = NULL;
 	unsigned int seen = 0;
 	int i, n = 0, kept = 0, fd, ret;
@@ -330,12 +402,22 @@ int cmd_metrics(int argc, char **argv)
 		if (ret)
 			return failf(-ret, "group %u: %s", ids[i],
 				     shadowalloc_describe_error(SHADOWALLOC_OP_GET_STATS, ret));
+		/* A module before ABI version 6 keeps no histogram: none shown. */
+		ret = shadowalloc_get_fault_hist(fd, ids[i], &hist[kept]);
+		if (ret == -ENOENT && !named)
+			continue;
+		if (ret && ret != -ENOTTY)
+			return failf(-ret, "group %u: %s", ids[i],
+				     shadowalloc_describe_error(SHADOWALLOC_OP_GROUP_FAULT_HIST, ret));
 		ids[kept++] = ids[i];
 	}
 	o = open_memstream(&text, &len);
 	if (!o)
 		return failf(errno, "out of memory");
 	print_metrics(o, ids, st, kept);
+	print_histograms(o, ids, hist, kept);
+	for (i = 0; i < kept; i++)
+		shadowalloc_hist_free(&hist[i]);
 	if (fclose(o))
 		return failf(errno, "out of memory");
 	if (fwrite(text, 1, len, stdout) != len || fflush(stdout)) {

@@ -606,7 +606,9 @@ static int group_pool(int argc, char **argv)
 	X(raced) X(zeroed_pages) X(refill_throttled) X(refill_backoffs)	\
 	X(zero_pages_per_sec) X(held_page_ticks) X(held_ticks)		\
 	X(hit_rate_pages_permille) X(released_pages)			\
-	X(reserve_shortfall_pages) X(cap_evicted_pages) X(refill_zero_ns)
+	X(reserve_shortfall_pages) X(cap_evicted_pages) X(refill_zero_ns)	\
+	X(fault_zeroed_pages) X(refill_cpu_ns) X(refill_runs)		\
+	X(aged_out_pages) X(shrinker_evicted_pages) X(evicted_unused_pages)
 
 static double avg(uint64_t sum, uint64_t n)
 {
@@ -690,6 +692,16 @@ static int group_stats(int argc, char **argv)
 	       (uint64_t)st.zeroed_pages, st.refill_zero_ns / 1e6,
 	       st.zero_pages_per_sec, (uint64_t)st.refill_throttled,
 	       (uint64_t)st.refill_backoffs);
+	printf("  zeroed where         %" PRIu64 " pages (%.1f MiB) by the refill, off the fault path;"
+	       " %" PRIu64 " pages (%.1f MiB) on it (misses)\n",
+	       (uint64_t)st.zeroed_pages, st.zeroed_pages / 256.0,
+	       (uint64_t)st.fault_zeroed_pages, st.fault_zeroed_pages / 256.0);
+	printf("  refill CPU time      %.3f ms over %" PRIu64 " runs (the worker's own runtime)\n",
+	       st.refill_cpu_ns / 1e6, (uint64_t)st.refill_runs);
+	printf("  zeroed, then unused  %" PRIu64 " pages (aged out %" PRIu64 ", shrinker %" PRIu64
+	       ", lower cap %" PRIu64 ")\n", (uint64_t)st.evicted_unused_pages,
+	       (uint64_t)st.aged_out_pages, (uint64_t)st.shrinker_evicted_pages,
+	       (uint64_t)st.cap_evicted_pages);
 	printf("  forecast             %" PRIu64 " pages to stage ahead (before the cap), last window error %"
 	       PRIu64 " pages, accuracy ", (uint64_t)st.forecast_pages,
 	       (uint64_t)st.forecast_abs_err_pages);
@@ -709,6 +721,87 @@ static int group_stats(int argc, char **argv)
 	       st.staged_total ? 100.0 * st.evicted_pages / st.staged_total : 0.0);
 	printf("  telemetry events     %" PRIu64 " seen, %" PRIu64 " dropped\n",
 	       (uint64_t)st.events_seen, (uint64_t)st.events_dropped);
+	return 0;
+}
+
+/* Fault classes by name (enum shadowalloc_fault_class). */
+const char * const fault_class_names[SHADOWALLOC_FAULT_CLASSES] = {
+	[SHADOWALLOC_FAULT_4K_HIT] = "4k_hit",
+	[SHADOWALLOC_FAULT_4K_MISS] = "4k_miss",
+	[SHADOWALLOC_FAULT_2M_HIT] = "2m_hit",
+	[SHADOWALLOC_FAULT_2M_MISS] = "2m_miss",
+};
+
+/*
+ * group hist ID: per fault class the count, mean and p50/p90/p99 of the
+ * service time, from the module's histogram (GROUP_FAULT_HIST); with
+ * --json also the non-empty buckets as [lower_ns, count].
+ */
+static int group_hist(int argc, char **argv)
+{
+	static const uint32_t pct[] = { 500, 900, 990 };
+	struct shadowalloc_hist h;
+	uint64_t lo, hi, n;
+	uint32_t id, c, b, i;
+	bool first;
+	int ret;
+
+	if (argc < 1)
+		usage_error("expects ID");
+	no_extra_args(argc, argv, 1);
+	id = parse_group_id(argv[0]);
+	ret = shadowalloc_get_fault_hist(open_device(), id, &h);
+	if (ret)
+		return fail(SHADOWALLOC_OP_GROUP_FAULT_HIST, ret);
+	if (json) {
+		json_ok_begin();
+		printf(",\"group\":%u,\"nr_buckets\":%u,\"first_shift\":%u,"
+		       "\"sub_shift\":%u,\"last_shift\":%u,\"classes\":{", id,
+		       h.layout.nr_buckets, h.layout.first_shift,
+		       h.layout.sub_shift, h.layout.last_shift);
+		for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
+			n = h.layout.count[c];
+			printf("%s\"%s\":{\"count\":%" PRIu64 ",\"sum_ns\":%" PRIu64
+			       ",\"mean_ns\":%.0f,\"p50_ns\":%" PRIu64 ",\"p90_ns\":%" PRIu64
+			       ",\"p99_ns\":%" PRIu64 ",\"buckets\":[", c ? "," : "",
+			       fault_class_names[c], n, (uint64_t)h.layout.sum_ns[c],
+			       avg(h.layout.sum_ns[c], n),
+			       shadowalloc_hist_percentile(&h, c, 500),
+			       shadowalloc_hist_percentile(&h, c, 900),
+			       shadowalloc_hist_percentile(&h, c, 990));
+			first = true;
+			for (b = 0; b < h.layout.nr_buckets; b++) {
+				n = h.buckets[c * h.layout.nr_buckets + b];
+				if (!n)
+					continue;
+				shadowalloc_hist_bucket_bounds(&h.layout, b, &lo, &hi);
+				printf("%s[%" PRIu64 ",%" PRIu64 "]", first ? "" : ",",
+				       lo, n);
+				first = false;
+			}
+			printf("]}");
+		}
+		printf("}}\n");
+		shadowalloc_hist_free(&h);
+		return 0;
+	}
+	printf("group %u: fault service time, ns (%u buckets per power of two: percentiles within 25 %%)\n",
+	       id, 1U << h.layout.sub_shift);
+	printf("  %-8s %12s %12s %12s %12s %12s\n", "class", "count", "mean",
+	       "p50", "p90", "p99");
+	for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
+		n = h.layout.count[c];
+		printf("  %-8s %12" PRIu64, fault_class_names[c], n);
+		if (!n) {
+			printf(" %12s %12s %12s %12s\n", "-", "-", "-", "-");
+			continue;
+		}
+		printf(" %12.0f", avg(h.layout.sum_ns[c], n));
+		for (i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+			printf(" %12" PRIu64, shadowalloc_hist_percentile(&h, c, pct[i]));
+		putchar('\n');
+	}
+	shadowalloc_hist_free(&h);
 	return 0;
 }
 
@@ -739,6 +832,7 @@ static const char * const ioctl_names[64] = {
 	[SHADOWALLOC_NR_MODEL_IMPORT] = "MODEL_IMPORT",
 	[SHADOWALLOC_NR_RECORD] = "RECORD",
 	[SHADOWALLOC_NR_MEM_BIND] = "MEM_BIND",
+	[SHADOWALLOC_NR_GROUP_FAULT_HIST] = "GROUP_FAULT_HIST",
 };
 
 /* Every name above must sit at its bit: a renumbering breaks the build. */
@@ -960,6 +1054,8 @@ static const struct cmd group_cmds[] = {
 	CMD_D("horizon", group_horizon, "ID MS", "prediction horizon, in ms",
 	      "MS                  100..3600000"),
 	CMD("stats", group_stats, "ID", "state and counters"),
+	CMD("hist", group_hist, "ID",
+	    "fault service time per class (4 KiB/2 MiB, hit/miss): count, mean, p50/p90/p99"),
 	CMD_D("reserve", group_reserve, "ID PAGES",
 	      "keep PAGES 4 KiB pages staged for a launch (0 cancels)",
 	      "PAGES               at most the group's cap (ENOSPC names it)"),

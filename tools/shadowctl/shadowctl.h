@@ -100,6 +100,8 @@ int config_group_ids(const char *path, uint32_t *ids, int max, int *n);
 
 /* metrics.c */
 int cmd_metrics(int argc, char **argv);
+/* Fault classes by name (enum shadowalloc_fault_class): "4k_hit"... */
+extern const char * const fault_class_names[SHADOWALLOC_FAULT_CLASSES];
 
 /* telemetry.c */
 int cmd_attach(int argc, char **argv);
