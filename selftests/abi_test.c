@@ -31,7 +31,7 @@ static const unsigned int sa_known_nrs[] = {
 	SHADOWALLOC_NR_GET_STATS, SHADOWALLOC_NR_STAGE_RESERVE,
 	SHADOWALLOC_NR_POOL_CONFIG, SHADOWALLOC_NR_MODEL_EXPORT,
 	SHADOWALLOC_NR_MODEL_IMPORT, SHADOWALLOC_NR_RECORD,
-	SHADOWALLOC_NR_MEM_BIND,
+	SHADOWALLOC_NR_MEM_BIND, SHADOWALLOC_NR_GROUP_FAULT_HIST,
 };
 
 FIXTURE(abi) {
@@ -142,6 +142,9 @@ TEST_F(abi, every_handler_through_table)
 		.size = sizeof(b), .flags = SHADOWALLOC_MEM_BIND_SET,
 		.group_id = G2,
 	};
+	struct shadowalloc_fault_hist fh = {
+		.size = sizeof(fh), .group_id = G1, .buf_len = 8, .buckets = 8,
+	};
 	unsigned int reached = 0;
 
 	ASSERT_EQ(0, sa_api(self->fd, &api, 0));
@@ -181,6 +184,11 @@ TEST_F(abi, every_handler_through_table)
 	reached |= 1U << SHADOWALLOC_NR_RECORD;
 	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_MEM_BIND, &b));
 	reached |= 1U << SHADOWALLOC_NR_MEM_BIND;
+	/* A histogram buffer too small says how much it needs. */
+	ASSERT_EQ(-ENOSPC, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &fh));
+	EXPECT_EQ(fh.nr_classes, 0);
+	EXPECT_GT(fh.buf_len, 8);
+	reached |= 1U << SHADOWALLOC_NR_GROUP_FAULT_HIST;
 	ASSERT_EQ(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
 	ASSERT_EQ(-ENOENT, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_DESTROY, &a));
 	reached |= 1U << SHADOWALLOC_NR_GROUP_DESTROY;
@@ -309,7 +317,7 @@ TEST_F(abi, stats_versions)
 					   sizeof(buf));
 	unsigned int i;
 
-	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER4, sizeof(buf.st));
+	ASSERT_EQ(SHADOWALLOC_STATS_SIZE_VER5, sizeof(buf.st));
 	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 4321));
 
 	/* An old binary: version 0, the fields added later are not written. */
@@ -335,8 +343,22 @@ TEST_F(abi, stats_versions)
 	EXPECT_EQ(0, buf.st.miss_pages);
 	EXPECT_EQ(0, buf.st.raced);
 	EXPECT_EQ(0, buf.st.pad1);
+	EXPECT_EQ(0, buf.st.fault_zeroed_pages);
+	EXPECT_EQ(0, buf.st.evicted_unused_pages);
 	for (i = 0; i < sizeof(buf.canary); i++)
 		ASSERT_EQ(0xa5, buf.canary[i]);
+
+	/* A binary of stats VER4 (ABI version 5): its 344 bytes, no more. */
+	memset(&buf, 0xa5, sizeof(buf));
+	buf.st.size = SHADOWALLOC_STATS_SIZE_VER4;
+	buf.st.flags = 0;
+	buf.st.group_id = G1;
+	ASSERT_EQ(0, __sa_ioctl(self->fd, SA_CMD_SIZED(SHADOWALLOC_IOC_GET_STATS,
+			SHADOWALLOC_STATS_SIZE_VER4), &buf));
+	EXPECT_EQ(SHADOWALLOC_STATS_SIZE_VER4, buf.st.size);
+	EXPECT_EQ(4321, buf.st.horizon_ms);
+	for (i = SHADOWALLOC_STATS_SIZE_VER4; i < sizeof(buf); i++)
+		ASSERT_EQ(0xa5, ((uint8_t *)&buf)[i]);
 
 	/* A newer binary: the module writes what it knows, says how much. */
 	memset(&buf, 0xa5, sizeof(buf));

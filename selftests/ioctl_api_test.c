@@ -370,6 +370,7 @@ TEST_F(dev, unprivileged_caller)
 	child = fork();
 	ASSERT_GE(child, 0);
 	if (child == 0) {
+		struct shadowalloc_fault_hist fh;
 		struct shadowalloc_stats st;
 		char c;
 		int fail = 0;
@@ -395,6 +396,15 @@ TEST_F(dev, unprivileged_caller)
 		CHILD_EXPECT(1, (int)st.nr_vms);
 		CHILD_EXPECT(-EPERM, __sa_stats(self->fd, G2, &st));
 		CHILD_EXPECT(-EPERM, __sa_stats(self->fd, 150, &st));
+		/* The fault histogram: the same rule as the stats. */
+		fh = (struct shadowalloc_fault_hist){ .size = sizeof(fh),
+						      .group_id = G1 };
+		CHILD_EXPECT(0, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &fh));
+		CHILD_EXPECT(SHADOWALLOC_FAULT_CLASSES, (int)fh.nr_classes);
+		fh.group_id = G2;
+		CHILD_EXPECT(-EPERM, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &fh));
+		fh.group_id = 150;
+		CHILD_EXPECT(-EPERM, __sa_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &fh));
 		_exit(fail);
 	}
 	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, child));

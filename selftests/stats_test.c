@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * GET_STATS says what it means (stats VER4, ABI version 5): a page-weighted
+ * GET_STATS says what it means (stats VER5, ABI version 6): a page-weighted
  * hit rate, pages freed with a memory object apart from discards, time
  * saved before the first miss, accuracy 0 for a group with no data; and
  * the reservation rules: a cap below the reservation is refused and
  * changes nothing, a reservation the shrinker trimmed is reported as a
- * shortfall and staged again; the default cap never exceeds RAM.
+ * shortfall and staged again; the default cap never exceeds RAM. The work
+ * moved off the fault path (VER5): pages zeroed by the refill and on the
+ * fault path, the refill's CPU time, pages zeroed then evicted unused by
+ * cause. GROUP_FAULT_HIST: the fault service-time histogram per class
+ * agrees with GET_STATS's counts and sums exactly, its percentiles with
+ * the measured mean, bad input gets its errno.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -17,6 +22,7 @@
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "libshadowalloc.h"
 #include "sa_test.h"
 #include "sa_reliability.h"
 
@@ -329,6 +335,10 @@ TEST_F_TIMEOUT(stats, reservation_restaged_after_shrinker, 120)
 	       st.evicted_pages);
 	EXPECT_EQ(n, st.reserved_pages);
 	EXPECT_GE(st.evicted_pages, 1);
+	/* What the shrinker took was zeroed for nothing (stats VER5). */
+	EXPECT_EQ(st.evicted_pages, st.shrinker_evicted_pages);
+	EXPECT_EQ(st.shrinker_evicted_pages, st.evicted_unused_pages);
+	EXPECT_EQ(0, st.aged_out_pages);
 	if (sa_now_s() - t0 < 0.9) {
 		/* Within the back-off: nothing staged again yet. */
 		EXPECT_LT(st.staged_pages, n);
@@ -462,6 +472,295 @@ TEST_F(stats, default_cap_clamped_to_ram)
 	ASSERT_EQ(0, __sa_destroy(self->fd, G2));
 	/* The parameter's own range is unchanged. */
 	EXPECT_NE(0, __sa_write_param("default_max_staged_mb", "1048577"));
+}
+
+/* GROUP_FAULT_HIST's raw call, @arg filled by the caller. */
+static int hist_ioctl(int fd, unsigned long cmd, struct shadowalloc_fault_hist *arg)
+{
+	return ioctl(fd, cmd, arg) ? -errno : 0;
+}
+
+/*
+ * The histogram's mean, each fault at its bucket's middle: within 12.5 %
+ * of the true mean for faults of 256 ns or more (a bucket's width is at
+ * most a quarter of its lower bound).
+ */
+static double hist_mid_mean(const struct shadowalloc_hist *h, uint32_t c)
+{
+	const struct shadowalloc_fault_hist *l = &h->layout;
+	double sum = 0;
+	uint64_t lo, hi, n, count = 0;
+	uint32_t b;
+
+	for (b = 0; b < l->nr_buckets; b++) {
+		n = h->buckets[c * l->nr_buckets + b];
+		shadowalloc_hist_bucket_bounds(l, b, &lo, &hi);
+		if (hi == UINT64_MAX)
+			hi = lo;
+		sum += n * (lo + hi) / 2.0;
+		count += n;
+	}
+	return count ? sum / count : 0;
+}
+
+/*
+ * N 4 KiB misses and one 2 MiB hit (as page_weighted_hit_rate: two 2 MiB
+ * blocks staged, the 2 MiB touch first): the histogram counts per class
+ * are GET_STATS's fault counts exactly, its per-class sums are the
+ * service-time sums, its percentiles are ordered and agree with the
+ * measured mean. N <= 100 faults: p99's rank is the slowest fault, which
+ * is at least the mean, and p50 is at most twice the mean (Markov); each
+ * read within the 1.25 of its bucket. Then a new group starts empty.
+ */
+TEST_F(stats, fault_hist_matches_stats)
+{
+	const unsigned long n = 64;
+	struct shadowalloc_stats st;
+	struct shadowalloc_hist h;
+	uint64_t c[4], p50, p90, p99, lo, hi;
+	double mean;
+	unsigned long i;
+	uint32_t k;
+	char *area;
+	int mfd;
+
+	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+			       SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, 2 * 512));
+
+	/* An empty group's histogram: the layout, no fault. */
+	ASSERT_EQ(0, shadowalloc_get_fault_hist(self->fd, G1, &h));
+	EXPECT_EQ(SHADOWALLOC_FAULT_CLASSES, h.layout.nr_classes);
+	EXPECT_EQ(2 + ((h.layout.last_shift - h.layout.first_shift) <<
+		       h.layout.sub_shift), h.layout.nr_buckets);
+	EXPECT_EQ(h.layout.nr_classes * h.layout.nr_buckets * 8,
+		  h.layout.buf_len);
+	for (k = 0; k < SHADOWALLOC_FAULT_CLASSES; k++)
+		EXPECT_EQ(0, h.layout.count[k]);
+	shadowalloc_hist_free(&h);
+
+	mfd = open(SA_DEV, O_RDWR);
+	ASSERT_GE(mfd, 0);
+	area = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, area);
+	ASSERT_EQ(0, (unsigned long)area % HUGE);
+	ASSERT_EQ(0, madvise(area, HUGE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(area + HUGE, HUGE, MADV_HUGEPAGE));
+	area[HUGE] = 1;
+	for (i = 0; i < n; i++)
+		area[i * PAGE] = 1;
+
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	ASSERT_EQ(0, shadowalloc_get_fault_hist(self->fd, G1, &h));
+	for (k = 0; k < 4; k++)
+		c[k] = h.layout.count[k];
+	TH_LOG("stats: hits %llu (2 MiB %llu), misses %llu (%llu pages), raced %llu; hist: 4k_hit %llu 4k_miss %llu 2m_hit %llu 2m_miss %llu",
+	       st.hits, st.hits_huge, st.misses, st.miss_pages, st.raced,
+	       (unsigned long long)c[0], (unsigned long long)c[1],
+	       (unsigned long long)c[2], (unsigned long long)c[3]);
+	/* What GET_STATS counts, class by class. */
+	EXPECT_EQ(st.hits_huge, c[SHADOWALLOC_FAULT_2M_HIT]);
+	EXPECT_EQ(st.hits - st.hits_huge, c[SHADOWALLOC_FAULT_4K_HIT]);
+	EXPECT_EQ(st.misses, c[SHADOWALLOC_FAULT_4K_MISS] +
+			     c[SHADOWALLOC_FAULT_2M_MISS]);
+	EXPECT_EQ(st.miss_pages, c[SHADOWALLOC_FAULT_4K_MISS] +
+				 512 * c[SHADOWALLOC_FAULT_2M_MISS]);
+	EXPECT_EQ(st.hit_service_ns, h.layout.sum_ns[SHADOWALLOC_FAULT_4K_HIT] +
+				     h.layout.sum_ns[SHADOWALLOC_FAULT_2M_HIT]);
+	EXPECT_EQ(st.miss_service_ns,
+		  h.layout.sum_ns[SHADOWALLOC_FAULT_4K_MISS] +
+		  h.layout.sum_ns[SHADOWALLOC_FAULT_2M_MISS]);
+	/* What the test did: one 2 MiB hit, N 4 KiB touches that missed. */
+	EXPECT_EQ(1, c[SHADOWALLOC_FAULT_2M_HIT]);
+	EXPECT_EQ(n, c[SHADOWALLOC_FAULT_4K_MISS] + c[SHADOWALLOC_FAULT_4K_HIT]);
+	EXPECT_EQ(n, c[SHADOWALLOC_FAULT_4K_MISS]);
+	EXPECT_EQ(0, c[SHADOWALLOC_FAULT_2M_MISS]);
+	/* Zeroing, by where it happened (stats VER5). */
+	EXPECT_EQ(st.miss_pages, st.fault_zeroed_pages);
+
+	for (k = 0; k < SHADOWALLOC_FAULT_CLASSES; k++) {
+		if (!c[k])
+			continue;
+		mean = (double)h.layout.sum_ns[k] / c[k];
+		p50 = shadowalloc_hist_percentile(&h, k, 500);
+		p90 = shadowalloc_hist_percentile(&h, k, 900);
+		p99 = shadowalloc_hist_percentile(&h, k, 990);
+		TH_LOG("class %u: %llu faults, mean %.0f ns (buckets' %.0f), p50 %llu p90 %llu p99 %llu ns",
+		       k, (unsigned long long)c[k], mean, hist_mid_mean(&h, k),
+		       (unsigned long long)p50, (unsigned long long)p90,
+		       (unsigned long long)p99);
+		EXPECT_LE(p50, p90);
+		EXPECT_LE(p90, p99);
+		EXPECT_GT(p50, 0);
+		EXPECT_LE(p50, 2.5 * mean);
+		EXPECT_GE(p99 * 1.25, mean);
+		EXPECT_LE(hist_mid_mean(&h, k), mean * 1.13 + 256);
+		EXPECT_GE(hist_mid_mean(&h, k), mean * 0.87 - 256);
+	}
+	/* One fault: every percentile is its bucket's upper bound. */
+	for (k = 0; k < h.layout.nr_buckets; k++)
+		if (h.buckets[SHADOWALLOC_FAULT_2M_HIT * h.layout.nr_buckets + k])
+			break;
+	ASSERT_LT(k, h.layout.nr_buckets);
+	shadowalloc_hist_bucket_bounds(&h.layout, k, &lo, &hi);
+	EXPECT_LE(lo, h.layout.sum_ns[SHADOWALLOC_FAULT_2M_HIT]);
+	EXPECT_GT(hi, h.layout.sum_ns[SHADOWALLOC_FAULT_2M_HIT]);
+	if (hi != UINT64_MAX)
+		EXPECT_EQ(hi, shadowalloc_hist_percentile(&h, SHADOWALLOC_FAULT_2M_HIT, 500));
+	shadowalloc_hist_free(&h);
+	munmap(area, 2 * HUGE);
+	close(mfd);
+
+	/* The histogram goes with the group: a new one starts empty. */
+	ASSERT_EQ(0, __sa_remove_vm(self->fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_destroy(self->fd, G1));
+	ASSERT_EQ(0, __sa_create(self->fd, G1, 0, 0, 0));
+	ASSERT_EQ(0, shadowalloc_get_fault_hist(self->fd, G1, &h));
+	for (k = 0; k < SHADOWALLOC_FAULT_CLASSES; k++) {
+		EXPECT_EQ(0, h.layout.count[k]);
+		EXPECT_EQ(0, h.layout.sum_ns[k]);
+	}
+	for (k = 0; k < h.layout.nr_classes * h.layout.nr_buckets; k++)
+		EXPECT_EQ(0, h.buckets[k]);
+	shadowalloc_hist_free(&h);
+}
+
+/* Bad GROUP_FAULT_HIST input: the precise errno, and nothing written. */
+TEST_F(stats, fault_hist_bad_input)
+{
+	struct shadowalloc_fault_hist q = {
+		.size = sizeof(q), .group_id = G1,
+	}, a;
+	uint64_t *buf;
+	uint32_t need;
+	unsigned char raw[4096 + 8];
+
+	/* A query: the layout and the bytes a buffer needs. */
+	ASSERT_EQ(0, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &q));
+	EXPECT_EQ(sizeof(q), q.size);
+	need = q.buf_len;
+	EXPECT_EQ(q.nr_classes * q.nr_buckets * 8, need);
+	EXPECT_EQ(0, q.pad0);
+	buf = calloc(1, need);
+	ASSERT_NE(NULL, buf);
+
+	/* Flags: none defined. */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1,
+					    .flags = 1 };
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	/* Group ids: 0, above the range, a group that does not exist. */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = 0 };
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	a.group_id = SHADOWALLOC_GROUP_ID_MAX + 1;
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	a.group_id = G2;
+	EXPECT_EQ(-ENOENT, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	EXPECT_EQ(0, a.nr_buckets);
+	/* A length without a buffer. */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1,
+					    .buf_len = need };
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	/* A buffer one counter short: -ENOSPC, the size needed, nothing written. */
+	memset(buf, 0xa5, need);
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1,
+					    .buf_len = need - 8,
+					    .buckets = (uintptr_t)buf };
+	EXPECT_EQ(-ENOSPC, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	EXPECT_EQ(need, a.buf_len);
+	EXPECT_EQ(0xa5a5a5a5a5a5a5a5ULL, buf[0]);
+	/* A buffer that is not mapped. */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1,
+					    .buf_len = need, .buckets = 8 };
+	EXPECT_EQ(-EFAULT, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	/* Sizes: below version 0, a size field that is not the command's, too big. */
+	a = (struct shadowalloc_fault_hist){ .size = 64, .group_id = G1 };
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd,
+		  _IOC(_IOC_READ | _IOC_WRITE, SHADOWALLOC_IOC_MAGIC,
+		       SHADOWALLOC_NR_GROUP_FAULT_HIST, 64), &a));
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a) - 8, .group_id = G1 };
+	EXPECT_EQ(-EINVAL, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	memset(raw, 0, sizeof(raw));
+	*(uint32_t *)raw = sizeof(raw);
+	((uint32_t *)raw)[2] = G1;
+	EXPECT_EQ(-E2BIG, hist_ioctl(self->fd,
+		  _IOC(_IOC_READ | _IOC_WRITE, SHADOWALLOC_IOC_MAGIC,
+		       SHADOWALLOC_NR_GROUP_FAULT_HIST, sizeof(raw)),
+		  (struct shadowalloc_fault_hist *)raw));
+	/* The wrong direction: a write-only command of the same number. */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1 };
+	EXPECT_EQ(-ENOTTY, hist_ioctl(self->fd,
+		  _IOW(SHADOWALLOC_IOC_MAGIC, SHADOWALLOC_NR_GROUP_FAULT_HIST,
+		       struct shadowalloc_fault_hist), &a));
+	/* A larger struct than the kernel's (a newer caller): served, size says how much. */
+	memset(raw, 0, sizeof(raw));
+	*(uint32_t *)raw = sizeof(q) + 64;
+	((uint32_t *)raw)[2] = G1;
+	EXPECT_EQ(0, hist_ioctl(self->fd,
+		  _IOC(_IOC_READ | _IOC_WRITE, SHADOWALLOC_IOC_MAGIC,
+		       SHADOWALLOC_NR_GROUP_FAULT_HIST, sizeof(q) + 64),
+		  (struct shadowalloc_fault_hist *)raw));
+	EXPECT_EQ(sizeof(q), *(uint32_t *)raw);
+	EXPECT_EQ(q.nr_buckets, ((struct shadowalloc_fault_hist *)raw)->nr_buckets);
+	/* The buffer whole: filled (zeros, no fault yet). */
+	a = (struct shadowalloc_fault_hist){ .size = sizeof(a), .group_id = G1,
+					    .buf_len = need,
+					    .buckets = (uintptr_t)buf };
+	EXPECT_EQ(0, hist_ioctl(self->fd, SHADOWALLOC_IOC_GROUP_FAULT_HIST, &a));
+	EXPECT_EQ(need, a.buf_len);
+	EXPECT_EQ(0, buf[0]);
+	free(buf);
+}
+
+/*
+ * The work moved off the fault path (stats VER5): every staged page was
+ * zeroed by the refill, none on the fault path; the refill worker's own
+ * CPU time grew with a refill of 2048 pages (8 MiB, milliseconds even on
+ * real hardware, many ticks under TCG); with a 100 ms max age the pages
+ * age out unused and are counted as such.
+ */
+TEST_F_TIMEOUT(stats, off_path_work_counted, 120)
+{
+	const unsigned long n = 2048;
+	struct shadowalloc_stats st;
+	int i;
+
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+			       600000, 0, 0));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	EXPECT_EQ(SHADOWALLOC_STATS_SIZE_VER5, st.size);
+	EXPECT_EQ(0, st.refill_cpu_ns);
+	EXPECT_EQ(0, st.refill_runs);
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, n));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+	TH_LOG("staged %llu (total %llu): zeroed by the refill %llu, on the fault path %llu; refill CPU %llu ns over %llu runs, allocating %llu ns",
+	       st.staged_pages, st.staged_total, st.zeroed_pages,
+	       st.fault_zeroed_pages, st.refill_cpu_ns, st.refill_runs,
+	       st.refill_zero_ns);
+	EXPECT_GE(st.zeroed_pages, n);
+	EXPECT_EQ(st.staged_total, st.zeroed_pages);
+	EXPECT_EQ(0, st.fault_zeroed_pages);
+	EXPECT_GT(st.refill_cpu_ns, 0);
+	EXPECT_GE(st.refill_runs, n / 64);
+	EXPECT_EQ(0, st.evicted_unused_pages);
+
+	/* Age them out: 100 ms unused, the ageing worker every 100 ms. */
+	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_MAX_AGE,
+			       SHADOWALLOC_MAX_AGE_MIN_MS, 0, 0));
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, __sa_stats(self->fd, G1, &st));
+		if (st.aged_out_pages >= n)
+			break;
+		usleep(50000);
+	}
+	TH_LOG("aged out %llu, shrinker %llu, cap %llu: unused %llu of %llu evicted",
+	       st.aged_out_pages, st.shrinker_evicted_pages,
+	       st.cap_evicted_pages, st.evicted_unused_pages, st.evicted_pages);
+	EXPECT_GE(st.aged_out_pages, n);
+	EXPECT_EQ(st.aged_out_pages + st.shrinker_evicted_pages +
+		  st.cap_evicted_pages, st.evicted_unused_pages);
+	EXPECT_EQ(st.evicted_pages, st.evicted_unused_pages);
+	EXPECT_EQ(0, st.fault_zeroed_pages);
 }
 
 TEST_HARNESS_MAIN
