@@ -95,6 +95,10 @@ for line in text:
         m = re.match(r'^([a-z_]+)(\{[^}]*\})? (\S+)$', line)
         assert m, line
         name, labels, value = m.groups()
+        # A histogram's samples: NAME_bucket, NAME_sum, NAME_count.
+        base = re.sub(r'_(bucket|sum|count)$', '', name)
+        if name not in type_ and type_.get(base) == "histogram":
+            name = base
         assert name in type_, name
         float(value)
         samples.setdefault(name, []).append((labels or "", value))
@@ -107,6 +111,7 @@ for name, rows in samples.items():
         continue
     got = set(re.search(r'group="(\d+)"', l).group(1) for l, _ in rows)
     assert got == groups, (name, got)
+assert type_["shadowalloc_fault_service_seconds"] == "histogram"
 for name in ("shadowalloc_hits_total", "shadowalloc_staged_pages", "shadowalloc_hit_pages_total"):
     sizes = sorted(re.search(r'size="(\w+)"', l).group(1) for l, _ in samples[name])
     assert sizes == ["2m", "2m", "4k", "4k"], (name, sizes)
@@ -146,6 +151,13 @@ for path, g in ((sys.argv[2], sys.argv[4]), (sys.argv[3], sys.argv[5])):
     assert v("shadowalloc_misses_total") == st["misses"], g
     assert abs(v("shadowalloc_hit_service_seconds_total") - st["hit_service_ns"] / 1e9) < 1e-9, g
     assert abs(v("shadowalloc_hit_ratio") - st["hit_rate_permille"] / 1000) < 1e-9, g
+    # Work off the fault path (stats VER5).
+    assert v("shadowalloc_pages_fault_zeroed_total") == st["fault_zeroed_pages"] == st["miss_pages"], g
+    assert abs(v("shadowalloc_refill_cpu_seconds_total") - st["refill_cpu_ns"] / 1e9) < 1e-9, g
+    assert v("shadowalloc_refill_runs_total") == st["refill_runs"], g
+    assert v("shadowalloc_pages_aged_out_total") == st["aged_out_pages"], g
+    assert v("shadowalloc_pages_shrinker_evicted_total") == st["shrinker_evicted_pages"], g
+    assert v("shadowalloc_pages_evicted_unused_total") == st["evicted_unused_pages"], g
 if sys.argv[6] == "1":
     st = json.load(open(sys.argv[2]))
     # A pool of 2 MiB blocks may miss the guest's 4 KiB touches: faults.
@@ -153,6 +165,50 @@ if sys.argv[6] == "1":
 print("values match")
 PY
 pass_if values_match_stats
+
+# The fault histogram: cumulative le= buckets ending in +Inf, each class's
+# _count that of 'group hist --json', hits and misses those of the stats.
+for g in $G $G2; do
+	"$CTL" --json group hist $g > "$T/hist.$g"
+done
+python3 - "$T/m2.prom" $G "$T/hist.$G" "$T/stats.$G" $G2 "$T/hist.$G2" "$T/stats.$G2" <<'PY'
+import json, re, sys
+name = "shadowalloc_fault_service_seconds"
+buckets, counts, sums = {}, {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r'^' + name + r'_(bucket|sum|count)\{([^}]*)\} (\S+)$', line)
+    if not m:
+        continue
+    labels = dict(re.findall(r'(\w+)="([^"]*)"', m.group(2)))
+    key = (labels["group"], labels["size"] + "_" + labels["result"])
+    if m.group(1) == "bucket":
+        buckets.setdefault(key, []).append((labels["le"], float(m.group(3))))
+    elif m.group(1) == "count":
+        counts[key] = float(m.group(3))
+    else:
+        sums[key] = float(m.group(3))
+args = sys.argv[2:]
+for i in range(0, len(args), 3):
+    g, h, st = args[i], json.load(open(args[i + 1])), json.load(open(args[i + 2]))
+    assert h["ok"] and h["group"] == int(g), h
+    for cls, c in h["classes"].items():
+        rows = buckets[(g, cls)]
+        assert rows[-1][0] == "+Inf", rows[-1]
+        assert len(rows) == h["nr_buckets"], (len(rows), h["nr_buckets"])
+        les = [float(le) for le, _ in rows[:-1]]
+        assert les == sorted(les) and len(set(les)) == len(les), cls
+        vals = [v for _, v in rows]
+        assert vals == sorted(vals), (cls, vals)
+        assert rows[-1][1] == counts[(g, cls)] == c["count"], (g, cls, rows[-1], c)
+        assert abs(sums[(g, cls)] - c["sum_ns"] / 1e9) < 1e-9, (g, cls)
+        assert c["count"] == 0 or c["p50_ns"] <= c["p90_ns"] <= c["p99_ns"], c
+    cl = h["classes"]
+    assert cl["4k_hit"]["count"] + cl["2m_hit"]["count"] == st["hits"], (g, cl, st["hits"])
+    assert cl["2m_hit"]["count"] == st["hits_huge"], g
+    assert cl["4k_miss"]["count"] + cl["2m_miss"]["count"] == st["misses"], g
+print("histogram matches")
+PY
+pass_if fault_histogram_matches
 
 # The groups: the host's (debugfs), a configuration file's.
 if [ -r /sys/kernel/debug/shadowalloc/pools ]; then

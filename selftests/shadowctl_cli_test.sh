@@ -98,6 +98,9 @@ help_per_command ;; 0 ;; ^usage: shadowctl \[--json\] group create ID \[--max-vm
 help_per_command_details ;; 0 ;; --horizon-ms MS +prediction horizon, 100..3600000 ;; ^$ ;; group create --help
 help_wins_over_bad_args ;; 0 ;; ^usage: shadowctl \[--json\] group pool ;; ^$ ;; group pool 0x5 --help
 help_shorthand ;; 0 ;; ^usage: shadowctl \[--json\] group stats ID$ ;; ^$ ;; stats -h
+hist_usage ;; 2 ;; ^$ ;; group hist: expects ID ;; group hist
+hist_usage_extra ;; 2 ;; ^$ ;; unexpected argument 'x' ;; group hist 5 x
+hist_no_device_json ;; 1 ;; ^\{"ok":false,"command":"group hist","group_id":5,"device":"$NX","error":"ENOENT" ;; ENOENT ;; --json --device $NX group hist 5
 help_subcommands ;; 0 ;; model export ID FILE ;; ^$ ;; model --help
 help_command ;; 0 ;; ^usage: shadowctl ;; ^$ ;; help
 help_command_of ;; 0 ;; --zero-budget N +pages zeroed per second at most, 256..16777216 ;; ^$ ;; help group pool
@@ -120,6 +123,11 @@ stats_staging_target_name ;; 0 ;; staged pages +0 now \(0 in 2 MiB blocks\), sta
 stats_forecast_name ;; 0 ;; forecast +[0-9]+ pages to stage ahead \(before the cap\) ;; ^$ ;; group stats $G
 stats_json_state_decoded ;; 0 ;; "state":0,.*"enabled":false,"huge":false,"demand_seen":false\}$ ;; ^$ ;; group stats $G --json
 stats_json_new_fields ;; 0 ;; "hit_rate_pages_permille":0,"released_pages":0,"reserve_shortfall_pages":0,"cap_evicted_pages":0,"refill_zero_ns":[0-9]+, ;; ^$ ;; --json group stats $G
+stats_json_off_path_fields ;; 0 ;; "fault_zeroed_pages":0,"refill_cpu_ns":[0-9]+,"refill_runs":[0-9]+,"aged_out_pages":0,"shrinker_evicted_pages":0,"evicted_unused_pages":0, ;; ^$ ;; --json group stats $G
+stats_off_path_text ;; 0 ;; zeroed, then unused +0 pages \(aged out 0, shrinker 0, lower cap 0\) ;; ^$ ;; group stats $G
+hist_empty_text ;; 0 ;; ^  4k_miss +0 +- +- +- +-$ ;; ^$ ;; group hist $G
+hist_empty_json ;; 0 ;; ^\{"ok":true,"command":"group hist","group":$G,"nr_buckets":90,"first_shift":8,"sub_shift":2,"last_shift":30,"classes":\{"4k_hit":\{"count":0,"sum_ns":0,"mean_ns":0,"p50_ns":0,"p90_ns":0,"p99_ns":0,"buckets":\[\]\}, ;; ^$ ;; --json group hist $G
+hist_missing_group ;; 1 ;; "command":"group hist","group_id":$G2,"error":"ENOENT" ;; no such group ;; --json group hist $G2
 horizon_echo ;; 0 ;; ^\{"ok":true,"command":"group horizon","group_id":$G,"horizon_ms":2000\}$ ;; ^$ ;; group horizon $G 2000 --json
 pool_echo ;; 0 ;; ^\{"ok":true,"command":"group pool","group_id":$G,"max_age_ms":60000,"huge":true,"max_staged_bytes":67108864\}$ ;; ^$ ;; group pool $G --max-staged-mb 64 --huge 1 --max-age-ms 60000 --json
 pool_echo_budget ;; 0 ;; ^\{"ok":true,"command":"group pool","group_id":$G,"zero_pages_per_sec":262144\}$ ;; ^$ ;; --json group pool $G --zero-budget 262144
@@ -144,6 +152,8 @@ stats_accuracy_number ;; 0 ;; accuracy [0-9.]+%$ ;; ^$ ;; group stats $G
 stats_time_saved ;; 0 ;; time saved +[0-9.]+ ms \(estimate\) ;; ^$ ;; group stats $G
 stats_released_not_discarded ;; 0 ;; returned pages +0 by discards \(hole punch, shrinking ftruncate\), [1-9][0-9]* released with their memory objects ;; ^$ ;; group stats $G
 stats_json_demand ;; 0 ;; "faults":[1-9][0-9]*,.*"released_pages":[1-9][0-9]*,.*"demand_seen":true\}$ ;; ^$ ;; --json group stats $G
+hist_demand_json ;; 0 ;; "classes":\{"4k_hit":\{"count":[0-9]+,.*"count":[1-9][0-9]*,"sum_ns":[1-9][0-9]*,"mean_ns":[1-9][0-9]*,"p50_ns":[1-9][0-9]*,"p90_ns":[1-9][0-9]*,"p99_ns":[1-9][0-9]*,"buckets":\[\[[0-9]+,[1-9][0-9]*\] ;; ^$ ;; --json group hist $G
+hist_demand_text ;; 0 ;; ^  (4k|2m)_(hit|miss) +[1-9][0-9]* +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+$ ;; ^$ ;; group hist $G
 EOF
 )
 
