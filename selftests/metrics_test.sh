@@ -190,7 +190,7 @@ for line in open(sys.argv[1]):
 args = sys.argv[2:]
 for i in range(0, len(args), 3):
     g, h, st = args[i], json.load(open(args[i + 1])), json.load(open(args[i + 2]))
-    assert h["ok"] and h["group"] == int(g), h
+    assert h["ok"] and h["group_id"] == int(g), h
     for cls, c in h["classes"].items():
         rows = buckets[(g, cls)]
         assert rows[-1][0] == "+Inf", rows[-1]

@@ -126,7 +126,7 @@ stats_json_new_fields ;; 0 ;; "hit_rate_pages_permille":0,"released_pages":0,"re
 stats_json_off_path_fields ;; 0 ;; "fault_zeroed_pages":0,"refill_cpu_ns":[0-9]+,"refill_runs":[0-9]+,"aged_out_pages":0,"shrinker_evicted_pages":0,"evicted_unused_pages":0, ;; ^$ ;; --json group stats $G
 stats_off_path_text ;; 0 ;; zeroed, then unused +0 pages \(aged out 0, shrinker 0, lower cap 0\) ;; ^$ ;; group stats $G
 hist_empty_text ;; 0 ;; ^  4k_miss +0 +- +- +- +-$ ;; ^$ ;; group hist $G
-hist_empty_json ;; 0 ;; ^\{"ok":true,"command":"group hist","group":$G,"nr_buckets":90,"first_shift":8,"sub_shift":2,"last_shift":30,"classes":\{"4k_hit":\{"count":0,"sum_ns":0,"mean_ns":0,"p50_ns":0,"p90_ns":0,"p99_ns":0,"buckets":\[\]\}, ;; ^$ ;; --json group hist $G
+hist_empty_json ;; 0 ;; ^\{"ok":true,"command":"group hist","group_id":$G,"nr_buckets":90,"first_shift":8,"sub_shift":2,"last_shift":30,"classes":\{"4k_hit":\{"count":0,"sum_ns":0,"mean_ns":0,"p50_ns":0,"p90_ns":0,"p99_ns":0,"buckets":\[\]\}, ;; ^$ ;; --json group hist $G
 hist_missing_group ;; 1 ;; "command":"group hist","group_id":$G2,"error":"ENOENT" ;; no such group ;; --json group hist $G2
 horizon_echo ;; 0 ;; ^\{"ok":true,"command":"group horizon","group_id":$G,"horizon_ms":2000\}$ ;; ^$ ;; group horizon $G 2000 --json
 pool_echo ;; 0 ;; ^\{"ok":true,"command":"group pool","group_id":$G,"max_age_ms":60000,"huge":true,"max_staged_bytes":67108864\}$ ;; ^$ ;; group pool $G --max-staged-mb 64 --huge 1 --max-age-ms 60000 --json

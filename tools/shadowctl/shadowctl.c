@@ -755,8 +755,8 @@ static int group_hist(int argc, char **argv)
 		return fail(SHADOWALLOC_OP_GROUP_FAULT_HIST, ret);
 	if (json) {
 		json_ok_begin();
-		printf(",\"group\":%u,\"nr_buckets\":%u,\"first_shift\":%u,"
-		       "\"sub_shift\":%u,\"last_shift\":%u,\"classes\":{", id,
+		printf(",\"nr_buckets\":%u,\"first_shift\":%u,"
+		       "\"sub_shift\":%u,\"last_shift\":%u,\"classes\":{",
 		       h.layout.nr_buckets, h.layout.first_shift,
 		       h.layout.sub_shift, h.layout.last_shift);
 		for (c = 0; c < SHADOWALLOC_FAULT_CLASSES; c++) {
