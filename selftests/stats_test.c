@@ -571,10 +571,14 @@ TEST_F(stats, fault_hist_matches_stats)
 	EXPECT_EQ(st.miss_service_ns,
 		  h.layout.sum_ns[SHADOWALLOC_FAULT_4K_MISS] +
 		  h.layout.sum_ns[SHADOWALLOC_FAULT_2M_MISS]);
-	/* What the test did: one 2 MiB hit, N 4 KiB touches that missed. */
+	/*
+	 * What the test did: one 2 MiB hit, N 4 KiB touches, which miss
+	 * (only 2 MiB blocks were staged) unless a forecast tick staged
+	 * 4 KiB pages for them meanwhile.
+	 */
 	EXPECT_EQ(1, c[SHADOWALLOC_FAULT_2M_HIT]);
 	EXPECT_EQ(n, c[SHADOWALLOC_FAULT_4K_MISS] + c[SHADOWALLOC_FAULT_4K_HIT]);
-	EXPECT_EQ(n, c[SHADOWALLOC_FAULT_4K_MISS]);
+	EXPECT_GE(c[SHADOWALLOC_FAULT_4K_MISS], 1);
 	EXPECT_EQ(0, c[SHADOWALLOC_FAULT_2M_MISS]);
 	/* Zeroing, by where it happened (stats VER5). */
 	EXPECT_EQ(st.miss_pages, st.fault_zeroed_pages);
