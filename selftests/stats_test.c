@@ -514,9 +514,12 @@ static double hist_mid_mean(const struct shadowalloc_hist *h, uint32_t c)
  */
 TEST_F(stats, fault_hist_matches_stats)
 {
+	static const char *const names[] = { "4k_hit", "4k_miss", "2m_hit",
+					     "2m_miss" };
 	const unsigned long n = 64;
 	struct shadowalloc_stats st;
 	struct shadowalloc_hist h;
+	FILE *dbg;
 	uint64_t c[4], p50, p90, p99, lo, hi;
 	double mean;
 	unsigned long i;
@@ -612,6 +615,28 @@ TEST_F(stats, fault_hist_matches_stats)
 	EXPECT_GT(hi, h.layout.sum_ns[SHADOWALLOC_FAULT_2M_HIT]);
 	if (hi != UINT64_MAX)
 		EXPECT_EQ(hi, shadowalloc_hist_percentile(&h, SHADOWALLOC_FAULT_2M_HIT, 500));
+	/* debugfs shows the same counts and sums. */
+	dbg = fopen("/sys/kernel/debug/shadowalloc/fault_hist", "r");
+	if (dbg) {
+		char line[4096], want[128];
+		int found = 0;
+
+		while (fgets(line, sizeof(line), dbg))
+			for (k = 0; k < SHADOWALLOC_FAULT_CLASSES; k++) {
+				snprintf(want, sizeof(want),
+					 "group %u %s count %llu sum_ns %llu", G1,
+					 names[k], (unsigned long long)c[k],
+					 (unsigned long long)h.layout.sum_ns[k]);
+				if (!strncmp(line, want, strlen(want)) &&
+				    (line[strlen(want)] == ' ' ||
+				     line[strlen(want)] == '\n'))
+					found++;
+			}
+		fclose(dbg);
+		EXPECT_EQ(SHADOWALLOC_FAULT_CLASSES, found);
+	} else {
+		TH_LOG("debugfs fault_hist: %s (not checked)", strerror(errno));
+	}
 	shadowalloc_hist_free(&h);
 	munmap(area, 2 * HUGE);
 	close(mfd);
