@@ -293,9 +293,17 @@ static struct folio *sa_node_take_split(struct sa_pool *pool,
 	nid = folio_nid(folio);
 	if (!sa_folio_split(folio)) {
 		spin_lock(&node->lock);
-		list_add(&folio->lru, &node->folios[SA_CLASS_2M]);
-		sa_node_nr_add(node, SA_CLASS_2M, 1);
+		/* Under the lock: sa_pool_stop() takes it after clearing this. */
+		if (READ_ONCE(pool->enabled)) {
+			list_add(&folio->lru, &node->folios[SA_CLASS_2M]);
+			sa_node_nr_add(node, SA_CLASS_2M, 1);
+			folio = NULL;
+		}
 		spin_unlock(&node->lock);
+		if (folio) {
+			sa_pool_account(pool, nid, SA_CLASS_2M, -1);
+			sa_folio_release(folio);
+		}
 		return NULL;
 	}
 	/* Each of the block's pages is a folio of its own now. */
@@ -311,7 +319,7 @@ static struct folio *sa_node_take_split(struct sa_pool *pool,
 	spin_lock(&node->lock);
 	/* Under the lock: sa_pool_stop() takes it after clearing this. */
 	if (READ_ONCE(pool->enabled)) {
-		list_splice(&rest, &node->folios[SA_CLASS_4K]);
+		list_splice_init(&rest, &node->folios[SA_CLASS_4K]);
 		sa_node_nr_add(node, SA_CLASS_4K, nr - 1);
 	}
 	spin_unlock(&node->lock);
