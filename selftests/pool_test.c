@@ -571,7 +571,7 @@ static long check_split_accounting(struct __test_metadata *_metadata, int fd,
 	cached = pools_sum(G1, "cpu", " cached ");
 	if (cached < 0)
 		cached = 0;
-	TH_LOG("staged %llu -> %llu (2 MiB %llu -> %llu), zeroed +%llu, hit pages +%llu, evicted +%llu, split %ld, listed 4 KiB %ld + cached %ld, reclaimable +%ld",
+	TH_LOG("staged %llu -> %llu (2 MiB %llu -> %llu), zeroed +%llu, hit pages +%llu, evicted +%llu, split %ld, listed 4 KiB %ld + cached %ld, reclaimable %+ld",
 	       a->staged_pages, b->staged_pages, a->staged_huge_pages,
 	       b->staged_huge_pages, b->zeroed_pages - a->zeroed_pages,
 	       b->hit_pages - a->hit_pages, b->evicted_pages - a->evicted_pages,
