@@ -8,10 +8,10 @@
  *			aggregates, its demand model's forecast and (groups)
  *			the pool's target or (VMs) the where-predictor
  *	pools		per group its pool: totals, budget, blocks split and
- *			recent demand by size, then per node
- *			with memory its staged pages, share of the target,
- *			recent demand and back-off, then per CPU with a
- *			non-empty cache the folios cached there
+ *			recent demand by size, then per node with memory its
+ *			staged pages, share of the target, recent demand and
+ *			back-off, then per CPU with a non-empty cache the
+ *			folios cached there
  *
  * Lines are "prefix key value key value ..."; tests and tools parse them
  * by key, so a key keeps its name. Only aggregates: no guest address is
