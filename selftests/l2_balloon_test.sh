@@ -6,9 +6,7 @@
 # device. Once the guest has touched its memory, the balloon is inflated
 # through QMP; QEMU punches the ballooned pages out of the file
 # (fallocate(PUNCH_HOLE)), the module frees them and counts them in the
-# group's discard_returned_pages. The device also has free page reporting
-# on (kubevirt's default): the guest reports free 2 MiB blocks, which QEMU
-# punches out the same way. The balloon is then deflated and the
+# group's discard_returned_pages. The balloon is then deflated and the
 # guest, which watched its MemTotal go down and up again, touches its
 # memory again and exits cleanly. The re-touches of ballooned pages are
 # 4 KiB faults (each punch left its 2 MiB range partly populated) on a
@@ -115,7 +113,7 @@ touch-mem '$TOUCH
 : > "$CONSOLE"
 "$REPO/tools/l2/run-l2.sh" --timeout 150 --group $G --mem $MEM \
 	--backend shadowallocfs --mem-path "$DIR" --l2-module virtio_balloon \
-	--console "$CONSOLE" --qemu-arg -device --qemu-arg virtio-balloon-pci,free-page-reporting=on \
+	--console "$CONSOLE" --qemu-arg -device --qemu-arg virtio-balloon-pci \
 	--qemu-arg -qmp --qemu-arg "unix:$SOCK,server=on,wait=off" \
 	-- "$L2_CMD" > "$OUT" 2>&1 &
 L2_PID=$!
