@@ -7,10 +7,11 @@
  *	telemetry	the telemetry rings, then per group and per VM its
  *			aggregates, its demand model's forecast and (groups)
  *			the pool's target or (VMs) the where-predictor
- *	pools		per group its pool: totals and budget, then per node
- *			with memory its staged pages, share of the target,
- *			recent demand and back-off, then per CPU with a
- *			non-empty cache the folios cached there
+ *	pools		per group its pool: totals, budget, blocks split and
+ *			recent demand by size, then per node with memory its
+ *			staged pages, share of the target, recent demand and
+ *			back-off, then per CPU with a non-empty cache the
+ *			folios cached there
  *	fault_hist	per group and fault class (4k_hit, 4k_miss, 2m_hit,
  *			2m_miss) its count and sum_ns, then LOWER_NS:COUNT for every
  *			non-empty bucket of its service-time histogram
@@ -163,14 +164,17 @@ static void sa_debugfs_show_pool(struct seq_file *m, struct sa_group *group)
 	unsigned int cached;
 	int nid, cpu;
 
-	seq_printf(m, "group %u pool staged %ld staged_huge %ld target %lu zeroed %lld throttled %lld backoffs %lld zero_pages_per_sec %u\n",
+	seq_printf(m, "group %u pool staged %ld staged_huge %ld target %lu zeroed %lld throttled %lld backoffs %lld zero_pages_per_sec %u split_blocks %lld demand_4k %lu demand_2m %lu\n",
 		   group->id, atomic_long_read(&pool->staged_pages),
 		   atomic_long_read(&pool->staged_huge_pages),
 		   sa_pool_target(pool),
 		   (s64)atomic64_read(&pool->zeroed_pages),
 		   (s64)atomic64_read(&pool->refill_throttled),
 		   (s64)atomic64_read(&pool->refill_backoffs),
-		   READ_ONCE(pool->zero_pages_per_sec));
+		   READ_ONCE(pool->zero_pages_per_sec),
+		   (s64)atomic64_read(&pool->split_blocks),
+		   READ_ONCE(pool->class_weight[SA_CLASS_4K]),
+		   READ_ONCE(pool->class_weight[SA_CLASS_2M]));
 	for_each_node_state(nid, N_MEMORY) {
 		node = pool->nodes[nid];
 		until = READ_ONCE(node->backoff_until);

@@ -337,8 +337,8 @@ static struct folio *sa_fault_take(struct sa_group *group,
 	int nid;
 
 	nid = sa_fault_policy_node(vmf, sa_class_order[class], &nodes);
-	/* Where the group's faults want pages: the refill's split. */
-	sa_pool_note_demand(&group->pool, nid, 1UL << sa_class_order[class]);
+	/* Where and of what size the group's faults want pages. */
+	sa_pool_note_demand(&group->pool, nid, class);
 	folio = sa_pool_take(&group->pool, class, nid, nodes);
 	if (folio) {
 		src->kind = class == SA_CLASS_2M ? SA_FAULT_HIT_HUGE :

@@ -29,6 +29,8 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/nodemask.h>
+#include <linux/page-flags.h>
+#include <linux/page_ref.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -215,9 +217,154 @@ static struct folio *sa_node_take(struct sa_pool_node *node,
 }
 
 /*
- * A folio from the nearest node other than @nid that has one, among
- * @nodes if the policy restricts them. The counts are read without the
- * lock: a node emptied meanwhile is tried again, a few times at most.
+ * Split a staged 2 MiB folio into 512 order-0 folios, in place, the way
+ * the page allocator takes a compound page apart when it is freed
+ * (free_pages_prepare(), free_tail_page_prepare()) followed by
+ * split_page(), which hands out each page of a high-order allocation on
+ * its own. Neither split_folio() nor anything else of mm that splits a
+ * large folio applies: those are for folios in a page cache or an
+ * anon_vma (they need its locks, unmap the folio and fix up the xarray)
+ * and are not exported, while a staged folio is in neither, was never
+ * mapped, is on no LRU and is charged to no memcg (it is charged when a
+ * fault inserts it), so there is nothing to unmap, move or recharge: the
+ * compound metadata is all there is to undo. split_page() then gives the
+ * tail pages their reference and splits what the page owner, allocation
+ * profiling and memcg keep per allocation.
+ *
+ * The reference count is frozen first, as split_huge_page() does: a PFN
+ * walker (compaction, memory-failure, /proc/kpage*) that took a
+ * speculative reference to the folio must not see it change size under
+ * it; if one holds one now, the split is refused and the folio stays
+ * whole. So is a folio with a poisoned page: handing out its other pages
+ * is memory-failure's business, not a fault's.
+ *
+ * No lock: the folio is the caller's alone. Costs a pass over 512 struct
+ * pages and no zeroing: the pages stay as zeroed as the folio was.
+ */
+static bool sa_folio_split(struct folio *folio)
+{
+	struct page *head = &folio->page;
+	unsigned int order = folio_order(folio);
+	unsigned long i, nr = folio_nr_pages(folio);
+
+	if (folio_contain_hwpoisoned_page(folio) || !folio_ref_freeze(folio, 1))
+		return false;
+	/* The order and the large-folio flags live in the first tail page. */
+	head[1].flags &= ~PAGE_FLAGS_SECOND;
+	/*
+	 * ->mapping of each tail is TAIL_MAPPING, or overlaid by the
+	 * folio's mapcounts (page 1), deferred-split list (page 2) or
+	 * hugetlb fields (page 3): all are meaningless for an order-0 page.
+	 */
+	for (i = 1; i < nr; i++) {
+		head[i].mapping = NULL;
+		clear_compound_head(&head[i]);
+	}
+	__ClearPageHead(head);
+	folio_ref_unfreeze(folio, 1);
+	split_page(head, order);
+	return true;
+}
+
+/*
+ * Take the oldest 2 MiB block of @node and split it for a 4 KiB fault
+ * that found no 4 KiB page staged: one page is returned, the other 511
+ * go to the head of the node's 4 KiB list (they are the oldest pages
+ * there: a split only happens where that list was empty), each with the
+ * block's staging time, so ageing sees them as old as their zeroing. The
+ * block's pages stay staged, only no longer as 2 MiB: staged_pages and
+ * the node's reclaimable memory do not change here, the caller takes the
+ * one page out as any 4 KiB take. NULL if the node has no block or it
+ * could not be split (it goes back where it was).
+ */
+static struct folio *sa_node_take_split(struct sa_pool *pool,
+					struct sa_pool_node *node)
+{
+	struct folio *folio, *tail;
+	unsigned long stamp, i, nr;
+	LIST_HEAD(rest);
+	int nid;
+
+	folio = sa_node_take(node, SA_CLASS_2M);
+	if (!folio)
+		return NULL;
+	stamp = sa_stamp_of(folio);
+	nr = folio_nr_pages(folio);
+	nid = folio_nid(folio);
+	if (!sa_folio_split(folio)) {
+		spin_lock(&node->lock);
+		/* Under the lock: sa_pool_stop() takes it after clearing this. */
+		if (READ_ONCE(pool->enabled)) {
+			list_add(&folio->lru, &node->folios[SA_CLASS_2M]);
+			sa_node_nr_add(node, SA_CLASS_2M, 1);
+			folio = NULL;
+		}
+		spin_unlock(&node->lock);
+		if (folio) {
+			sa_pool_account(pool, nid, SA_CLASS_2M, -1);
+			sa_folio_release(folio);
+		}
+		return NULL;
+	}
+	/* Each of the block's pages is a folio of its own now. */
+	for (i = 1; i < nr; i++) {
+		tail = page_folio(&folio->page + i);
+		tail->private = (void *)stamp;
+		list_add_tail(&tail->lru, &rest);
+	}
+	atomic_long_sub(nr, &node->staged_huge_pages);
+	atomic_long_sub(nr, &pool->staged_huge_pages);
+	atomic64_inc(&pool->split_blocks);
+
+	spin_lock(&node->lock);
+	/* Under the lock: sa_pool_stop() takes it after clearing this. */
+	if (READ_ONCE(pool->enabled)) {
+		list_splice_init(&rest, &node->folios[SA_CLASS_4K]);
+		sa_node_nr_add(node, SA_CLASS_4K, nr - 1);
+	}
+	spin_unlock(&node->lock);
+	if (!list_empty(&rest)) {
+		/* Stopped meanwhile: the rest goes to the page allocator. */
+		sa_pool_account(pool, nid, SA_CLASS_4K, -(long)(nr - 1));
+		while (!list_empty(&rest)) {
+			tail = list_first_entry(&rest, struct folio, lru);
+			list_del(&tail->lru);
+			sa_folio_release(tail);
+		}
+	}
+	return folio;
+}
+
+/*
+ * A folio of @class from @node's shared list; for a 4 KiB one, if none is
+ * listed there, a page of a 2 MiB block split for it.
+ */
+static struct folio *sa_node_take_any(struct sa_pool *pool,
+				      struct sa_pool_node *node,
+				      enum sa_size_class class)
+{
+	struct folio *folio = sa_node_take(node, class);
+
+	if (!folio && class == SA_CLASS_4K)
+		folio = sa_node_take_split(pool, node);
+	return folio;
+}
+
+/* Whether @node has a folio sa_node_take_any() could take; lockless. */
+static bool sa_node_has_any(struct sa_pool_node *node,
+			    enum sa_size_class class)
+{
+	return READ_ONCE(node->nr_folios[class]) ||
+	       (class == SA_CLASS_4K &&
+		READ_ONCE(node->nr_folios[SA_CLASS_2M]));
+}
+
+/*
+ * A folio from the nearest node other than @nid that has one (for 4 KiB,
+ * a 4 KiB folio or a block to split), among @nodes if the policy
+ * restricts them: the node distance a guest pays on every access weighs
+ * more than the split. The counts are read without the lock: a node
+ * emptied meanwhile is tried again, a few times at most.
  */
 static struct folio *sa_pool_take_near(struct sa_pool *pool,
 				       enum sa_size_class class, int nid,
@@ -231,7 +378,7 @@ static struct folio *sa_pool_take_near(struct sa_pool *pool,
 		best = NUMA_NO_NODE;
 		for_each_node_mask(n, *allowed) {
 			if (n == nid || n >= nr_node_ids || !pool->nodes[n] ||
-			    !READ_ONCE(pool->nodes[n]->nr_folios[class]))
+			    !sa_node_has_any(pool->nodes[n], class))
 				continue;
 			if (best == NUMA_NO_NODE ||
 			    node_distance(nid, n) < node_distance(nid, best))
@@ -239,7 +386,7 @@ static struct folio *sa_pool_take_near(struct sa_pool *pool,
 		}
 		if (best == NUMA_NO_NODE)
 			return NULL;
-		folio = sa_node_take(pool->nodes[best], class);
+		folio = sa_node_take_any(pool, pool->nodes[best], class);
 		if (folio)
 			return folio;
 	}
@@ -257,8 +404,13 @@ static struct folio *sa_pool_take_near(struct sa_pool *pool,
  * 4 KiB folio on the CPU's own node, its per-CPU cache (refilled in batches
  * from the node's list), else the head of that node's list; then the
  * nearest other node with a staged folio, only among @nodes if given.
- * Wakes the refill worker when the pool or the node drops below its low
- * mark.
+ * A 4 KiB take that finds no 4 KiB folio on a node but a 2 MiB block
+ * splits the block (sa_node_take_split()): its pages were zeroed off the
+ * fault path as much as a 4 KiB folio's, and a fault that allocated and
+ * zeroed instead would leave them waiting for a 2 MiB fault that a VM
+ * faulting 4 KiB (unaligned mapping, no THP, ranges left partly
+ * populated by discards) never makes. Wakes the refill worker when the
+ * pool or the node drops below its low mark.
  *
  * Return: a folio with one reference, or NULL if none is staged where the
  * policy allows.
@@ -276,6 +428,8 @@ struct folio *sa_pool_take(struct sa_pool *pool, enum sa_size_class class,
 		tried = sa_pcp_take(pool, nid, &folio);
 	if (!folio && !tried)
 		folio = sa_node_take(pool->nodes[nid], class);
+	if (!folio && class == SA_CLASS_4K)
+		folio = sa_node_take_split(pool, pool->nodes[nid]);
 	if (!folio)
 		folio = sa_pool_take_near(pool, class, nid, nodes);
 	if (!folio)

@@ -8,7 +8,8 @@
  *			accounting, settings, start/stop, init/destroy
  *	pool_refill.c	the refill worker: how much to stage, on which node,
  *			of which size, and when it is woken
- *	pool_split.c	the split of the target among nodes by recent demand
+ *	pool_split.c	the split of the target among nodes and between
+ *			4 KiB and 2 MiB by recent demand
  *	pool_budget.c	the zeroing budget, a token bucket
  *	pool_pressure.c	yielding to memory pressure: the high-watermark gate,
  *			the shrinker's release and the back-off after it
@@ -73,9 +74,10 @@ void sa_pool_consume_reservation(struct sa_pool *pool, unsigned long pages);
 void sa_refill_init(struct sa_pool *pool);
 void sa_pool_kick_if_low(struct sa_pool *pool, struct sa_pool_node *node);
 
-/* pool_split.c: the per-node split of the target. */
+/* pool_split.c: the split of the target among nodes and size classes. */
 void sa_demand_reset(struct sa_pool *pool);
 void sa_pool_split_target(struct sa_pool *pool, unsigned long target);
+long sa_pool_small_share(struct sa_pool *pool, struct sa_pool_node *node);
 
 /* pool_budget.c: the zeroing budget. */
 void sa_zero_budget_init(struct sa_pool *pool);

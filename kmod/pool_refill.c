@@ -10,7 +10,8 @@
  * above its high watermark. Where: every node up to its share of that
  * (pool_split.c), the node most short of its share first. What size:
  * 2 MiB folios where the operator allows them and dense use is expected,
- * 4 KiB otherwise. When: a take that leaves the pool or its node below the
+ * beyond the part of the node's share that recent first touches took in
+ * 4 KiB (pool_split.c); 4 KiB otherwise. When: a take that leaves the pool or its node below the
  * low mark, a new forecast or a changed setting kicks it; a run stages at
  * most SA_REFILL_CHUNK folios and then yields, waits for the zeroing
  * budget (pool_budget.c), and passes over nodes low on memory or backing
@@ -125,21 +126,37 @@ static int sa_refill_pick_node(struct sa_pool *pool, nodemask_t *skip,
 	return best;
 }
 
-/* The size class to stage next on a node @deficit pages short. */
-static enum sa_size_class sa_refill_class(struct sa_pool *pool, long deficit)
+/*
+ * The size class to stage next on @node, @deficit pages short of its
+ * share. 2 MiB blocks only if the operator allows them, for what an
+ * explicit reservation asks and, beyond it, while the where-predictor
+ * expects dense use; and of those, only beyond the node's 4 KiB share,
+ * which follows the sizes the group's recent first touches took
+ * (sa_pool_small_share(), the rule and why). So a group whose VMs fault
+ * in 4 KiB (unaligned or THP-less mappings, re-touches of ranges a
+ * discard left partly populated) gets 4 KiB pages zeroed here instead of
+ * blocks that each fault would have to split. With no recent demand,
+ * 2 MiB: a fault that wants 4 KiB can split a block, one that wants
+ * 2 MiB cannot use 4 KiB pages.
+ */
+static enum sa_size_class sa_refill_class(struct sa_pool *pool,
+					  struct sa_pool_node *node,
+					  long deficit)
 {
-	/*
-	 * 2 MiB blocks if the operator allows them, for what an explicit
-	 * reservation asks and, beyond it, while the where-predictor
-	 * expects dense use.
-	 */
-	if (READ_ONCE(pool->huge) &&
-	    deficit >= (long)sa_class_pages(SA_CLASS_2M) &&
-	    (READ_ONCE(pool->forecast_huge) ||
-	     atomic_long_read(&pool->staged_pages) <
+	long small, staged_small;
+
+	if (!READ_ONCE(pool->huge) ||
+	    deficit < (long)sa_class_pages(SA_CLASS_2M) ||
+	    (!READ_ONCE(pool->forecast_huge) &&
+	     atomic_long_read(&pool->staged_pages) >=
 	     atomic_long_read(&pool->reserved_pages)))
-		return SA_CLASS_2M;
-	return SA_CLASS_4K;
+		return SA_CLASS_4K;
+	small = sa_pool_small_share(pool, node);
+	staged_small = atomic_long_read(&node->staged_pages) -
+		       atomic_long_read(&node->staged_huge_pages);
+	if (small >= 0 && staged_small < small)
+		return SA_CLASS_4K;
+	return SA_CLASS_2M;
 }
 
 /*
@@ -171,7 +188,7 @@ static void sa_refill_run(struct sa_pool *pool)
 			break;
 		deficit = (long)READ_ONCE(pool->nodes[nid]->target) -
 			  atomic_long_read(&pool->nodes[nid]->staged_pages);
-		class = sa_refill_class(pool, deficit);
+		class = sa_refill_class(pool, pool->nodes[nid], deficit);
 		if (class == SA_CLASS_2M &&
 		    !sa_node_has_room(nid, sa_class_pages(class)))
 			class = SA_CLASS_4K;

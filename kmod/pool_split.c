@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * shadowalloc: where a staging pool stages, the split of its target among
- * NUMA nodes by recent demand.
+ * shadowalloc: where and in what size a staging pool stages, the split of
+ * its target among NUMA nodes and between 4 KiB and 2 MiB by recent
+ * demand.
  *
  * Every first touch of the group's VMs counts the pages it wanted on the
- * node its memory policy chose (sa_pool_note_demand(), on the fault path);
- * each refill run folds those counts into a decaying weight per node and
- * gives every node a share of the target in proportion to it
- * (sa_pool_split_target()). The forecaster decides how much to stage; this
- * file decides only where, so a change to either rule touches one file.
+ * node its memory policy chose and in the size it was served with
+ * (sa_pool_note_demand(), on the fault path); each refill run folds those
+ * counts into decaying weights per node and per size class and gives
+ * every node a share of the target in proportion to its weight
+ * (sa_pool_split_target()), and of that share the part in 4 KiB pages in
+ * proportion to the 4 KiB weight (sa_pool_small_share()). The forecaster
+ * decides how much to stage; this file decides only where and in what
+ * size, so a change to either rule touches one file.
  */
 #include <linux/atomic.h>
 #include <linux/jiffies.h>
@@ -30,17 +34,22 @@
 #define SA_DEMAND_FORGET_TICKS	1024
 
 /**
- * sa_pool_note_demand() - count pages a fault of the group wanted on a node
+ * sa_pool_note_demand() - count pages a fault of the group wanted
  * @pool: the group's pool
  * @nid: the node the fault's memory policy wanted
- * @pages: 4 KiB pages of the first touch
+ * @class: the size the fault is served with (4 KiB where no whole 2 MiB
+ *	could be mapped, or the group's rule says 4 KiB: mem.c)
  *
  * For every first touch of the group's VMs, hit or miss: the refill
- * stages on each node in proportion to this. One atomic add on the node's
- * counter; callable from the fault path under RCU.
+ * stages on each node, and in each size, in proportion to this. Two
+ * atomic adds; callable from the fault path under RCU.
  */
-void sa_pool_note_demand(struct sa_pool *pool, int nid, unsigned long pages)
+void sa_pool_note_demand(struct sa_pool *pool, int nid,
+			 enum sa_size_class class)
 {
+	unsigned long pages = sa_class_pages(class);
+
+	atomic_long_add(pages, &pool->class_demand[class]);
 	if (nid < 0 || nid >= nr_node_ids || !pool->nodes[nid])
 		return;
 	atomic_long_add(pages, &pool->nodes[nid]->demand);
@@ -81,9 +90,14 @@ void sa_pool_split_target(struct sa_pool *pool, unsigned long target)
 	struct sa_pool_node *node;
 	unsigned int nr = 0;
 	u64 sum = 0;
+	enum sa_size_class class;
 	int nid;
 
 	pool->demand_stamp += ticks * SA_TICK;
+	for (class = 0; class < SA_NR_CLASSES; class++)
+		WRITE_ONCE(pool->class_weight[class],
+			   sa_demand_decay(pool->class_weight[class], ticks) +
+			   atomic_long_xchg(&pool->class_demand[class], 0));
 	for_each_node(nid) {
 		node = pool->nodes[nid];
 		WRITE_ONCE(node->weight,
@@ -112,6 +126,38 @@ void sa_pool_split_target(struct sa_pool *pool, unsigned long target)
 		WRITE_ONCE(node->target, node->target + 1);
 		given++;
 	}
+}
+
+/**
+ * sa_pool_small_share() - the part of a node's share to stage in 4 KiB
+ * @pool: the pool
+ * @node: the node, its &sa_pool_node.target set by sa_pool_split_target()
+ *
+ * The rule: in proportion to the pages the group's recent first touches
+ * took in 4 KiB against those they took in 2 MiB (sa_pool_note_demand(),
+ * decayed as the node split's demand). A fault takes a staged folio of its
+ * own size first: a 2 MiB block staged for a 4 KiB fault is split for it
+ * (pool.c), which costs no zeroing but holds the other 511 pages in 4 KiB
+ * from then on, and a 4 KiB page staged for a 2 MiB fault is no hit at
+ * all (mem.c allocates 2 MiB rather than map 512 small pages). Recent
+ * demand by size is the best estimate of the next faults' sizes for the
+ * same reason as the node split's: what decides a fault's size (the
+ * mappings' alignment and THP settings, the density verdict, ranges left
+ * partly populated by discards, which a VM re-touches in 4 KiB after
+ * free page reporting or a balloon) changes slowly compared with a tick.
+ * With no recent demand it says nothing: returns -1, and the refill keeps
+ * its rule for that case (2 MiB where the operator and the density allow).
+ *
+ * Return: the node's 4 KiB share in pages, or -1 if no demand is recorded.
+ */
+long sa_pool_small_share(struct sa_pool *pool, struct sa_pool_node *node)
+{
+	unsigned long small = READ_ONCE(pool->class_weight[SA_CLASS_4K]);
+	unsigned long sum = small + READ_ONCE(pool->class_weight[SA_CLASS_2M]);
+
+	if (!sum)
+		return -1;
+	return mul_u64_u64_div_u64(READ_ONCE(node->target), small, sum);
 }
 
 /* Decay demand from now on: a pool initialised or enabled. */

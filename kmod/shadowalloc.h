@@ -112,8 +112,13 @@ struct sa_pool_node {
  *	NSEC_PER_SEC (may be negative: a 2 MiB folio borrows); refill worker
  *	only
  * @zero_stamp_ns: when @zero_tokens was last filled; refill worker only
- * @demand_stamp: jiffies up to which the nodes' @weight is decayed;
- *	refill worker only
+ * @demand_stamp: jiffies up to which the nodes' @weight and
+ *	@class_weight are decayed; refill worker only
+ * @class_demand: per size class, pages of the group's first touches of
+ *	that size since the refill worker last folded them into
+ *	@class_weight (sa_pool_note_demand())
+ * @class_weight: per size class, recent first-touch demand, decayed as
+ *	the nodes' &sa_pool_node.weight; refill worker only
  * @staged_total: pages ever staged
  * @evicted_pages: pages evicted unused
  * @cap_evicted_pages: part of @evicted_pages released because the cap was
@@ -128,6 +133,8 @@ struct sa_pool_node {
  * @refill_runs: the runs summed in @refill_cpu_ns
  * @aged_out_pages: part of @evicted_pages released by ageing
  * @shrinker_pages: part of @evicted_pages the shrinker took
+ * @split_blocks: staged 2 MiB blocks split for 4 KiB faults that found no
+ *	4 KiB page staged where their policy allows
  * @refill_work: stages folios up to the target; delayed while the budget
  *	or a back-off holds it
  * @age_work: evicts folios older than @max_age_ms
@@ -148,6 +155,8 @@ struct sa_pool {
 	s64 zero_tokens;
 	u64 zero_stamp_ns;
 	unsigned long demand_stamp;
+	atomic_long_t class_demand[SA_NR_CLASSES];
+	unsigned long class_weight[SA_NR_CLASSES];
 	atomic64_t staged_total;
 	atomic64_t evicted_pages;
 	atomic64_t cap_evicted_pages;
@@ -159,6 +168,7 @@ struct sa_pool {
 	atomic64_t refill_runs;
 	atomic64_t aged_out_pages;
 	atomic64_t shrinker_pages;
+	atomic64_t split_blocks;
 	struct delayed_work refill_work;
 	struct delayed_work age_work;
 };
@@ -418,8 +428,9 @@ void sa_pool_return(struct sa_pool *pool, enum sa_size_class class,
 /* pool_refill.c: the refill worker. */
 void sa_pool_kick(struct sa_pool *pool);
 unsigned long sa_pool_target(struct sa_pool *pool);
-/* pool_split.c: the per-node split by demand. */
-void sa_pool_note_demand(struct sa_pool *pool, int nid, unsigned long pages);
+/* pool_split.c: the split by demand among nodes and size classes. */
+void sa_pool_note_demand(struct sa_pool *pool, int nid,
+			 enum sa_size_class class);
 /* pool_budget.c: the zeroing budget. */
 void sa_pool_set_zero_budget(struct sa_pool *pool, unsigned int pages_per_sec);
 /* pool_pressure.c: yielding to memory pressure. */

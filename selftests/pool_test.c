@@ -3,22 +3,32 @@
  * The staging pool as the rest of the system sees it: the zeroing budget
  * (its range, and a refill that fills no faster than it allows), staged
  * pages counted as reclaimable kernel memory, the shrinker's back-off, a
- * CPU going offline with staged folios in its per-CPU cache, and (on a
- * machine with two NUMA nodes with memory) per-node pools and policies.
+ * CPU going offline with staged folios in its per-CPU cache, (on a
+ * machine with two NUMA nodes with memory) per-node pools and policies,
+ * and 2 MiB blocks split for 4 KiB faults (a KVM guest on a mapping
+ * without THP, re-touches of hole-punched ranges) with 4 KiB staged again
+ * for them.
  */
 #define _GNU_SOURCE
+#include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/mempolicy.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 
 #include "kselftest_harness.h"
+#include "kvm_guest.h"
 #include "sa_test.h"
 #include "sa_reliability.h"
 
 #define G1 601
 #define PAGE 4096UL
+#define BLOCK 512UL		/* 4 KiB pages in a 2 MiB block */
+#define HUGE (BLOCK * PAGE)
 #define POOLS "/sys/kernel/debug/shadowalloc/pools"
 #define CPU1_ONLINE "/sys/devices/system/cpu/cpu1/online"
 
@@ -515,6 +525,199 @@ TEST_F(pool, numa_nodes_and_policy)
 	ASSERT_EQ(0, __sa_disable(self->fd, G1));
 	EXPECT_EQ(base0, misc_reclaimable_of(0));
 	EXPECT_EQ(base1, misc_reclaimable_of(1));
+}
+
+/*
+ * A --huge 1 pool with only 2 MiB blocks staged, reserved for @blocks
+ * blocks; the group G1 has this process as its VM. Fails the test if the
+ * pool does not hold exactly that: @blocks even, so that each node's
+ * share of an even split is whole blocks on a VM of one or two nodes.
+ */
+static void stage_blocks(struct __test_metadata *_metadata, int fd,
+			 unsigned long blocks, struct shadowalloc_stats *st)
+{
+	ASSERT_EQ(0, __sa_add_vm(fd, G1, getpid()));
+	ASSERT_EQ(0, __sa_pool(fd, G1, SHADOWALLOC_POOL_SET_HUGE |
+			       SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
+	ASSERT_EQ(0, __sa_enable(fd, G1));
+	ASSERT_EQ(0, __sa_reserve(fd, G1, blocks * BLOCK));
+	ASSERT_EQ(0, __sa_wait_staged(fd, G1, blocks * BLOCK));
+	ASSERT_EQ(0, __sa_stats(fd, G1, st));
+	ASSERT_EQ(blocks * BLOCK, st->staged_pages);
+	ASSERT_EQ(blocks * BLOCK, st->staged_huge_pages);
+}
+
+/*
+ * After the refill settled: every page staged since @a is accounted for
+ * (staged = staged then + zeroed since - handed out - evicted), the node
+ * lists and caches hold exactly the 4 KiB part, and the system's
+ * reclaimable kernel memory moved with the staged pages. Returns the
+ * blocks split since @split0 (debugfs pools).
+ */
+static long check_split_accounting(struct __test_metadata *_metadata, int fd,
+				   const struct shadowalloc_stats *a,
+				   long misc0, long split0,
+				   struct shadowalloc_stats *b)
+{
+	long staged, listed, cached, split;
+
+	EXPECT_GE(split0, 0);
+	staged = settled_staged(fd);
+	ASSERT_GE(staged, 0);
+	ASSERT_EQ(0, __sa_stats(fd, G1, b));
+	split = pools_sum(G1, "pool", " split_blocks ") - split0;
+	listed = pools_sum(G1, "node", " listed_4k ");
+	/* Only CPUs whose cache holds folios have a line. */
+	cached = pools_sum(G1, "cpu", " cached ");
+	if (cached < 0)
+		cached = 0;
+	TH_LOG("staged %llu -> %llu (2 MiB %llu -> %llu), zeroed +%llu, hit pages +%llu, evicted +%llu, split %ld, listed 4 KiB %ld + cached %ld, reclaimable %+ld",
+	       a->staged_pages, b->staged_pages, a->staged_huge_pages,
+	       b->staged_huge_pages, b->zeroed_pages - a->zeroed_pages,
+	       b->hit_pages - a->hit_pages, b->evicted_pages - a->evicted_pages,
+	       split, listed, cached, misc_reclaimable() - misc0);
+	EXPECT_EQ(a->staged_pages + (b->zeroed_pages - a->zeroed_pages) -
+		  (b->hit_pages - a->hit_pages) -
+		  (b->evicted_pages - a->evicted_pages), b->staged_pages);
+	EXPECT_EQ(b->staged_pages - b->staged_huge_pages,
+		  (unsigned long long)(listed + cached));
+	EXPECT_EQ(b->staged_huge_pages, pools_sum(G1, "node", " staged_huge "));
+	EXPECT_EQ((long)b->staged_pages - (long)a->staged_pages,
+		  misc_reclaimable() - misc0);
+	return split;
+}
+
+/*
+ * A 4 KiB VM on a --huge 1 pool holding only 2 MiB blocks: a KVM guest
+ * whose RAM is mapped without MADV_HUGEPAGE (as minivmm, or libvirt
+ * without align=2M) faults 4 KiB pages, and each is a hit: the first
+ * fault that finds no 4 KiB page staged splits a block, the next 511
+ * take its pages. The refill then stages 4 KiB pages, not blocks, for
+ * that demand.
+ */
+TEST_F(pool, split_serves_4k_vm)
+{
+	const unsigned long n = 2 * BLOCK;
+	struct shadowalloc_stats a, b;
+	long misc0, split0, split;
+	struct vm v;
+	char *ram;
+	int mfd;
+
+	if (access("/dev/kvm", R_OK | W_OK))
+		SKIP(return, "no /dev/kvm");
+	stage_blocks(_metadata, self->fd, 4, &a);
+	misc0 = misc_reclaimable();
+	split0 = pools_sum(G1, "pool", " split_blocks ");
+	mfd = open(SA_DEV, O_RDWR);
+	ASSERT_GE(mfd, 0);
+	ram = mmap(NULL, n * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	ASSERT_NE(MAP_FAILED, ram);
+	ASSERT_EQ(0, vm_create(&v, ram, n * PAGE));
+	ASSERT_EQ(0, vm_touch(&v, DATA_GPA, n, PAGE));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &b));
+	TH_LOG("%lu 4 KiB guest pages: faults %llu, hits %llu, 2 MiB hits %llu, misses %llu",
+	       n, b.faults - a.faults, b.hits - a.hits,
+	       b.hits_huge - a.hits_huge, b.misses - a.misses);
+	EXPECT_EQ(n, b.faults - a.faults);
+	EXPECT_EQ(n, b.hits - a.hits);
+	EXPECT_EQ(0, b.misses - a.misses);
+	EXPECT_EQ(0, b.hits_huge - a.hits_huge);
+	/* The guest wrote each page's GPA; the host sees it. */
+	EXPECT_EQ(DATA_GPA + (n - 1) * PAGE,
+		  *(uint32_t *)(ram + (n - 1) * PAGE));
+
+	/*
+	 * The reservation back at four blocks' worth: what the refill
+	 * stages for it now is 4 KiB, the size of the recent demand.
+	 */
+	ASSERT_EQ(0, __sa_reserve(self->fd, G1, 4 * BLOCK));
+	ASSERT_EQ(0, __sa_wait_staged(self->fd, G1, 4 * BLOCK));
+
+	split = check_split_accounting(_metadata, self->fd, &a, misc0, split0,
+				       &b);
+	/* One block per 512 faults at most, fewer if the refill was quick. */
+	EXPECT_GE(split, 1);
+	EXPECT_LE(split, (long)(n / BLOCK));
+	/* Every page staged since is 4 KiB: no 2 MiB demand was seen. */
+	EXPECT_EQ(a.staged_huge_pages - split * BLOCK, b.staged_huge_pages);
+	EXPECT_LE(4 * BLOCK, b.staged_pages);
+	EXPECT_EQ(0, pools_sum(G1, "pool", " demand_2m "));
+
+	vm_destroy(&v);
+	munmap(ram, n * PAGE);
+	close(mfd);
+	ASSERT_EQ(0, __sa_disable(self->fd, G1));
+	EXPECT_EQ(0, sa_debugfs_value("staged_pages "));
+}
+
+/*
+ * Discards (a hole punch of every other page of a 2 MiB folio, as a
+ * balloon gives 4 KiB pages back) leave the range partly populated, so
+ * re-touches are 4 KiB faults: with only 2 MiB blocks staged they are
+ * hits now, from a split block, and read zeroes.
+ */
+TEST_F(pool, split_serves_retouch_after_punch)
+{
+	const char *dir = "/tmp/shadowallocfs-split";
+	const unsigned long punched = BLOCK / 2;
+	struct shadowalloc_stats a, b, t;
+	long misc0, split0, split;
+	char path[64];
+	unsigned long i;
+	volatile char *p;
+	int ffd;
+
+	stage_blocks(_metadata, self->fd, 4, &a);
+	mkdir(dir, 0700);
+	ASSERT_EQ(0, mount("none", dir, "shadowallocfs", 0, NULL));
+	snprintf(path, sizeof(path), "%s/ram0", dir);
+	ffd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+	ASSERT_GE(ffd, 0);
+	ASSERT_EQ(0, ftruncate(ffd, 2 * HUGE));
+	p = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, ffd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, (unsigned long)p % HUGE);
+	ASSERT_EQ(0, madvise((void *)p, 2 * HUGE, MADV_HUGEPAGE));
+	for (i = 0; i < 2 * BLOCK; i++)
+		p[i * PAGE] = 0x11;
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &t));
+	ASSERT_EQ(2, t.faults - a.faults);
+	ASSERT_EQ(2, t.hits_huge - a.hits_huge);
+
+	/* Every other page of the first block goes back. */
+	for (i = 0; i < BLOCK; i += 2)
+		ASSERT_EQ(0, fallocate(ffd, FALLOC_FL_PUNCH_HOLE |
+				       FALLOC_FL_KEEP_SIZE, i * PAGE, PAGE));
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &a));
+	ASSERT_EQ(punched, a.discard_returned_pages - t.discard_returned_pages);
+	ASSERT_EQ(2 * BLOCK, a.staged_huge_pages);
+	misc0 = misc_reclaimable();
+	split0 = pools_sum(G1, "pool", " split_blocks ");
+
+	for (i = 0; i < BLOCK; i++)
+		ASSERT_EQ(i % 2 ? 0x11 : 0, p[i * PAGE]);
+	ASSERT_EQ(0, __sa_stats(self->fd, G1, &b));
+	TH_LOG("%lu re-touches after the punch: faults %llu, hits %llu, misses %llu",
+	       punched, b.faults - a.faults, b.hits - a.hits,
+	       b.misses - a.misses);
+	EXPECT_EQ(punched, b.faults - a.faults);
+	EXPECT_EQ(punched, b.hits - a.hits);
+	EXPECT_EQ(0, b.misses - a.misses);
+
+	split = check_split_accounting(_metadata, self->fd, &a, misc0, split0,
+				       &b);
+	/* 511 pages of the one block split cover the other 255. */
+	EXPECT_EQ(1, split);
+
+	munmap((void *)p, 2 * HUGE);
+	close(ffd);
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, umount(dir));
+	rmdir(dir);
+	ASSERT_EQ(0, __sa_disable(self->fd, G1));
+	EXPECT_EQ(0, sa_debugfs_value("staged_pages "));
+	EXPECT_EQ(0, sa_debugfs_value("mem_pages "));
 }
 
 TEST_HARNESS_MAIN
