@@ -12,11 +12,17 @@
  * bytes, KVM's mapping level mix and a coarse histogram of guest-physical
  * regions. That is the input of the forecaster.
  *
- * The rings are single-producer, single-consumer: producers on one CPU are
- * serialised by disabling interrupts around the push (a tracing program can
- * be preempted, and an interrupt could run another one), the consumer is one
- * work item. A full ring drops the event and counts it; a vCPU thread never
- * waits for the consumer.
+ * The rings are single-producer, single-consumer. The producer of a CPU's
+ * ring is whichever task runs the kfunc there with preemption disabled:
+ * only task context (the vCPU threads, where KVM's fault tracepoints fire)
+ * pushes, so nothing else on the CPU can interleave with a push; a caller
+ * in interrupt or NMI context (a tracing program may be attached anywhere)
+ * is decided without the cache and dropped without the ring. No interrupt
+ * is disabled and no full barrier is taken per event: the head is published
+ * with a release store, and the drain worker's disarm waits for an RCU
+ * grace period instead of pairing with a barrier in every push (see
+ * sa_telemetry_armed). The consumer is one work item. A full ring drops the
+ * event and counts it; a vCPU thread never waits for the consumer.
  *
  * Membership is decided without a hash lookup on most events: each CPU
  * remembers the verdict for the last VMM (thread-group pid) it saw, valid
@@ -30,6 +36,7 @@
 #include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -44,12 +51,13 @@
 /**
  * struct sa_telemetry_ring - one CPU's ring of telemetry events
  * @events: sa_telemetry_ring_entries slots, allocated on the CPU's node
- * @head: next slot to fill; written only by producers on this CPU, with
- *	interrupts off, published with a release store
+ * @head: next slot to fill; written only by the kfunc on this CPU, in task
+ *	context with preemption disabled, published with a release store
  * @tail: next slot to drain; written only by the drain worker, published
  *	with a release store once the slots are read
  * @drained: events the worker took from this ring
- * @dropped: events dropped because the ring was full
+ * @dropped: events dropped because the ring was full (written by the
+ *	producer, like @head)
  */
 struct sa_telemetry_ring {
 	struct sa_telemetry_event *events;
@@ -64,9 +72,18 @@ static unsigned long sa_telemetry_mask;
 
 /*
  * Bit 0 set: the drain worker is queued or running and will look at every
- * ring again. Producers queue it (through an irq_work, as they may run in
- * any context) only when the bit was clear, so a busy ring costs them one
- * test_bit().
+ * ring again. Producers queue it (through an irq_work, as they may run with
+ * locks held that the workqueue takes) only when the bit was clear, so a
+ * busy ring costs them one test_bit() and no barrier.
+ *
+ * Ordering rule: a producer pushes and tests the bit inside one RCU
+ * read-side critical section (rcu_read_lock() plus preemption disabled).
+ * The worker, to go idle, clears the bit, then waits for a grace period
+ * (synchronize_rcu()), then looks at the rings once more. A push whose
+ * section began before the grace period is complete when it ends, so the
+ * worker's last look sees its head; a section that began after sees the
+ * bit clear and queues the worker itself. No event is left in a ring with
+ * no drain coming, without a full barrier on the producer's side.
  */
 static unsigned long sa_telemetry_armed;
 static struct irq_work sa_telemetry_kick;
@@ -126,8 +143,9 @@ static unsigned long sa_telemetry_gen = 1;
  * @hits: events decided from the cache
  * @misses: events that needed the lookup
  *
- * Read and written only by the kfunc on its CPU with interrupts off (NMI
- * never touches it), so an entry is never seen half written.
+ * Read and written only by the kfunc on its CPU, in task context with
+ * preemption disabled (interrupt and NMI context never touch it), so an
+ * entry is never seen half written.
  */
 struct sa_telemetry_verdict {
 	unsigned long gen;
@@ -155,7 +173,8 @@ void sa_telemetry_membership_changed(void)
 
 /*
  * The calling VMM's group, NULL if none: from this CPU's cache, or looked
- * up once and cached. Interrupts are off; the caller holds rcu_read_lock().
+ * up once and cached. Task context, preemption off; the caller holds
+ * rcu_read_lock().
  */
 static struct sa_group *sa_telemetry_group_of_current(void)
 {
@@ -181,7 +200,7 @@ static struct sa_group *sa_telemetry_group_of_current(void)
 
 /*
  * Push one event into the current CPU's ring; false if it was full.
- * Interrupts are off.
+ * Task context, preemption off: the CPU's only producer.
  */
 static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 			      u32 group_id)
@@ -212,11 +231,13 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 	return true;
 }
 
-/* After a push: make sure the drain worker will run. */
+/*
+ * After a push, in the same RCU read-side section: make sure the drain
+ * worker will run. No barrier: the worker's grace period before its last
+ * look orders this (sa_telemetry_armed).
+ */
 static void sa_telemetry_arm(void)
 {
-	/* Order the head store before the test, as the drain worker does. */
-	smp_mb();
 	if (!test_bit(0, &sa_telemetry_armed) &&
 	    !test_and_set_bit(0, &sa_telemetry_armed))
 		irq_work_queue(&sa_telemetry_kick);
@@ -244,7 +265,6 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 {
 	struct sa_fault_stats __percpu *stats;
 	struct sa_group *group;
-	unsigned long flags;
 	int verdict;
 
 	if (!event)
@@ -265,10 +285,11 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 	}
 
 	/*
-	 * An NMI may have interrupted a producer or a cache update on this
-	 * CPU: decide without the cache, drop without the ring.
+	 * Interrupt or NMI context may have interrupted this CPU's producer
+	 * or a cache update: decide without the cache, drop without the ring.
+	 * KVM's fault tracepoints always run in the vCPU thread.
 	 */
-	if (in_nmi()) {
+	if (unlikely(!in_task())) {
 		rcu_read_lock();
 		group = sa_group_of_vmm_rcu(task_tgid(current));
 		verdict = SHADOWALLOC_BPF_FILTERED;
@@ -284,8 +305,12 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		return verdict;
 	}
 
+	/*
+	 * The fault program runs preemptible (migration disabled only):
+	 * another task on this CPU must not push in the middle of this one.
+	 */
 	rcu_read_lock();
-	local_irq_save(flags);
+	preempt_disable();
 	group = sa_telemetry_group_of_current();
 	if (!group) {
 		verdict = SHADOWALLOC_BPF_FILTERED;
@@ -304,12 +329,11 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		this_cpu_inc(stats->events_dropped);
 		verdict = SHADOWALLOC_BPF_DROPPED;
 	}
-out:
-	local_irq_restore(flags);
-	rcu_read_unlock();
 	/* A full ring too: its drain must not be missed. */
-	if (verdict != SHADOWALLOC_BPF_FILTERED)
-		sa_telemetry_arm();
+	sa_telemetry_arm();
+out:
+	preempt_enable();
+	rcu_read_unlock();
 	return verdict;
 }
 
@@ -413,12 +437,12 @@ static void sa_telemetry_drain_fn(struct work_struct *work)
 		goto again;
 
 	/*
-	 * Idle: disarm, then look once more, so an event pushed by a
-	 * producer that still saw the bit set is not left behind.
+	 * Idle: disarm, wait until every producer that may still have seen
+	 * the bit set has finished its push (their RCU read-side sections),
+	 * then look once more, so none of their events is left behind.
 	 */
 	clear_bit(0, &sa_telemetry_armed);
-	/* Pairs with the smp_mb() between a push and its test of the bit. */
-	smp_mb__after_atomic();
+	synchronize_rcu();
 	if (sa_telemetry_rings_empty() ||
 	    test_and_set_bit(0, &sa_telemetry_armed))
 		return;

@@ -276,13 +276,60 @@ static unsigned int link_prog_id(const char *path)
 	return id;
 }
 
+/* The groups "status" shows, summed from the per-CPU slots. */
+struct status_groups {
+	unsigned int n, cap;
+	struct status_group {
+		__u32 id;
+		struct shadowalloc_bpf_counters c;
+	} *g;
+	bool oom;
+};
+
+static void status_add_slot(const struct shadowalloc_bpf_slot *s, void *arg)
+{
+	struct status_groups *sg = arg;
+	struct status_group *g;
+	unsigned int i;
+
+	for (i = 0; i < sg->n && sg->g[i].id != s->group_id; i++)
+		;
+	if (i == sg->n) {
+		if (sg->n == sg->cap) {
+			unsigned int cap = sg->cap ? 2 * sg->cap : 16;
+			void *p = realloc(sg->g, cap * sizeof(*sg->g));
+
+			if (!p) {
+				sg->oom = true;
+				return;
+			}
+			sg->g = p;
+			sg->cap = cap;
+		}
+		sg->g[sg->n].id = s->group_id;
+		memset(&sg->g[sg->n].c, 0, sizeof(sg->g[sg->n].c));
+		sg->n++;
+	}
+	g = &sg->g[i];
+	g->c.seen += s->seen;
+	g->c.passed += s->passed;
+	g->c.dropped += s->dropped;
+	g->c.filtered += s->filtered;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	__u32 x = ((const struct status_group *)a)->id;
+	__u32 y = ((const struct status_group *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
 static int do_status(void)
 {
-	struct shadowalloc_bpf_counters c;
-	__u32 key, next, *prev = NULL;
+	struct status_groups sg = {};
 	unsigned int n, i;
-	bool first = true;
-	int fd;
+	int fd, err;
 
 	/* Shared: an attach or detach under way is not "half attached". */
 	if (telemetry_lock(false))
@@ -302,6 +349,15 @@ static int do_status(void)
 	fd = bpf_obj_get(PIN_MAP);
 	if (fd < 0)
 		return failf(errno, "%s: %s", PIN_MAP, strerror(errno));
+	err = shadowalloc_bpf_for_each_slot(fd, status_add_slot, &sg);
+	close(fd);
+	if (!err && sg.oom)
+		err = -ENOMEM;
+	if (err) {
+		free(sg.g);
+		return failf(-err, "%s: %s", PIN_MAP, strerror(-err));
+	}
+	qsort(sg.g, sg.n, sizeof(*sg.g), cmp_group);
 
 	if (json) {
 		printf("{\"ok\":true,\"command\":\"status\",\"attached\":true,\"programs\":{");
@@ -323,34 +379,35 @@ static int do_status(void)
 		printf("  %-10s %12s %12s %12s %12s\n", "group", "seen",
 		       "passed", "dropped", "filtered");
 	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c))
-			continue;
+	for (i = 0; i < sg.n; i++) {
+		const struct shadowalloc_bpf_counters *c = &sg.g[i].c;
+		__u32 key = sg.g[i].id;
+
 		if (json) {
-			printf("%s{\"group_id\":%u,\"seen\":%llu,\"passed\":%llu,\"dropped\":%llu,\"filtered\":%llu}",
-			       first ? "" : ",", key,
-			       (unsigned long long)c.seen,
-			       (unsigned long long)c.passed,
-			       (unsigned long long)c.dropped,
-			       (unsigned long long)c.filtered);
+			/* group_id -1: groups beyond the programs' slots. */
+			printf("%s{\"group_id\":%lld,\"seen\":%llu,\"passed\":%llu,\"dropped\":%llu,\"filtered\":%llu}",
+			       i ? "," : "",
+			       key == SHADOWALLOC_BPF_GROUP_OTHER ? -1LL : (long long)key,
+			       (unsigned long long)c->seen,
+			       (unsigned long long)c->passed,
+			       (unsigned long long)c->dropped,
+			       (unsigned long long)c->filtered);
 		} else {
 			char name[16];
 
 			snprintf(name, sizeof(name), "%u", key);
 			printf("  %-10s %12llu %12llu %12llu %12llu\n",
-			       key ? name : "(none)",
-			       (unsigned long long)c.seen,
-			       (unsigned long long)c.passed,
-			       (unsigned long long)c.dropped,
-			       (unsigned long long)c.filtered);
+			       !key ? "(none)" :
+			       key == SHADOWALLOC_BPF_GROUP_OTHER ? "(other)" : name,
+			       (unsigned long long)c->seen,
+			       (unsigned long long)c->passed,
+			       (unsigned long long)c->dropped,
+			       (unsigned long long)c->filtered);
 		}
-		first = false;
 	}
 	if (json)
 		printf("]}\n");
-	close(fd);
+	free(sg.g);
 	return 0;
 }
 
