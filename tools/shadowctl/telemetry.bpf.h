@@ -174,11 +174,12 @@ struct shadowalloc_bpf_slot {
  * For userspace readers of the pinned map (shadowctl status, the tests,
  * the benchmark): call @fn on every used slot of every CPU. 0 or -errno.
  */
-static inline int
-shadowalloc_bpf_for_each_slot(int map_fd,
-			      void (*fn)(const struct shadowalloc_bpf_slot *s,
-					 void *arg),
-			      void *arg)
+typedef void shadowalloc_bpf_slot_fn_t(const struct shadowalloc_bpf_slot *s,
+				     void *arg);
+
+static inline int shadowalloc_bpf_for_each_slot(int map_fd,
+						shadowalloc_bpf_slot_fn_t *fn,
+						void *arg)
 {
 	int cpu, ncpus = libbpf_num_possible_cpus(), err = 0;
 	struct shadowalloc_bpf_slot *v;
