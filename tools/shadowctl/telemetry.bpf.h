@@ -172,24 +172,28 @@ struct shadowalloc_bpf_slot {
 
 /*
  * For userspace readers of the pinned map (shadowctl status, the tests,
- * the benchmark): call @fn on every used slot of every CPU. 0 or -errno.
+ * the benchmark): the used slots of all CPUs, in *@slots (malloc'ed, the
+ * caller frees it), their number in *@n. 0 or -errno.
  */
-typedef void shadowalloc_bpf_slot_fn_t(const struct shadowalloc_bpf_slot *s,
-				     void *arg);
-
-static inline int shadowalloc_bpf_for_each_slot(int map_fd,
-						shadowalloc_bpf_slot_fn_t *fn,
-						void *arg)
+static inline int shadowalloc_bpf_read_slots(int map_fd,
+					     struct shadowalloc_bpf_slot **slots,
+					     unsigned int *n)
 {
 	int cpu, ncpus = libbpf_num_possible_cpus(), err = 0;
-	struct shadowalloc_bpf_slot *v;
+	struct shadowalloc_bpf_slot *v, *out;
 	__u32 key;
 
+	*slots = NULL;
+	*n = 0;
 	if (ncpus < 0)
 		return ncpus;
 	v = calloc(ncpus, sizeof(*v));
-	if (!v)
+	out = calloc((size_t)ncpus * SHADOWALLOC_BPF_NR_SLOTS, sizeof(*out));
+	if (!v || !out) {
+		free(v);
+		free(out);
 		return -ENOMEM;
+	}
 	for (key = 0; key < SHADOWALLOC_BPF_NR_SLOTS; key++) {
 		if (bpf_map_lookup_elem(map_fd, &key, v)) {
 			err = -errno;
@@ -197,39 +201,38 @@ static inline int shadowalloc_bpf_for_each_slot(int map_fd,
 		}
 		for (cpu = 0; cpu < ncpus; cpu++)
 			if (v[cpu].used)
-				fn(&v[cpu], arg);
+				out[(*n)++] = v[cpu];
 	}
 	free(v);
-	return err;
+	if (err) {
+		free(out);
+		*n = 0;
+		return err;
+	}
+	*slots = out;
+	return 0;
 }
 
-struct shadowalloc_bpf_totals_arg {
-	__u32 group_id;
-	struct shadowalloc_bpf_counters *c;
-};
-
-static inline void shadowalloc_bpf_add_slot(const struct shadowalloc_bpf_slot *s,
-					    void *arg)
-{
-	struct shadowalloc_bpf_totals_arg *t = arg;
-
-	if (s->group_id != t->group_id)
-		return;
-	t->c->seen += s->seen;
-	t->c->passed += s->passed;
-	t->c->dropped += s->dropped;
-	t->c->filtered += s->filtered;
-}
-
-/* One group's totals over CPUs and programs, into @c (zeroed first). */
+/* One group's totals over CPUs and programs, into @c. 0 or -errno. */
 static inline int shadowalloc_bpf_group_totals(int map_fd, __u32 group_id,
 					       struct shadowalloc_bpf_counters *c)
 {
-	struct shadowalloc_bpf_totals_arg t = { group_id, c };
+	struct shadowalloc_bpf_slot *s;
+	unsigned int i, n;
+	int err;
 
 	c->seen = c->passed = c->dropped = c->filtered = 0;
-	return shadowalloc_bpf_for_each_slot(map_fd, shadowalloc_bpf_add_slot,
-					     &t);
+	err = shadowalloc_bpf_read_slots(map_fd, &s, &n);
+	for (i = 0; i < n; i++) {
+		if (s[i].group_id != group_id)
+			continue;
+		c->seen += s[i].seen;
+		c->passed += s[i].passed;
+		c->dropped += s[i].dropped;
+		c->filtered += s[i].filtered;
+	}
+	free(s);
+	return err;
 }
 #endif
 

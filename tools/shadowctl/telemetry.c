@@ -276,45 +276,31 @@ static unsigned int link_prog_id(const char *path)
 	return id;
 }
 
-/* The groups "status" shows, summed from the per-CPU slots. */
-struct status_groups {
-	unsigned int n, cap;
-	struct status_group {
-		__u32 id;
-		struct shadowalloc_bpf_counters c;
-	} *g;
-	bool oom;
+/* A group as "status" shows it, summed from the per-CPU slots. */
+struct status_group {
+	__u32 id;
+	struct shadowalloc_bpf_counters c;
 };
 
-static void status_add_slot(const struct shadowalloc_bpf_slot *s, void *arg)
+/* Sum @n slots by group into @g (room for @n); returns the groups. */
+static unsigned int status_sum(const struct shadowalloc_bpf_slot *s,
+			       unsigned int n, struct status_group *g)
 {
-	struct status_groups *sg = arg;
-	struct status_group *g;
-	unsigned int i;
+	unsigned int i, k, ng = 0;
 
-	for (i = 0; i < sg->n && sg->g[i].id != s->group_id; i++)
-		;
-	if (i == sg->n) {
-		if (sg->n == sg->cap) {
-			unsigned int cap = sg->cap ? 2 * sg->cap : 16;
-			void *p = realloc(sg->g, cap * sizeof(*sg->g));
-
-			if (!p) {
-				sg->oom = true;
-				return;
-			}
-			sg->g = p;
-			sg->cap = cap;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ng && g[k].id != s[i].group_id; k++)
+			;
+		if (k == ng) {
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng++].id = s[i].group_id;
 		}
-		sg->g[sg->n].id = s->group_id;
-		memset(&sg->g[sg->n].c, 0, sizeof(sg->g[sg->n].c));
-		sg->n++;
+		g[k].c.seen += s[i].seen;
+		g[k].c.passed += s[i].passed;
+		g[k].c.dropped += s[i].dropped;
+		g[k].c.filtered += s[i].filtered;
 	}
-	g = &sg->g[i];
-	g->c.seen += s->seen;
-	g->c.passed += s->passed;
-	g->c.dropped += s->dropped;
-	g->c.filtered += s->filtered;
+	return ng;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -327,8 +313,9 @@ static int cmp_group(const void *a, const void *b)
 
 static int do_status(void)
 {
-	struct status_groups sg = {};
-	unsigned int n, i;
+	struct shadowalloc_bpf_slot *slots;
+	struct status_group *g;
+	unsigned int n, i, ng;
 	int fd, err;
 
 	/* Shared: an attach or detach under way is not "half attached". */
@@ -349,15 +336,18 @@ static int do_status(void)
 	fd = bpf_obj_get(PIN_MAP);
 	if (fd < 0)
 		return failf(errno, "%s: %s", PIN_MAP, strerror(errno));
-	err = shadowalloc_bpf_for_each_slot(fd, status_add_slot, &sg);
+	err = shadowalloc_bpf_read_slots(fd, &slots, &n);
 	close(fd);
-	if (!err && sg.oom)
+	g = err ? NULL : calloc(n ? n : 1, sizeof(*g));
+	if (!err && !g)
 		err = -ENOMEM;
 	if (err) {
-		free(sg.g);
+		free(slots);
 		return failf(-err, "%s: %s", PIN_MAP, strerror(-err));
 	}
-	qsort(sg.g, sg.n, sizeof(*sg.g), cmp_group);
+	ng = status_sum(slots, n, g);
+	free(slots);
+	qsort(g, ng, sizeof(*g), cmp_group);
 
 	if (json) {
 		printf("{\"ok\":true,\"command\":\"status\",\"attached\":true,\"programs\":{");
@@ -379,9 +369,9 @@ static int do_status(void)
 		printf("  %-10s %12s %12s %12s %12s\n", "group", "seen",
 		       "passed", "dropped", "filtered");
 	}
-	for (i = 0; i < sg.n; i++) {
-		const struct shadowalloc_bpf_counters *c = &sg.g[i].c;
-		__u32 key = sg.g[i].id;
+	for (i = 0; i < ng; i++) {
+		const struct shadowalloc_bpf_counters *c = &g[i].c;
+		__u32 key = g[i].id;
 
 		if (json) {
 			/* group_id -1: groups beyond the programs' slots. */
@@ -407,7 +397,7 @@ static int do_status(void)
 	}
 	if (json)
 		printf("]}\n");
-	free(sg.g);
+	free(g);
 	return 0;
 }
 
