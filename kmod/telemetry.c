@@ -6,7 +6,8 @@
  * (tools/shadowctl/telemetry.bpf.c) call the kfunc shadowalloc_bpf_record() from the
  * vCPU thread that took the fault. The kfunc decides membership (the VMM's
  * group, enabled or not) and pushes the event into a ring of the current
- * CPU. A worker drains the rings every tm_drain_ms while events arrive and
+ * CPU. A worker drains the rings every tm_drain_ms while events arrive
+ * (sooner while they arrive fast: sa_telemetry_next_delay()) and
  * fans them out into per-VM and per-group aggregates (the groups and VMs of
  * group.c hold them, the arithmetic is here): faults per tick, mapped
  * bytes, KVM's mapping level mix and a coarse histogram of guest-physical
@@ -418,23 +419,54 @@ static void sa_telemetry_fan_out(const struct sa_telemetry_event *events,
 	mutex_unlock(&sa_registry_lock);
 }
 
+/* When the worker's previous pass started; only the worker uses it. */
+static u64 sa_telemetry_last_pass_ns;
+
+/*
+ * The pause before the next pass: tm_drain_ms, or less when the fullest
+ * ring took @peak events in the @elapsed_ns since the last pass, so that at
+ * that rate a ring is about a quarter full when the worker comes back (and
+ * a burst of four times the rate still fits). Without this a ring of E
+ * slots could not take more than E per tm_drain_ms however fast the worker.
+ */
+static unsigned long sa_telemetry_next_delay(unsigned long peak,
+					     u64 elapsed_ns)
+{
+	unsigned long delay = sa_telemetry_drain_delay();
+	unsigned long quarter = (sa_telemetry_mask + 1) / 4;
+	u64 ns;
+
+	if (peak <= quarter || !elapsed_ns)
+		return delay;
+	ns = div64_u64(elapsed_ns * quarter, peak);
+	return min(delay, nsecs_to_jiffies(ns));
+}
+
 static void sa_telemetry_drain_fn(struct work_struct *work)
 {
-	unsigned long total = 0;
+	unsigned long total = 0, peak = 0, delay;
+	u64 now = ktime_get_ns();
+	u64 elapsed = now - sa_telemetry_last_pass_ns;
 	unsigned int n;
 	int cpu;
 
+	sa_telemetry_last_pass_ns = now;
 	for_each_possible_cpu(cpu) {
 		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
+		unsigned long taken = 0;
 
 		while ((n = sa_telemetry_pull(ring))) {
 			sa_telemetry_fan_out(sa_telemetry_batch, n);
-			total += n;
+			taken += n;
 			cond_resched();
 		}
+		total += taken;
+		peak = max(peak, taken);
 	}
-	if (total)
+	if (total) {
+		delay = sa_telemetry_next_delay(peak, elapsed);
 		goto again;
+	}
 
 	/*
 	 * Idle: disarm, wait until every producer that may still have seen
@@ -446,9 +478,9 @@ static void sa_telemetry_drain_fn(struct work_struct *work)
 	if (sa_telemetry_rings_empty() ||
 	    test_and_set_bit(0, &sa_telemetry_armed))
 		return;
+	delay = sa_telemetry_drain_delay();
 again:
-	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
-			   sa_telemetry_drain_delay());
+	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work, delay);
 }
 
 /* Move an aggregate's tick window forward to @tick, zeroing skipped ticks. */

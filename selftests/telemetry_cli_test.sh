@@ -73,7 +73,7 @@ dump=$(bpftool -j map dump pinned $PIN_DIR/group_counters)
 echo "$dump" | python3 -c '
 import json, sys
 entries = json.load(sys.stdin)
-# A per-CPU array: each key has one value per CPU; a group's totals are
+# A per-CPU array: each key has one value per CPU; the totals of a group are
 # the sum of the used slots holding its id.
 slots = [c["value"] for e in entries for c in e["formatted"]["values"]]
 assert slots and all(set(s) == {"group_id", "used", "seen", "passed",
