@@ -88,6 +88,12 @@ static unsigned long sa_telemetry_mask;
  */
 static unsigned long sa_telemetry_armed;
 static struct irq_work sa_telemetry_kick;
+/*
+ * Queued by the producer whose push made its ring a quarter full: the
+ * drain runs now instead of after its pause, so a burst from idle (or a
+ * rate the pause did not foresee) is drained before the ring is full.
+ */
+static struct irq_work sa_telemetry_hurry;
 static void sa_telemetry_drain_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_telemetry_drain_work, sa_telemetry_drain_fn);
 
@@ -108,6 +114,11 @@ static void sa_telemetry_kick_fn(struct irq_work *work)
 {
 	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
 			   sa_telemetry_drain_delay());
+}
+
+static void sa_telemetry_hurry_fn(struct irq_work *work)
+{
+	mod_delayed_work(system_unbound_wq, &sa_telemetry_drain_work, 0);
 }
 
 /*
@@ -211,10 +222,15 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 	unsigned long head = ring->head;
 
 	/* Pairs with the drain's release of @tail: its reads are done. */
-	if (head - smp_load_acquire(&ring->tail) > sa_telemetry_mask) {
+	unsigned long used = head - smp_load_acquire(&ring->tail);
+
+	if (used > sa_telemetry_mask) {
 		ring->dropped++;
 		return false;
 	}
+	/* Once per filling: a no-op while the irq_work is still pending. */
+	if (unlikely(used == (sa_telemetry_mask + 1) / 4))
+		irq_work_queue(&sa_telemetry_hurry);
 	slot = &ring->events[head & sa_telemetry_mask];
 	/*
 	 * The aggregates want the 100 ms tick only: the coarse clock (the
@@ -426,8 +442,10 @@ static u64 sa_telemetry_last_pass_ns;
  * The pause before the next pass: tm_drain_ms, or less when the fullest
  * ring took @peak events in the @elapsed_ns since the last pass, so that at
  * that rate a ring is about a quarter full when the worker comes back (and
- * a burst of four times the rate still fits). Without this a ring of E
- * slots could not take more than E per tm_drain_ms however fast the worker.
+ * a burst of four times the rate still fits; a faster one queues the
+ * worker at once, sa_telemetry_hurry). Without this a ring of E slots
+ * could not take more than E events per tm_drain_ms however fast the
+ * worker.
  */
 static unsigned long sa_telemetry_next_delay(unsigned long peak,
 					     u64 elapsed_ns)
@@ -436,9 +454,10 @@ static unsigned long sa_telemetry_next_delay(unsigned long peak,
 	unsigned long quarter = (sa_telemetry_mask + 1) / 4;
 	u64 ns;
 
-	if (peak <= quarter || !elapsed_ns)
+	if (!peak || !elapsed_ns)
 		return delay;
-	ns = div64_u64(elapsed_ns * quarter, peak);
+	/* tm_drain_ms is at most a second: no overflow below. */
+	ns = div64_u64(min_t(u64, elapsed_ns, NSEC_PER_SEC) * quarter, peak);
 	return min(delay, nsecs_to_jiffies(ns));
 }
 
@@ -593,6 +612,7 @@ int sa_telemetry_init(void)
 
 	sa_telemetry_mask = entries - 1;
 	init_irq_work(&sa_telemetry_kick, sa_telemetry_kick_fn);
+	init_irq_work(&sa_telemetry_hurry, sa_telemetry_hurry_fn);
 	sa_telemetry_batch = kmalloc_array(SA_TELEMETRY_BATCH,
 					   sizeof(*sa_telemetry_batch),
 					   GFP_KERNEL);
@@ -641,6 +661,7 @@ err_batch:
 void sa_telemetry_exit(void)
 {
 	irq_work_sync(&sa_telemetry_kick);
+	irq_work_sync(&sa_telemetry_hurry);
 	cancel_delayed_work_sync(&sa_telemetry_drain_work);
 	sa_telemetry_free_rings();
 	kfree(sa_telemetry_batch);
