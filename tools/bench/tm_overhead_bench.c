@@ -49,7 +49,7 @@
  * Prints one JSON line per phase and round, a JSON summary and a table.
  *
  *   tm_overhead_bench [--slowdown-rounds N] [--host-ref FILE] [MIB] [ROUNDS]
- *       (default 32 3, 15 slowdown rounds; root, /dev/kvm, the module
+ *       (default 32 3, 21 slowdown rounds; root, /dev/kvm, the module
  *       loaded, telemetry detached)
  *   tm_overhead_bench --reference      (anyone, anywhere: the reference
  *                                       loop's ns per iteration, JSON)
@@ -101,7 +101,7 @@ struct phase_result {
 static struct tm_overhead_bench_bpf *timing;
 
 /* Interleaved slowdown rounds by default: see slowdown(). */
-#define SLOWDOWN_ROUNDS	15
+#define SLOWDOWN_ROUNDS	21
 /* Capacity: events per BPF_PROG_TEST_RUN when paced, and per rate step. */
 #define CAP_CHUNK	256
 #define CAP_STEP_MS	400
