@@ -39,8 +39,8 @@
  * Then the capacity (cap_flood in tm_overhead_bench.bpf.c): BPF_PROG_TEST_RUN
  * makes events on this CPU as fast as a loop can hand them to the kfunc,
  * first unpaced with pauses for the drain (the producer's cost per event,
- * less the same loop without the kfunc), then paced at rising rates for
- * CAP_STEP_MS each until the ring drops events: the highest rate with no
+ * less the same loop without the kfunc), then paced at rates rising by
+ * sqrt(2), CAP_STEP_MS each, until the ring drops events: the highest rate with no
  * drop is the sustained rate before drops. The same process times a fixed
  * userspace reference loop; with --host-ref (that loop's time on the host,
  * from "tm_overhead_bench --reference" there) the ratio of the two is the
@@ -549,8 +549,8 @@ static int capacity(struct cap_result *cr)
 		return -1;
 	}
 
-	/* Paced, doubling the rate until a drop or the loop's own limit. */
-	for (rate = 25000; rate <= 25.6e6; rate *= 2) {
+	/* Paced, the rate up by sqrt(2) until a drop or the loop's limit. */
+	for (rate = 25000; rate <= 25.6e6; rate *= M_SQRT2) {
 		usleep(pause_us);
 		d0 = c->bss->cap_dropped;
 		sent = 0;
