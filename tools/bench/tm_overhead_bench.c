@@ -40,11 +40,12 @@
  * makes events on this CPU as fast as a loop can hand them to the kfunc,
  * first unpaced with pauses for the drain (the producer's cost per event,
  * less the same loop without the kfunc), then paced at rates rising by
- * sqrt(2), CAP_STEP_MS each, until the ring drops events: the highest rate with no
- * drop is the sustained rate before drops. The same process times a fixed
- * userspace reference loop; with --host-ref (that loop's time on the host,
- * from "tm_overhead_bench --reference" there) the ratio of the two is the
- * TCG slowdown factor that projects the per-event costs to the host.
+ * sqrt(2), CAP_STEP_MS each, until the ring drops events: the highest rate
+ * without a drop is the sustained rate before drops. The same process
+ * times a userspace reference loop and a system call; with --host-ref
+ * (their times on the host, from "tm_overhead_bench --reference" there)
+ * the ratios are TCG slowdown factors that project the per-event costs to
+ * the host (the smaller one: the cautious projection).
  *
  * Prints one JSON line per phase and round, a JSON summary and a table.
  *
