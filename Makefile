@@ -188,6 +188,7 @@ demo: deps-vm
 BENCH_MIB ?= 32
 bench: deps-vm
 	$(MAKE) all
+	$(REPO)/tools/bench/tm_overhead_bench --reference > $(BUILD)/tm-host-reference.json
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh touch $(BENCH_MIB)
 	if [ "$(BENCH_FORECAST)" = 1 ]; then $(MAKE) bench-forecast; fi
 

@@ -6,17 +6,24 @@
  * (tools/shadowctl/telemetry.bpf.c) call the kfunc shadowalloc_bpf_record() from the
  * vCPU thread that took the fault. The kfunc decides membership (the VMM's
  * group, enabled or not) and pushes the event into a ring of the current
- * CPU. A worker drains the rings every tm_drain_ms while events arrive and
+ * CPU. A worker drains the rings every tm_drain_ms while events arrive
+ * (sooner while they arrive fast: sa_telemetry_next_delay()) and
  * fans them out into per-VM and per-group aggregates (the groups and VMs of
  * group.c hold them, the arithmetic is here): faults per tick, mapped
  * bytes, KVM's mapping level mix and a coarse histogram of guest-physical
  * regions. That is the input of the forecaster.
  *
- * The rings are single-producer, single-consumer: producers on one CPU are
- * serialised by disabling interrupts around the push (a tracing program can
- * be preempted, and an interrupt could run another one), the consumer is one
- * work item. A full ring drops the event and counts it; a vCPU thread never
- * waits for the consumer.
+ * The rings are single-producer, single-consumer. The producer of a CPU's
+ * ring is whichever task runs the kfunc there with preemption disabled:
+ * only task context (the vCPU threads, where KVM's fault tracepoints fire)
+ * pushes, so nothing else on the CPU can interleave with a push; a caller
+ * in interrupt or NMI context (a tracing program may be attached anywhere)
+ * is decided without the cache and dropped without the ring. No interrupt
+ * is disabled and no full barrier is taken per event: the head is published
+ * with a release store, and the drain worker's disarm waits for an RCU
+ * grace period instead of pairing with a barrier in every push (see
+ * sa_telemetry_armed). The consumer is one work item. A full ring drops the
+ * event and counts it; a vCPU thread never waits for the consumer.
  *
  * Membership is decided without a hash lookup on most events: each CPU
  * remembers the verdict for the last VMM (thread-group pid) it saw, valid
@@ -30,6 +37,7 @@
 #include <linux/irq_work.h>
 #include <linux/mm.h>
 #include <linux/pid.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -44,12 +52,13 @@
 /**
  * struct sa_telemetry_ring - one CPU's ring of telemetry events
  * @events: sa_telemetry_ring_entries slots, allocated on the CPU's node
- * @head: next slot to fill; written only by producers on this CPU, with
- *	interrupts off, published with a release store
+ * @head: next slot to fill; written only by the kfunc on this CPU, in task
+ *	context with preemption disabled, published with a release store
  * @tail: next slot to drain; written only by the drain worker, published
  *	with a release store once the slots are read
  * @drained: events the worker took from this ring
- * @dropped: events dropped because the ring was full
+ * @dropped: events dropped because the ring was full (written by the
+ *	producer, like @head)
  */
 struct sa_telemetry_ring {
 	struct sa_telemetry_event *events;
@@ -64,12 +73,27 @@ static unsigned long sa_telemetry_mask;
 
 /*
  * Bit 0 set: the drain worker is queued or running and will look at every
- * ring again. Producers queue it (through an irq_work, as they may run in
- * any context) only when the bit was clear, so a busy ring costs them one
- * test_bit().
+ * ring again. Producers queue it (through an irq_work, as they may run with
+ * locks held that the workqueue takes) only when the bit was clear, so a
+ * busy ring costs them one test_bit() and no barrier.
+ *
+ * Ordering rule: a producer pushes and tests the bit inside one RCU
+ * read-side critical section (rcu_read_lock() plus preemption disabled).
+ * The worker, to go idle, clears the bit, then waits for a grace period
+ * (synchronize_rcu()), then looks at the rings once more. A push whose
+ * section began before the grace period is complete when it ends, so the
+ * worker's last look sees its head; a section that began after sees the
+ * bit clear and queues the worker itself. No event is left in a ring with
+ * no drain coming, without a full barrier on the producer's side.
  */
 static unsigned long sa_telemetry_armed;
 static struct irq_work sa_telemetry_kick;
+/*
+ * Queued by the producer whose push made its ring a quarter full: the
+ * drain runs now instead of after its pause, so a burst from idle (or a
+ * rate the pause did not foresee) is drained before the ring is full.
+ */
+static struct irq_work sa_telemetry_hurry;
 static void sa_telemetry_drain_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(sa_telemetry_drain_work, sa_telemetry_drain_fn);
 
@@ -90,6 +114,11 @@ static void sa_telemetry_kick_fn(struct irq_work *work)
 {
 	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
 			   sa_telemetry_drain_delay());
+}
+
+static void sa_telemetry_hurry_fn(struct irq_work *work)
+{
+	mod_delayed_work(system_unbound_wq, &sa_telemetry_drain_work, 0);
 }
 
 /*
@@ -126,8 +155,9 @@ static unsigned long sa_telemetry_gen = 1;
  * @hits: events decided from the cache
  * @misses: events that needed the lookup
  *
- * Read and written only by the kfunc on its CPU with interrupts off (NMI
- * never touches it), so an entry is never seen half written.
+ * Read and written only by the kfunc on its CPU, in task context with
+ * preemption disabled (interrupt and NMI context never touch it), so an
+ * entry is never seen half written.
  */
 struct sa_telemetry_verdict {
 	unsigned long gen;
@@ -155,7 +185,8 @@ void sa_telemetry_membership_changed(void)
 
 /*
  * The calling VMM's group, NULL if none: from this CPU's cache, or looked
- * up once and cached. Interrupts are off; the caller holds rcu_read_lock().
+ * up once and cached. Task context, preemption off; the caller holds
+ * rcu_read_lock().
  */
 static struct sa_group *sa_telemetry_group_of_current(void)
 {
@@ -181,7 +212,7 @@ static struct sa_group *sa_telemetry_group_of_current(void)
 
 /*
  * Push one event into the current CPU's ring; false if it was full.
- * Interrupts are off.
+ * Task context, preemption off: the CPU's only producer.
  */
 static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 			      u32 group_id)
@@ -191,10 +222,15 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 	unsigned long head = ring->head;
 
 	/* Pairs with the drain's release of @tail: its reads are done. */
-	if (head - smp_load_acquire(&ring->tail) > sa_telemetry_mask) {
+	unsigned long used = head - smp_load_acquire(&ring->tail);
+
+	if (used > sa_telemetry_mask) {
 		ring->dropped++;
 		return false;
 	}
+	/* Once per filling: a no-op while the irq_work is still pending. */
+	if (unlikely(used == (sa_telemetry_mask + 1) / 4))
+		irq_work_queue(&sa_telemetry_hurry);
 	slot = &ring->events[head & sa_telemetry_mask];
 	/*
 	 * The aggregates want the 100 ms tick only: the coarse clock (the
@@ -212,11 +248,13 @@ static bool sa_telemetry_push(const struct shadowalloc_bpf_event *event,
 	return true;
 }
 
-/* After a push: make sure the drain worker will run. */
+/*
+ * After a push, in the same RCU read-side section: make sure the drain
+ * worker will run. No barrier: the worker's grace period before its last
+ * look orders this (sa_telemetry_armed).
+ */
 static void sa_telemetry_arm(void)
 {
-	/* Order the head store before the test, as the drain worker does. */
-	smp_mb();
 	if (!test_bit(0, &sa_telemetry_armed) &&
 	    !test_and_set_bit(0, &sa_telemetry_armed))
 		irq_work_queue(&sa_telemetry_kick);
@@ -244,7 +282,6 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 {
 	struct sa_fault_stats __percpu *stats;
 	struct sa_group *group;
-	unsigned long flags;
 	int verdict;
 
 	if (!event)
@@ -265,10 +302,11 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 	}
 
 	/*
-	 * An NMI may have interrupted a producer or a cache update on this
-	 * CPU: decide without the cache, drop without the ring.
+	 * Interrupt or NMI context may have interrupted this CPU's producer
+	 * or a cache update: decide without the cache, drop without the ring.
+	 * KVM's fault tracepoints always run in the vCPU thread.
 	 */
-	if (in_nmi()) {
+	if (unlikely(!in_task())) {
 		rcu_read_lock();
 		group = sa_group_of_vmm_rcu(task_tgid(current));
 		verdict = SHADOWALLOC_BPF_FILTERED;
@@ -284,8 +322,12 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		return verdict;
 	}
 
+	/*
+	 * The fault program runs preemptible (migration disabled only):
+	 * another task on this CPU must not push in the middle of this one.
+	 */
 	rcu_read_lock();
-	local_irq_save(flags);
+	preempt_disable();
 	group = sa_telemetry_group_of_current();
 	if (!group) {
 		verdict = SHADOWALLOC_BPF_FILTERED;
@@ -304,12 +346,11 @@ __bpf_kfunc int shadowalloc_bpf_record(struct shadowalloc_bpf_event *event)
 		this_cpu_inc(stats->events_dropped);
 		verdict = SHADOWALLOC_BPF_DROPPED;
 	}
-out:
-	local_irq_restore(flags);
-	rcu_read_unlock();
 	/* A full ring too: its drain must not be missed. */
-	if (verdict != SHADOWALLOC_BPF_FILTERED)
-		sa_telemetry_arm();
+	sa_telemetry_arm();
+out:
+	preempt_enable();
+	rcu_read_unlock();
 	return verdict;
 }
 
@@ -394,37 +435,71 @@ static void sa_telemetry_fan_out(const struct sa_telemetry_event *events,
 	mutex_unlock(&sa_registry_lock);
 }
 
+/* When the worker's previous pass started; only the worker uses it. */
+static u64 sa_telemetry_last_pass_ns;
+
+/*
+ * The pause before the next pass: tm_drain_ms, or less when the fullest
+ * ring took @peak events in the @elapsed_ns since the last pass, so that at
+ * that rate a ring is about a quarter full when the worker comes back (and
+ * a burst of four times the rate still fits; a faster one queues the
+ * worker at once, sa_telemetry_hurry). Without this a ring of E slots
+ * could not take more than E events per tm_drain_ms however fast the
+ * worker.
+ */
+static unsigned long sa_telemetry_next_delay(unsigned long peak,
+					     u64 elapsed_ns)
+{
+	unsigned long delay = sa_telemetry_drain_delay();
+	unsigned long quarter = (sa_telemetry_mask + 1) / 4;
+	u64 ns;
+
+	if (!peak || !elapsed_ns)
+		return delay;
+	/* tm_drain_ms is at most a second: no overflow below. */
+	ns = div64_u64(min_t(u64, elapsed_ns, NSEC_PER_SEC) * quarter, peak);
+	return min(delay, nsecs_to_jiffies(ns));
+}
+
 static void sa_telemetry_drain_fn(struct work_struct *work)
 {
-	unsigned long total = 0;
+	unsigned long total = 0, peak = 0, delay;
+	u64 now = ktime_get_ns();
+	u64 elapsed = now - sa_telemetry_last_pass_ns;
 	unsigned int n;
 	int cpu;
 
+	sa_telemetry_last_pass_ns = now;
 	for_each_possible_cpu(cpu) {
 		struct sa_telemetry_ring *ring = sa_telemetry_cpu_ring(cpu);
+		unsigned long taken = 0;
 
 		while ((n = sa_telemetry_pull(ring))) {
 			sa_telemetry_fan_out(sa_telemetry_batch, n);
-			total += n;
+			taken += n;
 			cond_resched();
 		}
+		total += taken;
+		peak = max(peak, taken);
 	}
-	if (total)
+	if (total) {
+		delay = sa_telemetry_next_delay(peak, elapsed);
 		goto again;
+	}
 
 	/*
-	 * Idle: disarm, then look once more, so an event pushed by a
-	 * producer that still saw the bit set is not left behind.
+	 * Idle: disarm, wait until every producer that may still have seen
+	 * the bit set has finished its push (their RCU read-side sections),
+	 * then look once more, so none of their events is left behind.
 	 */
 	clear_bit(0, &sa_telemetry_armed);
-	/* Pairs with the smp_mb() between a push and its test of the bit. */
-	smp_mb__after_atomic();
+	synchronize_rcu();
 	if (sa_telemetry_rings_empty() ||
 	    test_and_set_bit(0, &sa_telemetry_armed))
 		return;
+	delay = sa_telemetry_drain_delay();
 again:
-	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work,
-			   sa_telemetry_drain_delay());
+	queue_delayed_work(system_unbound_wq, &sa_telemetry_drain_work, delay);
 }
 
 /* Move an aggregate's tick window forward to @tick, zeroing skipped ticks. */
@@ -537,6 +612,7 @@ int sa_telemetry_init(void)
 
 	sa_telemetry_mask = entries - 1;
 	init_irq_work(&sa_telemetry_kick, sa_telemetry_kick_fn);
+	init_irq_work(&sa_telemetry_hurry, sa_telemetry_hurry_fn);
 	sa_telemetry_batch = kmalloc_array(SA_TELEMETRY_BATCH,
 					   sizeof(*sa_telemetry_batch),
 					   GFP_KERNEL);
@@ -585,6 +661,7 @@ err_batch:
 void sa_telemetry_exit(void)
 {
 	irq_work_sync(&sa_telemetry_kick);
+	irq_work_sync(&sa_telemetry_hurry);
 	cancel_delayed_work_sync(&sa_telemetry_drain_work);
 	sa_telemetry_free_rings();
 	kfree(sa_telemetry_batch);

@@ -73,10 +73,14 @@ dump=$(bpftool -j map dump pinned $PIN_DIR/group_counters)
 echo "$dump" | python3 -c '
 import json, sys
 entries = json.load(sys.stdin)
-g = [e["formatted"] for e in entries if e["formatted"]["key"] == 611]
-assert g, "no entry for group 611"
-v = g[0]["value"]
-assert set(v) == {"seen", "passed", "dropped", "filtered"}, v
+# A per-CPU array: each key has one value per CPU; the totals of a group are
+# the sum of the used slots holding its id.
+slots = [c["value"] for e in entries for c in e["formatted"]["values"]]
+assert slots and all(set(s) == {"group_id", "used", "seen", "passed",
+                                "dropped", "filtered"} for s in slots), slots[:2]
+g = [s for s in slots if s["used"] and s["group_id"] == 611]
+assert g, "no slot for group 611"
+v = {k: sum(s[k] for s in g) for k in ("seen", "passed", "dropped", "filtered")}
 assert v["seen"] == v["passed"] + v["dropped"] + v["filtered"], v
 assert v["passed"] >= 512, v
 ' 2>"$ERR"

@@ -91,7 +91,6 @@ static void parse_agg(const char *rest, struct tm_agg *a)
 static int snap(int fd, int map_fd, struct tm_snap *s)
 {
 	char line[1024], who[64];
-	__u32 key;
 	FILE *f;
 	int n;
 
@@ -114,12 +113,11 @@ static int snap(int fd, int map_fd, struct tm_snap *s)
 			parse_agg(line + n, &s->vm);
 	}
 	fclose(f);
-	key = G;
-	bpf_map_lookup_elem(map_fd, &key, &s->bpf);
-	key = 0;
-	bpf_map_lookup_elem(map_fd, &key, &s->bpf_none);
-	key = G2;
-	bpf_map_lookup_elem(map_fd, &key, &s->bpf_g2);
+	/* The per-CPU slots, summed as shadowctl status sums them. */
+	if (shadowalloc_bpf_group_totals(map_fd, G, &s->bpf) ||
+	    shadowalloc_bpf_group_totals(map_fd, 0, &s->bpf_none) ||
+	    shadowalloc_bpf_group_totals(map_fd, G2, &s->bpf_g2))
+		return -1;
 	return __sa_stats(fd, G, &s->st) ? -1 : 0;
 }
 

@@ -6,7 +6,10 @@
 # tools/vm/run-vm.sh; the host side (logs, plots) stays in the Makefile.
 #
 #   run-bench.sh touch MIB     make bench: kvm_touch_bench MIB, then
-#                              tm_overhead_bench MIB 3
+#                              tm_overhead_bench MIB 3 (with
+#                              --slowdown-rounds $TM_SLOWDOWN_ROUNDS if set,
+#                              --host-ref build/tm-host-reference.json if
+#                              there)
 #   run-bench.sh forecast L2   make bench-forecast: with the telemetry
 #                              attached, fc_workload_bench --dump-series and,
 #                              if L2 is 1, fc_l2_bench.sh 64 (Linux boots)
@@ -32,9 +35,14 @@ usage() {
 [ $# -eq 2 ] || usage
 case $1 in
 touch)
+	# The host's reference loop (make bench writes it before the VM
+	# starts): tm_overhead_bench's TCG factor for its projection.
+	ref=$REPO/build/tm-host-reference.json
+	set --  "$2" ${TM_SLOWDOWN_ROUNDS:+--slowdown-rounds "$TM_SLOWDOWN_ROUNDS"}
+	[ -f "$ref" ] && set -- "$@" --host-ref "$ref"
 	insmod "$KO" &&
-		"$BENCH/kvm_touch_bench" "$2" &&
-		"$BENCH/tm_overhead_bench" "$2" 3
+		"$BENCH/kvm_touch_bench" "$1" &&
+		"$BENCH/tm_overhead_bench" "$@" 3
 	s=$?
 	rmmod shadowalloc
 	;;

@@ -6,7 +6,8 @@
  * fault, hand each event to the module's kfunc shadowalloc_bpf_record(),
  * which keeps only VMs of enabled trust groups and queues them for the
  * module's aggregates. Here only per-group counters are kept (the pinned
- * map group_counters); no guest address is stored on the BPF side.
+ * per-CPU map group_counters, no hash lookup and no atomic operation per
+ * event); no guest address is stored on the BPF side.
  *
  * sa_kvm_mmu_spte_requested is the one the module needs (where and how
  * large KVM maps: the VMs' where-predictors); "shadowctl attach" loads
@@ -21,39 +22,68 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* Groups counted at most; one more entry for "no group" (key 0). */
-#define SA_BPF_MAX_GROUPS	4097
-
+/* Per-CPU slots, summed by the readers (telemetry.bpf.h). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SA_BPF_MAX_GROUPS);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, SHADOWALLOC_BPF_NR_SLOTS);
 	__type(key, __u32);
-	__type(value, struct shadowalloc_bpf_counters);
+	__type(value, struct shadowalloc_bpf_slot);
 } group_counters SEC(".maps");
 
-static __always_inline void sa_count(__u32 group_id, int verdict)
-{
-	struct shadowalloc_bpf_counters *c, zero = {};
+/* First entries of each program's slots. */
+#define SA_BPF_MAPPING_BASE	0
+#define SA_BPF_FAULT_BASE	(SHADOWALLOC_BPF_SLOTS + 1)
 
-	c = bpf_map_lookup_elem(&group_counters, &group_id);
-	if (!c) {
-		/* BPF_NOEXIST: another CPU may have created it meanwhile. */
-		bpf_map_update_elem(&group_counters, &group_id, &zero,
-				    BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&group_counters, &group_id);
-		if (!c)
-			return;
+/*
+ * This CPU's slot of @group_id among the program's slots from @base: an
+ * inlined array lookup, the first probe in the common case.
+ */
+static __always_inline struct shadowalloc_bpf_slot *sa_slot(__u32 base,
+							    __u32 group_id)
+{
+	struct shadowalloc_bpf_slot *s;
+	__u32 i, key;
+
+#pragma unroll
+	for (i = 0; i < SHADOWALLOC_BPF_PROBES; i++) {
+		key = base + ((group_id + i) & (SHADOWALLOC_BPF_SLOTS - 1));
+		s = bpf_map_lookup_elem(&group_counters, &key);
+		if (!s)
+			return NULL;
+		if (s->used && s->group_id == group_id)
+			return s;
+		if (!s->used) {
+			s->group_id = group_id;
+			s->used = 1;
+			return s;
+		}
 	}
-	__sync_fetch_and_add(&c->seen, 1);
+	key = base + SHADOWALLOC_BPF_SLOTS;
+	s = bpf_map_lookup_elem(&group_counters, &key);
+	if (s) {
+		s->group_id = SHADOWALLOC_BPF_GROUP_OTHER;
+		s->used = 1;
+	}
+	return s;
+}
+
+/* Plain increments: this program is the slot's only writer on this CPU. */
+static __always_inline void sa_count(__u32 base, __u32 group_id, int verdict)
+{
+	struct shadowalloc_bpf_slot *s = sa_slot(base, group_id);
+
+	if (!s)
+		return;
+	s->seen++;
 	switch (verdict) {
 	case SHADOWALLOC_BPF_PASSED:
-		__sync_fetch_and_add(&c->passed, 1);
+		s->passed++;
 		break;
 	case SHADOWALLOC_BPF_DROPPED:
-		__sync_fetch_and_add(&c->dropped, 1);
+		s->dropped++;
 		break;
 	case SHADOWALLOC_BPF_FILTERED:
-		__sync_fetch_and_add(&c->filtered, 1);
+		s->filtered++;
 		break;
 	}
 }
@@ -76,7 +106,7 @@ int BPF_PROG(sa_kvm_page_fault, struct kvm_vcpu *vcpu, u64 fault_address,
 	if (vcpu)
 		event.vcpu_id = vcpu->vcpu_id;
 	verdict = shadowalloc_bpf_record(&event);
-	sa_count(event.group_id, verdict);
+	sa_count(SA_BPF_FAULT_BASE, event.group_id, verdict);
 	return 0;
 }
 
@@ -96,6 +126,6 @@ int BPF_PROG(sa_kvm_mmu_spte_requested, struct kvm_page_fault *fault)
 	event.error_code = fault->error_code;
 	event.level = fault->goal_level;
 	verdict = shadowalloc_bpf_record(&event);
-	sa_count(event.group_id, verdict);
+	sa_count(SA_BPF_MAPPING_BASE, event.group_id, verdict);
 	return 0;
 }

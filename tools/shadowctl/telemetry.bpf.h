@@ -11,9 +11,10 @@
  * uapi/linux/shadowalloc.h.
  *
  * Readers of the pinned counters need no header at all: the map carries
- * BTF (its value type is struct shadowalloc_bpf_counters), so
+ * BTF (its value type is struct shadowalloc_bpf_slot), so
  * "bpftool map dump pinned SHADOWALLOC_BPF_PIN_DIR/group_counters" prints
- * the values with their field names, whatever layout this header has.
+ * each CPU's values with their field names, whatever layout this header
+ * has.
  *
  * The module exports one kfunc to tracing programs (BPF_PROG_TYPE_TRACING:
  * tp_btf, fentry/fexit, BTF-enabled tracepoints), declared once below for
@@ -105,11 +106,12 @@ struct shadowalloc_bpf_event {
  * @seen: events the programs saw from this group's VMs
  * @passed: events the module took into its ring
  * @dropped: events the module dropped because a ring was full
- * @filtered: events of VMs in no group (key 0) or in a disabled group
+ * @filtered: events of VMs in no group (group 0) or in a disabled group
  *
- * Values of the pinned map /sys/fs/bpf/shadowalloc/group_counters, keyed by
- * group id (__u32; 0 collects VMs in no group). seen == passed + dropped +
- * filtered (+ events the kfunc refused, which a correct program never has).
+ * A group's totals: the sum of its slots (struct shadowalloc_bpf_slot) over
+ * all CPUs and both programs, as "shadowctl status" shows them. seen ==
+ * passed + dropped + filtered (+ events the kfunc refused, which a correct
+ * program never has).
  */
 struct shadowalloc_bpf_counters {
 	__u64 seen;
@@ -118,8 +120,121 @@ struct shadowalloc_bpf_counters {
 	__u64 filtered;
 };
 
+/*
+ * The pinned map /sys/fs/bpf/shadowalloc/group_counters is a per-CPU array
+ * of struct shadowalloc_bpf_slot: no hash lookup and no atomic operation
+ * per event. Each program has its own SHADOWALLOC_BPF_SLOTS + 1 entries
+ * (the mapping program from 0, the fault program from
+ * SHADOWALLOC_BPF_SLOTS + 1): a tracing program never runs twice at once
+ * on one CPU (the kernel skips a nested run), so a slot of one program on
+ * one CPU has a single writer and plain increments are exact, whereas the
+ * two programs could interleave (the fault program runs preemptible).
+ *
+ * A group's slot on a CPU is the first of SHADOWALLOC_BPF_PROBES entries
+ * from group_id % SHADOWALLOC_BPF_SLOTS that holds it or is unused (then
+ * claimed for it, for as long as the programs stay attached); groups that
+ * find none count in the program's last entry, with group_id
+ * SHADOWALLOC_BPF_GROUP_OTHER. Readers sum the used slots by group_id;
+ * a reader racing with the programs may see a count one event behind.
+ */
+#define SHADOWALLOC_BPF_SLOTS		512
+#define SHADOWALLOC_BPF_PROBES		8
+#define SHADOWALLOC_BPF_GROUP_OTHER	0xffffffffU
+#define SHADOWALLOC_BPF_NR_SLOTS	(2 * (SHADOWALLOC_BPF_SLOTS + 1))
+
+/**
+ * struct shadowalloc_bpf_slot - one CPU's counters of one group, one program
+ * @group_id: the group counted here (0: VMs in no group;
+ *	SHADOWALLOC_BPF_GROUP_OTHER: groups that found no slot)
+ * @used: 1 once the slot was claimed for @group_id, 0 while unused
+ * @seen: as in struct shadowalloc_bpf_counters
+ * @passed: as in struct shadowalloc_bpf_counters
+ * @dropped: as in struct shadowalloc_bpf_counters
+ * @filtered: as in struct shadowalloc_bpf_counters
+ */
+struct shadowalloc_bpf_slot {
+	__u32 group_id;
+	__u32 used;
+	__u64 seen;
+	__u64 passed;
+	__u64 dropped;
+	__u64 filtered;
+};
+
 /* Where `shadowctl attach` pins the programs' maps and links. */
 #define SHADOWALLOC_BPF_PIN_DIR		"/sys/fs/bpf/shadowalloc"
+
+#if !defined(__bpf__) && !defined(__KERNEL__)
+#include <errno.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+/*
+ * For userspace readers of the pinned map (shadowctl status, the tests,
+ * the benchmark): the used slots of all CPUs, in *@slots (malloc'ed, the
+ * caller frees it), their number in *@n. 0 or -errno.
+ */
+static inline int shadowalloc_bpf_read_slots(int map_fd,
+					     struct shadowalloc_bpf_slot **slots,
+					     unsigned int *n)
+{
+	int cpu, ncpus = libbpf_num_possible_cpus(), err = 0;
+	struct shadowalloc_bpf_slot *v, *out;
+	__u32 key;
+
+	*slots = NULL;
+	*n = 0;
+	if (ncpus < 0)
+		return ncpus;
+	v = calloc(ncpus, sizeof(*v));
+	out = calloc((size_t)ncpus * SHADOWALLOC_BPF_NR_SLOTS, sizeof(*out));
+	if (!v || !out) {
+		free(v);
+		free(out);
+		return -ENOMEM;
+	}
+	for (key = 0; key < SHADOWALLOC_BPF_NR_SLOTS; key++) {
+		if (bpf_map_lookup_elem(map_fd, &key, v)) {
+			err = -errno;
+			break;
+		}
+		for (cpu = 0; cpu < ncpus; cpu++)
+			if (v[cpu].used)
+				out[(*n)++] = v[cpu];
+	}
+	free(v);
+	if (err) {
+		free(out);
+		*n = 0;
+		return err;
+	}
+	*slots = out;
+	return 0;
+}
+
+/* One group's totals over CPUs and programs, into @c. 0 or -errno. */
+static inline int shadowalloc_bpf_group_totals(int map_fd, __u32 group_id,
+					       struct shadowalloc_bpf_counters *c)
+{
+	struct shadowalloc_bpf_slot *s;
+	unsigned int i, n;
+	int err;
+
+	c->seen = c->passed = c->dropped = c->filtered = 0;
+	err = shadowalloc_bpf_read_slots(map_fd, &s, &n);
+	for (i = 0; i < n; i++) {
+		if (s[i].group_id != group_id)
+			continue;
+		c->seen += s[i].seen;
+		c->passed += s[i].passed;
+		c->dropped += s[i].dropped;
+		c->filtered += s[i].filtered;
+	}
+	free(s);
+	return err;
+}
+#endif
 
 #ifdef __bpf__
 #include <bpf/bpf_helpers.h>

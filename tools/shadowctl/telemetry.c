@@ -276,13 +276,47 @@ static unsigned int link_prog_id(const char *path)
 	return id;
 }
 
+/* A group as "status" shows it, summed from the per-CPU slots. */
+struct status_group {
+	__u32 id;
+	struct shadowalloc_bpf_counters c;
+};
+
+/* Sum @n slots by group into @g (room for @n); returns the groups. */
+static unsigned int status_sum(const struct shadowalloc_bpf_slot *s,
+			       unsigned int n, struct status_group *g)
+{
+	unsigned int i, k, ng = 0;
+
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ng && g[k].id != s[i].group_id; k++)
+			;
+		if (k == ng) {
+			memset(&g[ng], 0, sizeof(g[ng]));
+			g[ng++].id = s[i].group_id;
+		}
+		g[k].c.seen += s[i].seen;
+		g[k].c.passed += s[i].passed;
+		g[k].c.dropped += s[i].dropped;
+		g[k].c.filtered += s[i].filtered;
+	}
+	return ng;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	__u32 x = ((const struct status_group *)a)->id;
+	__u32 y = ((const struct status_group *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
 static int do_status(void)
 {
-	struct shadowalloc_bpf_counters c;
-	__u32 key, next, *prev = NULL;
-	unsigned int n, i;
-	bool first = true;
-	int fd;
+	struct shadowalloc_bpf_slot *slots;
+	struct status_group *g;
+	unsigned int n, i, ng;
+	int fd, err;
 
 	/* Shared: an attach or detach under way is not "half attached". */
 	if (telemetry_lock(false))
@@ -302,6 +336,18 @@ static int do_status(void)
 	fd = bpf_obj_get(PIN_MAP);
 	if (fd < 0)
 		return failf(errno, "%s: %s", PIN_MAP, strerror(errno));
+	err = shadowalloc_bpf_read_slots(fd, &slots, &n);
+	close(fd);
+	g = err ? NULL : calloc(n ? n : 1, sizeof(*g));
+	if (!err && !g)
+		err = -ENOMEM;
+	if (err) {
+		free(slots);
+		return failf(-err, "%s: %s", PIN_MAP, strerror(-err));
+	}
+	ng = status_sum(slots, n, g);
+	free(slots);
+	qsort(g, ng, sizeof(*g), cmp_group);
 
 	if (json) {
 		printf("{\"ok\":true,\"command\":\"status\",\"attached\":true,\"programs\":{");
@@ -323,34 +369,35 @@ static int do_status(void)
 		printf("  %-10s %12s %12s %12s %12s\n", "group", "seen",
 		       "passed", "dropped", "filtered");
 	}
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c))
-			continue;
+	for (i = 0; i < ng; i++) {
+		const struct shadowalloc_bpf_counters *c = &g[i].c;
+		__u32 key = g[i].id;
+
 		if (json) {
-			printf("%s{\"group_id\":%u,\"seen\":%llu,\"passed\":%llu,\"dropped\":%llu,\"filtered\":%llu}",
-			       first ? "" : ",", key,
-			       (unsigned long long)c.seen,
-			       (unsigned long long)c.passed,
-			       (unsigned long long)c.dropped,
-			       (unsigned long long)c.filtered);
+			/* group_id -1: groups beyond the programs' slots. */
+			printf("%s{\"group_id\":%lld,\"seen\":%llu,\"passed\":%llu,\"dropped\":%llu,\"filtered\":%llu}",
+			       i ? "," : "",
+			       key == SHADOWALLOC_BPF_GROUP_OTHER ? -1LL : (long long)key,
+			       (unsigned long long)c->seen,
+			       (unsigned long long)c->passed,
+			       (unsigned long long)c->dropped,
+			       (unsigned long long)c->filtered);
 		} else {
 			char name[16];
 
 			snprintf(name, sizeof(name), "%u", key);
 			printf("  %-10s %12llu %12llu %12llu %12llu\n",
-			       key ? name : "(none)",
-			       (unsigned long long)c.seen,
-			       (unsigned long long)c.passed,
-			       (unsigned long long)c.dropped,
-			       (unsigned long long)c.filtered);
+			       !key ? "(none)" :
+			       key == SHADOWALLOC_BPF_GROUP_OTHER ? "(other)" : name,
+			       (unsigned long long)c->seen,
+			       (unsigned long long)c->passed,
+			       (unsigned long long)c->dropped,
+			       (unsigned long long)c->filtered);
 		}
-		first = false;
 	}
 	if (json)
 		printf("]}\n");
-	close(fd);
+	free(g);
 	return 0;
 }
 
