@@ -128,16 +128,18 @@ static int sa_refill_pick_node(struct sa_pool *pool, nodemask_t *skip,
 
 /*
  * The size class to stage next on @node, @deficit pages short of its
- * share. 2 MiB blocks only if the operator allows them, for what an
- * explicit reservation asks and, beyond it, while the where-predictor
- * expects dense use; and of those, only beyond the node's 4 KiB share,
- * which follows the sizes the group's recent first touches took
- * (sa_pool_small_share(), the rule and why). So a group whose VMs fault
- * in 4 KiB (unaligned or THP-less mappings, re-touches of ranges a
- * discard left partly populated) gets 4 KiB pages zeroed here instead of
- * blocks that each fault would have to split. With no recent demand,
- * 2 MiB: a fault that wants 4 KiB can split a block, one that wants
- * 2 MiB cannot use 4 KiB pages.
+ * share. 2 MiB blocks only if the operator allows them: for what an
+ * explicit reservation asks, always, because a block serves a fault of
+ * either size (a 4 KiB one splits it, pool.c) while 4 KiB pages cannot
+ * serve a 2 MiB fault, and an operator reserving memory for a VM's
+ * launch does not know which sizes it will fault in. Beyond the
+ * reservation, while the where-predictor expects dense use, and of that
+ * only beyond the node's 4 KiB share, which follows the sizes the group's
+ * recent first touches took (sa_pool_small_share(), the rule and why):
+ * a group whose VMs fault in 4 KiB (unaligned or THP-less mappings,
+ * re-touches of ranges a discard left partly populated) gets 4 KiB pages
+ * zeroed here instead of blocks that each fault would have to split.
+ * With no recent demand, 2 MiB, for the same asymmetry.
  */
 static enum sa_size_class sa_refill_class(struct sa_pool *pool,
 					  struct sa_pool_node *node,
@@ -146,10 +148,12 @@ static enum sa_size_class sa_refill_class(struct sa_pool *pool,
 	long small, staged_small;
 
 	if (!READ_ONCE(pool->huge) ||
-	    deficit < (long)sa_class_pages(SA_CLASS_2M) ||
-	    (!READ_ONCE(pool->forecast_huge) &&
-	     atomic_long_read(&pool->staged_pages) >=
-	     atomic_long_read(&pool->reserved_pages)))
+	    deficit < (long)sa_class_pages(SA_CLASS_2M))
+		return SA_CLASS_4K;
+	if (atomic_long_read(&pool->staged_pages) <
+	    atomic_long_read(&pool->reserved_pages))
+		return SA_CLASS_2M;
+	if (!READ_ONCE(pool->forecast_huge))
 		return SA_CLASS_4K;
 	small = sa_pool_small_share(pool, node);
 	staged_small = atomic_long_read(&node->staged_pages) -

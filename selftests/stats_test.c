@@ -519,7 +519,8 @@ TEST_F(stats, fault_hist_matches_stats)
 {
 	static const char *const names[] = { "4k_hit", "4k_miss", "2m_hit",
 					     "2m_miss" };
-	const unsigned long n = 64;
+	/* A 4 KiB touch splits the block left: 512 hits, then misses. */
+	const unsigned long n = 512 + 64;
 	struct shadowalloc_stats st;
 	struct shadowalloc_hist h;
 	FILE *dbg;
@@ -533,8 +534,7 @@ TEST_F(stats, fault_hist_matches_stats)
 	ASSERT_EQ(0, __sa_add_vm(self->fd, G1, getpid()));
 	ASSERT_EQ(0, __sa_pool(self->fd, G1, SHADOWALLOC_POOL_SET_HUGE |
 			       SHADOWALLOC_POOL_SET_MAX_AGE, 600000, 0, 1));
-	/* One block: the 2 MiB hit takes it, so 4 KiB touches find none to split. */
-	ASSERT_EQ(0, __sa_stage(self->fd, G1, 512));
+	ASSERT_EQ(0, __sa_stage(self->fd, G1, 2 * 512));
 
 	/* An empty group's histogram: the layout, no fault. */
 	ASSERT_EQ(0, shadowalloc_get_fault_hist(self->fd, G1, &h));
@@ -549,12 +549,12 @@ TEST_F(stats, fault_hist_matches_stats)
 
 	mfd = open(SA_DEV, O_RDWR);
 	ASSERT_GE(mfd, 0);
-	area = mmap(NULL, 2 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	area = mmap(NULL, 3 * HUGE, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	ASSERT_EQ(0, (unsigned long)area % HUGE);
-	ASSERT_EQ(0, madvise(area, HUGE, MADV_NOHUGEPAGE));
-	ASSERT_EQ(0, madvise(area + HUGE, HUGE, MADV_HUGEPAGE));
-	area[HUGE] = 1;
+	ASSERT_EQ(0, madvise(area, 2 * HUGE, MADV_NOHUGEPAGE));
+	ASSERT_EQ(0, madvise(area + 2 * HUGE, HUGE, MADV_HUGEPAGE));
+	area[2 * HUGE] = 1;
 	for (i = 0; i < n; i++)
 		area[i * PAGE] = 1;
 
@@ -579,9 +579,9 @@ TEST_F(stats, fault_hist_matches_stats)
 		  h.layout.sum_ns[SHADOWALLOC_FAULT_4K_MISS] +
 		  h.layout.sum_ns[SHADOWALLOC_FAULT_2M_MISS]);
 	/*
-	 * What the test did: one 2 MiB hit, N 4 KiB touches, which miss
-	 * (the one block staged went to the 2 MiB hit) unless a forecast
-	 * tick staged pages for them meanwhile.
+	 * What the test did: one 2 MiB hit, N 4 KiB touches: the first 512
+	 * split the other block and hit, the rest miss (the reservation is
+	 * used up) unless a forecast tick staged pages for them meanwhile.
 	 */
 	EXPECT_EQ(1, c[SHADOWALLOC_FAULT_2M_HIT]);
 	EXPECT_EQ(n, c[SHADOWALLOC_FAULT_4K_MISS] + c[SHADOWALLOC_FAULT_4K_HIT]);
@@ -642,7 +642,7 @@ TEST_F(stats, fault_hist_matches_stats)
 		TH_LOG("debugfs fault_hist: %s (not checked)", strerror(errno));
 	}
 	shadowalloc_hist_free(&h);
-	munmap(area, 2 * HUGE);
+	munmap(area, 3 * HUGE);
 	close(mfd);
 
 	/* The histogram goes with the group: a new one starts empty. */
