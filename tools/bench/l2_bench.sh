@@ -29,7 +29,10 @@
 #   ram-thp               memory-backend-ram, THP enabled=always
 #   memfd                 memory-backend-memfd, shmem_enabled=never (4 KiB)
 #   memfd-thp             memory-backend-memfd, shmem_enabled=advise (QEMU
-#                         madvises guest RAM MADV_HUGEPAGE: 2 MiB)
+#                         madvises guest RAM MADV_HUGEPAGE; but QEMU maps
+#                         memfd RAM only 4 KiB aligned)
+#   shmem-thp             the same shmem from a file on a tmpfs mounted
+#                         huge=advise, memory-backend-file align=2M
 #   prealloc              memory-backend-ram,prealloc=on, L1's THP mode
 #   hugetlbfs             memory-backend-file on a hugetlbfs mount, 2 MiB
 #                         pages, the pool grown by the guest RAM for the run
@@ -83,7 +86,7 @@ if [ "$QUICK" = 1 ]; then ROUNDS=${L2_BENCH_ROUNDS:-1}; else ROUNDS=${L2_BENCH_R
 
 G=951
 RESERVE=$((MEM * 256))	# the whole guest RAM, in 4 KiB pages
-NAMES=(ram-4k ram-thp memfd memfd-thp prealloc hugetlbfs)
+NAMES=(ram-4k ram-thp memfd memfd-thp shmem-thp prealloc hugetlbfs)
 [ "$CAP2M" = 1 ] && NAMES+=(shadowalloc-cap2m)
 NAMES+=(shadowalloc-empty shadowalloc-reserved)
 # Per backend: the finished runs' L2 touch times (ns), start-to-ready
@@ -204,7 +207,7 @@ cat "$KERNEL" "$QEMU_BIN" /bin/busybox "$REPO/tools/l2/touch-mem" \
 t0=$SECONDS
 
 for round in $(seq "$ROUNDS"); do
-	for name in ram-4k ram-thp memfd memfd-thp prealloc hugetlbfs; do
+	for name in ram-4k ram-thp memfd memfd-thp shmem-thp prealloc hugetlbfs; do
 		case $name in
 		ram-4k) backend=ram ;;
 		*) backend=$name ;;

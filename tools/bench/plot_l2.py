@@ -29,7 +29,7 @@ PW = 440                # one panel's width
 ML, MR, MT, MB = 64, 16, 78, 64
 COLORS = {
     "ram-4k": "#7f7f7f", "ram-thp": "#8c564b", "memfd": "#bcbd22",
-    "memfd-thp": "#17becf", "prealloc": "#1f77b4", "hugetlbfs": "#9467bd",
+    "memfd-thp": "#17becf", "shmem-thp": "#2ca02c", "prealloc": "#1f77b4", "hugetlbfs": "#9467bd",
     "shadowalloc-cap2m": "#e377c2", "shadowalloc-empty": "#ff7f0e",
     "shadowalloc-reserved": "#d62728",
 }

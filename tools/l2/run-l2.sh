@@ -27,7 +27,7 @@ L2_MODULES=()
 INCOMING=""
 MEM_BASE=""
 HOLD=""
-BACKENDS="ram ram-thp memfd memfd-thp prealloc hugetlbfs shadowalloc shadowalloc-4k shadowallocfs shadowallocfs-fd"
+BACKENDS="ram ram-thp memfd memfd-thp shmem-thp prealloc hugetlbfs shadowalloc shadowalloc-4k shadowallocfs shadowallocfs-fd"
 
 usage() {
 	cat <<EOF
@@ -37,7 +37,8 @@ options:
   --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd
                   (shmem, L1's shmem_enabled=never: 4 KiB), memfd-thp
                   (shmem_enabled=advise: 2 MiB, QEMU madvises guest RAM
-                  MADV_HUGEPAGE), prealloc, hugetlbfs (a file on a
+                  MADV_HUGEPAGE), shmem-thp (a file on a tmpfs mounted
+                  huge=advise, share=on, align=2M), prealloc, hugetlbfs (a file on a
                   hugetlbfs mount of 2 MiB pages, the pool grown by the
                   guest RAM for the run), shadowalloc (default), shadowalloc-4k,
                   shadowallocfs (a file on a mounted shadowallocfs, see
@@ -86,8 +87,9 @@ reaches the module there, which the VFS refuses for a character device.
 
 Each run sets and restores L1's THP mode where the backend needs one: ram
 "never", ram-thp "always"; memfd shmem_enabled "never", memfd-thp
-"advise"; hugetlbfs grows the 2 MiB hugetlb pool by the guest RAM and
-shrinks it back afterwards. The others run with L1's settings as found.
+"advise" (shmem-thp mounts its own tmpfs huge=advise); hugetlbfs grows
+the 2 MiB hugetlb pool by the guest RAM and shrinks it back afterwards.
+The others run with L1's settings as found.
 
 With --json the last line is a JSON summary: host_elapsed_ms (QEMU's
 whole run), ready_ms (QEMU's start until the L2's init printed
@@ -189,6 +191,12 @@ memfd|memfd-thp)
 	# that is what lets shmem allocate 2 MiB folios for guest RAM.
 	[ -w "$SHMEM_THP" ] || die_usage "--backend $BACKEND: $SHMEM_THP not writable (root, CONFIG_TRANSPARENT_HUGEPAGE)"
 	RAM="memory-backend-memfd,id=ram0,size=${MEM}M" ;;
+shmem-thp)
+	# memfd-thp's shmem, from a tmpfs file mapped 2 MiB aligned: QEMU
+	# aligns memfd RAM only to the 4 KiB page size (file_ram_alloc()),
+	# and a misaligned VMA gets no 2 MiB shmem folios; memory-backend-file
+	# has align=. huge=advise: QEMU's MADV_HUGEPAGE decides, as above.
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=@TMPFS@,share=on,align=2M" ;;
 hugetlbfs)
 	# A file on a hugetlbfs mount, as libvirt's <hugepages/> gives
 	# (memory-backend-file on /dev/hugepages/libvirt/qemu), rather than
@@ -332,6 +340,12 @@ hugetlbfs)
 	mount -t hugetlbfs -o pagesize=2M none "$HUGE_MNT" ||
 		{ HUGE_MNT=""; echo "run-l2.sh: --backend hugetlbfs: cannot mount hugetlbfs" >&2; exit 1; }
 	RAM=${RAM/@HUGETLBFS@/$HUGE_MNT} ;;
+shmem-thp)
+	HUGE_MNT=$WORK/tmpfs
+	mkdir "$HUGE_MNT"
+	mount -t tmpfs -o huge=advise,size=$((MEM + 2))M none "$HUGE_MNT" ||
+		{ HUGE_MNT=""; echo "run-l2.sh: --backend shmem-thp: cannot mount tmpfs huge=advise" >&2; exit 1; }
+	RAM=${RAM/@TMPFS@/$HUGE_MNT} ;;
 esac
 
 # kernel-irqchip=off: with KVM's in-kernel LAPIC, L2 under nested SVM on
