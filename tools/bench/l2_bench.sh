@@ -196,7 +196,7 @@ nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
 echo "# L2 touches $MIB MiB, guest RAM $MEM MiB, $ROUNDS rounds, timeout ${TIMEOUT} s per run;" \
 	"L1: ${l1_mib} MiB, $nodes NUMA nodes (L2 RAM unbound), $init_on_alloc;" \
 	"THP enabled=$thp defrag=$defrag shmem_enabled=$shmem_thp (ram-4k sets enabled=never, ram-thp always," \
-	"memfd shmem_enabled=never, memfd-thp advise)"
+	"memfd shmem_enabled=never, memfd-thp advise, shmem-thp a tmpfs huge=advise)"
 # Warm the page cache with what every run reads (see the top).
 KERNEL=$(ls /boot/vmlinuz-6.12*-cloud-amd64 | sort -V | tail -n 1)
 QEMU_BIN=$(command -v qemu-system-x86_64)

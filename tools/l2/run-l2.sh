@@ -36,11 +36,13 @@ usage: $(basename "$0") [options] -- COMMAND-IN-L2
 options:
   --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd
                   (shmem, L1's shmem_enabled=never: 4 KiB), memfd-thp
-                  (shmem_enabled=advise: 2 MiB, QEMU madvises guest RAM
-                  MADV_HUGEPAGE), shmem-thp (a file on a tmpfs mounted
-                  huge=advise, share=on, align=2M), prealloc, hugetlbfs (a file on a
-                  hugetlbfs mount of 2 MiB pages, the pool grown by the
-                  guest RAM for the run), shadowalloc (default), shadowalloc-4k,
+                  (shmem_enabled=advise; QEMU madvises guest RAM
+                  MADV_HUGEPAGE but maps memfd RAM only 4 KiB aligned, so
+                  shmem allocates no 2 MiB folios), shmem-thp (a file on a
+                  tmpfs mounted huge=advise, share=on, align=2M: 2 MiB),
+                  prealloc, hugetlbfs (a file on a hugetlbfs mount of
+                  2 MiB pages, the pool grown by the guest RAM for the
+                  run), shadowalloc (default), shadowalloc-4k,
                   shadowallocfs (a file on a mounted shadowallocfs, see
                   --mem-path), shadowallocfs-fd (guest RAM is --mem-file,
                   opened here and handed to QEMU as descriptor 3:
@@ -188,7 +190,11 @@ ram|ram-thp)
 memfd|memfd-thp)
 	# QEMU's ram_block_add() madvises every RAM block with a host
 	# address MADV_HUGEPAGE, memfd ones too: with shmem_enabled=advise
-	# that is what lets shmem allocate 2 MiB folios for guest RAM.
+	# that would let shmem allocate 2 MiB folios for guest RAM. But
+	# file_ram_alloc() aligns the mapping only to the fd's page size
+	# (memory-backend-memfd has no align=): 4 KiB, and a VMA whose 2 MiB
+	# ranges do not line up with the file's gets no 2 MiB folios. Seen:
+	# ShmemHugePages 0 (Documentation/benchmarks.rst); shmem-thp has it.
 	[ -w "$SHMEM_THP" ] || die_usage "--backend $BACKEND: $SHMEM_THP not writable (root, CONFIG_TRANSPARENT_HUGEPAGE)"
 	RAM="memory-backend-memfd,id=ram0,size=${MEM}M" ;;
 shmem-thp)
