@@ -15,8 +15,9 @@ panels:
 * right: QEMU's start-to-ready time (s) against the memory committed at
   start (the L2's init marker).
 
-One small ring per run, one filled dot per backend at its medians, labelled;
-dashed verticals mark the burst (MIB) and the guest RAM.
+One small ring per run, one filled marker per backend at its medians (a
+diamond for shadowalloc), a legend below; dashed verticals mark the burst
+(MIB) and the guest RAM.
 """
 import argparse
 import json
@@ -24,9 +25,9 @@ import math
 import os
 import sys
 
-W, H = 980, 470
-PW = 440                # one panel's width
-ML, MR, MT, MB = 64, 16, 78, 64
+W, H = 1000, 490
+PW = 450                # one panel's width
+ML, MR, MT, MB = 64, 16, 78, 84
 COLORS = {
     "ram-4k": "#7f7f7f", "ram-thp": "#8c564b", "memfd": "#bcbd22",
     "memfd-thp": "#17becf", "shmem-thp": "#2ca02c", "prealloc": "#1f77b4", "hugetlbfs": "#9467bd",
@@ -75,7 +76,8 @@ def panel(out, x0, title, xlabel, ylabel, pts, meds, xlines, logy):
     xmax = xstep * math.ceil(xmax / xstep)
     if logy:
         lo = 10 ** math.floor(math.log10(max(min(ys), 1e-3)))
-        hi = 10 ** math.ceil(math.log10(max(ys) * 1.01))
+        hi = 10 ** math.floor(math.log10(max(ys)))
+        hi = min(m * hi for m in (1, 2, 5, 10) if m * hi >= max(ys) * 1.05)
         fy = (lambda v: (math.log10(v) - math.log10(lo)) / (math.log10(hi) - math.log10(lo)))
         yticks = []
         d = lo
@@ -124,29 +126,20 @@ def panel(out, x0, title, xlabel, ylabel, pts, meds, xlines, logy):
     for name, x, y in pts:
         out.append('<circle cx="%.1f" cy="%.1f" r="3" fill="none" stroke="%s"/>' %
                    (X(x), Y(y), COLORS.get(name, "#000")))
-    placed = []
-    for name, x, y in sorted(meds, key=lambda m: (m[2], m[1])):
-        cx, cy = X(x), Y(y)
-        out.append('<circle cx="%.1f" cy="%.1f" r="5" fill="%s"/>' % (cx, cy, COLORS.get(name, "#000")))
-        # The label beside the dot: right, left, then above or below,
-        # the first place that overlaps no label placed before (boxes of
-        # about 6.5 px per character) and stays inside the panel.
-        w = 6.5 * len(name)
-        for dy in (4, -8, 16, -20, 28):
-            for side in (1, -1):
-                x1 = cx + 8 if side > 0 else cx - 8 - w
-                box = (x1, cy + dy - 10, x1 + w, cy + dy + 2)
-                if box[0] < left or box[2] > right:
-                    continue
-                if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3]
-                           for b in placed):
-                    break
-            else:
-                continue
-            break
-        placed.append(box)
-        out.append('<text x="%.1f" y="%.1f" font-size="11">%s</text>' %
-                   (box[0], box[3] - 2, esc(name)))
+    # The shadowalloc medians last, on top (reserved sits on prealloc).
+    for name, x, y in sorted(meds, key=lambda m: m[0].startswith("shadowalloc")):
+        out.append(marker(name, X(x), Y(y)))
+
+
+def marker(name, cx, cy, r=5.5):
+    """A filled marker: a diamond for the shadowalloc rows, else a dot."""
+    color = COLORS.get(name, "#000")
+    if name.startswith("shadowalloc"):
+        r += 1.5
+        return ('<polygon points="%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f" fill="%s" stroke="#000" '
+                'stroke-width="0.6"/>' % (cx, cy - r, cx + r, cy, cx, cy + r, cx - r, cy, color))
+    return '<circle cx="%.1f" cy="%.1f" r="%.1f" fill="%s" stroke="#000" stroke-width="0.4"/>' % (
+        cx, cy, r, color)
 
 
 def plot(runs, summary, path):
@@ -175,13 +168,19 @@ def plot(runs, summary, path):
            '<text x="%d" y="18" font-size="14" font-weight="bold">%s</text>' %
            (ML, esc("make bench-l2: time vs memory committed per backend")),
            '<text x="%d" y="34" font-size="11">%s</text>' %
-           (ML, esc("the L2 touches %s MiB of its %s MiB; %s round(s); dots: medians, rings: runs"
+           (ML, esc("the L2 touches %s MiB of its %s MiB; %s round(s); filled: medians (diamonds: shadowalloc), rings: runs"
                     % (mib, mem, summary.get("rounds"))))]
     panel(out, 0, "L2 first touch of the burst", "memory committed at the end (MiB)",
           "first-touch time (ms, log)", p1, m1, xl, True)
     if p2 or m2:
         panel(out, PW + 80, "QEMU start to the L2's init", "memory committed at start (MiB)",
               "start-to-ready time (s)", p2, m2, xl, False)
+    # The legend, one row under both panels.
+    x, y = ML, H - 14
+    for n in names:
+        out.append(marker(n, x, y - 4))
+        out.append('<text x="%d" y="%d" font-size="11">%s</text>' % (x + 10, y, esc(n)))
+        x += 14 + 6.6 * len(n) + 14
     out.append("</svg>")
     with open(path, "w") as f:
         f.write("\n".join(out) + "\n")
