@@ -313,6 +313,9 @@ done
 # (MIB, strict: it leaves out the L2's boot and QEMU itself) and ram-4k's
 # committed memory at the end (everything the VM touched, at 4 KiB
 # granularity, QEMU and the L2's boot included).
+verdict() {	# verdict RATIO LIMIT: PASS when RATIO <= LIMIT
+	if [ "$1" = - ]; then echo "n/a"; else awk -v r="$1" -v l="$2" 'BEGIN { print (r <= l) ? "PASS" : "FAIL" }'; fi
+}
 echo
 r4k=${m_cend[ram-4k]}
 summary+=",\"targets\":{"
@@ -321,9 +324,6 @@ for name in shadowalloc-empty shadowalloc-reserved; do
 	rt=$(ratio "${m_touch[$name]}" "$p_touch")
 	rb=$(ratio "${m_cend[$name]}" $((MIB * 1024)))
 	rv=$(ratio "${m_cend[$name]}" "$r4k")
-	verdict() {	# verdict RATIO LIMIT
-		if [ "$1" = - ]; then echo "n/a"; else awk -v r="$1" -v l="$2" 'BEGIN { print (r <= l) ? "PASS" : "FAIL" }'; fi
-	}
 	printf 'target %-21s first touch %s x prealloc (<= 1.05): %s; committed at end %s x touched %s MiB (<= 1.10): %s, %s x ram-4k'"'"'s %s MiB (<= 1.10): %s\n' \
 		"$name" "$rt" "$(verdict "$rt" 1.05)" "$rb" "$MIB" "$(verdict "$rb" 1.10)" \
 		"$rv" "$(mib "$r4k")" "$(verdict "$rv" 1.10)"
