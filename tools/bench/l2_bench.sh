@@ -194,7 +194,7 @@ init_on_alloc=$(grep -o 'init_on_alloc=[0-9]' /proc/cmdline || echo "init_on_all
 l1_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
 nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)
 echo "# L2 touches $MIB MiB, guest RAM $MEM MiB, $ROUNDS rounds, timeout ${TIMEOUT} s per run;" \
-	"L1: ${l1_mib} MiB, $nodes NUMA nodes (L2 RAM unbound), $init_on_alloc;" \
+	"L1: $(uname -r), ${l1_mib} MiB, $nodes NUMA nodes (L2 RAM unbound), $init_on_alloc;" \
 	"THP enabled=$thp defrag=$defrag shmem_enabled=$shmem_thp (ram-4k sets enabled=never, ram-thp always," \
 	"memfd shmem_enabled=never, memfd-thp advise, shmem-thp a tmpfs huge=advise)"
 # Warm the page cache with what every run reads (see the top).
