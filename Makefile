@@ -213,8 +213,8 @@ bench-forecast: deps-vm
 
 # The same with a real Linux guest (L2) booted by QEMU on each backend
 # (tools/bench/l2_bench.sh: time and memory committed, as ratios to
-# prealloc); slow under nested TCG: about 18 minutes, BENCH_QUICK=1 (one
-# round instead of three) about 7. Output in $(L2_OUT): the log,
+# prealloc); slow under nested TCG: about 16 minutes, BENCH_QUICK=1 (one
+# round instead of three) about 6. Output in $(L2_OUT): the log,
 # results.json (its JSON lines) and l2-committed.svg (time vs memory
 # committed per backend, tools/bench/plot_l2.py).
 BENCH_L2_MIB ?= 256
