@@ -19,7 +19,8 @@
 #
 # Prints one JSON line per run (run-l2.sh's, plus the module's stats for the
 # shadowalloc runs: each gets a fresh group, so its stats are that run's,
-# QEMU start and L2 boot included), then the table: medians over the
+# QEMU start and L2 boot included; the whole stats reply, and the fault-time
+# histogram where shadowctl has "group hist"), then the table: medians over the
 # rounds, each as a ratio to prealloc's median of the same run; the
 # issue's targets as pass/fail lines; last a JSON summary line (what
 # tools/bench/plot_l2.py draws).
@@ -93,7 +94,7 @@ NAMES+=(shadowalloc-empty shadowalloc-reserved)
 # times (ms), committed memory at start and end (KiB), host times (ms),
 # space separated; counts of runs; module stats summed over runs.
 declare -A touch ready cstart cend host runs finished failed
-declare -A faults hits hits_huge misses hit_sum miss_sum
+declare -A faults hits hits_huge misses hit_sum miss_sum hist_text
 
 stat_of() {	# stat_of JSON FIELD
 	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"
@@ -113,7 +114,7 @@ mem_used() {
 }
 
 run() {	# run ROUND NAME BASE_KB BACKEND [run-l2 options]
-	local round=$1 name=$2 base=$3 backend=$4 line st ns status f h hh m hs ms v
+	local round=$1 name=$2 base=$3 backend=$4 line st ns status f h hh m hs ms v hj
 	shift 4
 	line=$("$REPO/tools/l2/run-l2.sh" --timeout "$TIMEOUT" --mem "$MEM" --json --mem-base "$base" \
 		--backend "$backend" "$@" -- "touch-mem $MIB" 2>/dev/null | grep '^{"backend"')
@@ -141,7 +142,19 @@ run() {	# run ROUND NAME BASE_KB BACKEND [run-l2 options]
 		hit_sum[$name]=$((${hit_sum[$name]:-0} + hs)); miss_sum[$name]=$((${miss_sum[$name]:-0} + ms))
 		line="${line%\}},\"module\":{\"faults\":$f,\"hits\":$h,\"hits_huge\":$hh,\"misses\":$m"
 		line+=",\"hit_ns_per_fault\":$(per "$hs" "$h" null),\"miss_ns_per_fault\":$(per "$ms" "$m" null)"
-		line+=",\"staged_pages_left\":$(stat_of "$st" staged_pages)}}"
+		line+=",\"staged_pages_left\":$(stat_of "$st" staged_pages)}"
+		# The whole stats reply, so fields newer than this script (the
+		# off-path counters) are in the log too.
+		[[ $st == \{*\} ]] && line+=",\"stats\":$st"
+		# The module's fault-time histogram, where shadowctl has
+		# "group hist" (a module and shadowctl of ABI version 6 on):
+		# per class count, mean, p50/p90/p99, in the JSON line and,
+		# for the last round, as text under the table.
+		hj=$("$CTL" --json group hist $G 2>/dev/null) && [[ $hj == \{*\} ]] && {
+			line+=",\"hist\":$hj"
+			hist_text[$name]=$("$CTL" group hist $G 2>/dev/null)
+		}
+		line+="}"
 	fi
 	echo "{\"name\":\"$name\",\"round\":$round,${line#\{}"
 }
@@ -313,6 +326,13 @@ done
 # (MIB, strict: it leaves out the L2's boot and QEMU itself) and ram-4k's
 # committed memory at the end (everything the VM touched, at 4 KiB
 # granularity, QEMU and the L2's boot included).
+for name in "${NAMES[@]}"; do
+	[ -n "${hist_text[$name]:-}" ] || continue
+	echo
+	echo "# $name, round $ROUNDS: the module's fault service time per class (shadowctl group hist)"
+	echo "${hist_text[$name]}"
+done
+
 verdict() {	# verdict RATIO LIMIT: PASS when RATIO <= LIMIT
 	if [ "$1" = - ]; then echo "n/a"; else awk -v r="$1" -v l="$2" 'BEGIN { print (r <= l) ? "PASS" : "FAIL" }'; fi
 }
