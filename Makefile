@@ -213,11 +213,23 @@ bench-forecast: deps-vm
 	@exit $$(cat $(FC_OUT)/status)
 
 # The same with a real Linux guest (L2) booted by QEMU on each backend
-# (tools/bench/l2_bench.sh); slow: about 11 minutes under nested TCG.
+# (tools/bench/l2_bench.sh: time and memory committed, as ratios to
+# prealloc); slow under nested TCG: about 16 minutes, BENCH_QUICK=1 (one
+# round instead of three) about 6. Output in $(L2_OUT): the log,
+# results.json (its JSON lines) and l2-committed.svg (time vs memory
+# committed per backend, tools/bench/plot_l2.py).
 BENCH_L2_MIB ?= 256
+BENCH_QUICK ?= 0
+L2_OUT ?= $(BUILD)/bench-l2
 bench-l2: deps-vm
 	$(MAKE) all
-	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB)
+	mkdir -p $(L2_OUT)
+	{ $(VM_RUN) --timeout $(VM_TIMEOUT) --env BENCH_QUICK=$(BENCH_QUICK) -- \
+		$(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB); \
+	  echo $$? > $(L2_OUT)/status; } 2>&1 | tee $(L2_OUT)/log
+	grep '^{' $(L2_OUT)/log > $(L2_OUT)/results.json || true
+	python3 $(REPO)/tools/bench/plot_l2.py --outdir $(L2_OUT) $(L2_OUT)/log
+	@exit $$(cat $(L2_OUT)/status)
 
 # Anchors for the forecaster (Documentation/forecast-anchors.rst.inc):
 # statsmodels ETS/Holt-Winters and a small LSTM against the in-kernel

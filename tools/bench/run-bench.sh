@@ -13,7 +13,9 @@
 #   run-bench.sh forecast L2   make bench-forecast: with the telemetry
 #                              attached, fc_workload_bench --dump-series and,
 #                              if L2 is 1, fc_l2_bench.sh 64 (Linux boots)
-#   run-bench.sh l2 MIB        make bench-l2: l2_bench.sh MIB
+#   run-bench.sh l2 MIB        make bench-l2: l2_bench.sh MIB (every RAM
+#                              backend side by side; BENCH_QUICK=1 in the
+#                              environment: one round)
 #   run-bench.sh huge MIB      huge_rule_bench --rounds 3 MIB, then with the telemetry
 #                              attached huge_rule_bench --learn MIB (no make
 #                              target: Documentation/benchmarks.rst)

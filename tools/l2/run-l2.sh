@@ -25,14 +25,24 @@ QEMU_ARGS=()
 RAM_OPTS=""
 L2_MODULES=()
 INCOMING=""
+MEM_BASE=""
+HOLD=""
+BACKENDS="ram ram-thp memfd memfd-thp shmem-thp prealloc hugetlbfs shadowalloc shadowalloc-4k shadowallocfs shadowallocfs-fd"
 
 usage() {
 	cat <<EOF
 usage: $(basename "$0") [options] -- COMMAND-IN-L2
 
 options:
-  --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd,
-                  prealloc, shadowalloc (default), shadowalloc-4k,
+  --backend B     RAM backend: ram (4 KiB pages, THP off), ram-thp, memfd
+                  (shmem, L1's shmem_enabled=never: 4 KiB), memfd-thp
+                  (shmem_enabled=advise; QEMU madvises guest RAM
+                  MADV_HUGEPAGE but maps memfd RAM only 4 KiB aligned, so
+                  shmem allocates no 2 MiB folios), shmem-thp (a file on a
+                  tmpfs mounted huge=advise, share=on, align=2M: 2 MiB),
+                  prealloc, hugetlbfs (a file on a hugetlbfs mount of
+                  2 MiB pages, the pool grown by the guest RAM for the
+                  run), shadowalloc (default), shadowalloc-4k,
                   shadowallocfs (a file on a mounted shadowallocfs, see
                   --mem-path), shadowallocfs-fd (guest RAM is --mem-file,
                   opened here and handed to QEMU as descriptor 3:
@@ -59,6 +69,12 @@ options:
                   --ram-opt host-nodes=1 --ram-opt policy=bind
   --qemu-arg ARG  extra QEMU argument (repeatable), e.g. a QMP socket:
                   --qemu-arg -qmp --qemu-arg unix:/run/l2.qmp,server=on,wait=off
+  --mem-base KB   the L1 memory in use (see "Memory committed") before the
+                  run's setup, read by the caller (e.g. before it staged a
+                  pool for the run); default: read here, at the start
+  --hold SEC      the L2 waits SEC seconds after the command before
+                  powering off (default 1 with --json, so the end sample
+                  is taken with the guest still up; else 0)
   --incoming URI  the destination of a live migration (QEMU's -incoming
                   URI, e.g. unix:/run/l2.mig): the guest arrives already
                   past its init, so only the command's end is awaited on
@@ -70,6 +86,28 @@ mapped whole (QEMU aligns file-backed RAM only to the file's page size).
 "shadowallocfs" is the same memory from a regular file, created by QEMU in
 DIR (share=on, align=2M): QEMU's discard (virtio-balloon, hole punching)
 reaches the module there, which the VFS refuses for a character device.
+
+Each run sets and restores L1's THP mode where the backend needs one: ram
+"never", ram-thp "always"; memfd shmem_enabled "never", memfd-thp
+"advise" (shmem-thp mounts its own tmpfs huge=advise); hugetlbfs grows
+the 2 MiB hugetlb pool by the guest RAM and shrinks it back afterwards.
+The others run with L1's settings as found.
+
+With --json the last line is a JSON summary: host_elapsed_ms (QEMU's
+whole run), ready_ms (QEMU's start until the L2's init printed
+@@L2_INIT@@; the console is polled every 50 ms), l2_touch_ns (touch-mem's
+own figure), committed_start_kb / committed_end_kb: memory committed at
+the init marker and when the command ended (@@L2_EXIT=, the guest still
+up), and L1's THP settings of the run.
+
+Memory committed: L1's MemTotal - MemFree (/proc/meminfo) minus the same
+read before the run's setup (--mem-base). So it counts QEMU's own memory
+and the kernel's for the VM, guest RAM mapped by any backend (the
+shadowalloc pages are page cache, memfd's shmem: both count), the hugetlb
+pool grown for the run (dedicated to the guest whether touched or not) and
+pages the module staged for the run (they leave MemFree when staged).
+Page cache that is not the guest's (QEMU's binary, the kernel image) counts
+too where a run is the first to read it: a bench warms it first.
 EOF
 }
 
@@ -96,6 +134,11 @@ while [ $# -gt 0 ]; do
 			die_usage "--ram-opt: expected KEY=VALUE, got '${2:-}'"
 		RAM_OPTS+=",$2"; shift 2 ;;
 	--qemu-arg) [ $# -ge 2 ] || die_usage "--qemu-arg needs a value"; QEMU_ARGS+=("$2"); shift 2 ;;
+	--mem-base) [[ ${2:-} =~ ^[0-9]+$ ]] || die_usage "--mem-base: not a number of KiB: ${2:-}"
+		MEM_BASE=$2; shift 2 ;;
+	--hold) [[ ${2:-} =~ ^[0-9]+$ ]] && [ "$2" -le 600 ] ||
+			die_usage "--hold: not a number of seconds 0..600: ${2:-}"
+		HOLD=$2; shift 2 ;;
 	--incoming) [ -n "${2:-}" ] || die_usage "--incoming needs a URI"
 		INCOMING=$2; QEMU_ARGS+=(-incoming "$2"); shift 2 ;;
 	-h|--help) usage; exit 0 ;;
@@ -104,6 +147,9 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $# -gt 0 ] || die_usage "no command given"
+[[ " $BACKENDS " == *" $BACKEND "* ]] ||
+	die_usage "--backend: unknown backend '$BACKEND' (one of: $BACKENDS)"
+[ -n "$HOLD" ] || HOLD=$JSON
 [ -c /dev/kvm ] || { echo "run-l2.sh: no /dev/kvm" >&2; exit 1; }
 [ -n "$KERNEL" ] || KERNEL=$(ls /boot/vmlinuz-6.12*-cloud-amd64 | sort -V | tail -n 1)
 KVER=$(basename "$KERNEL" | sed 's/^vmlinuz-//')
@@ -112,12 +158,60 @@ if [ ${#L2_MODULES[@]} -gt 0 ] && [ ! -r "$MODDIR/modules.dep" ]; then
 	die_usage "--l2-module: no $MODDIR/modules.dep for kernel $KERNEL"
 fi
 
-THP=/sys/kernel/mm/transparent_hugepage/enabled
+# mem_used: L1's memory in use, in KiB, into REPLY (see "Memory
+# committed" in the usage); bash builtins only, so sampling while the L2
+# runs costs no process.
+mem_used() {
+	local k v t=0 f=0
+	while read -r k v _; do
+		case $k in
+		MemTotal:) t=$v ;;
+		MemFree:) f=$v; break ;;
+		esac
+	done < /proc/meminfo
+	REPLY=$((t - f))
+}
+if [ -z "$MEM_BASE" ]; then
+	mem_used
+	MEM_BASE=$REPLY
+fi
+
+THP_DIR=/sys/kernel/mm/transparent_hugepage
+THP=$THP_DIR/enabled
+SHMEM_THP=$THP_DIR/shmem_enabled
+HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+# thp_mode FILE: the selected value of a THP sysfs file ("[always] never")
+thp_mode() {
+	sed 's/.*\[\(.*\)\].*/\1/' "$1"
+}
 case $BACKEND in
 ram|ram-thp)
 	RAM="memory-backend-ram,id=ram0,size=${MEM}M" ;;
-memfd)
+memfd|memfd-thp)
+	# QEMU's ram_block_add() madvises every RAM block with a host
+	# address MADV_HUGEPAGE, memfd ones too: with shmem_enabled=advise
+	# that would let shmem allocate 2 MiB folios for guest RAM. But
+	# file_ram_alloc() aligns the mapping only to the fd's page size
+	# (memory-backend-memfd has no align=): 4 KiB, and a VMA whose 2 MiB
+	# ranges do not line up with the file's gets no 2 MiB folios. Seen:
+	# ShmemHugePages 0 (Documentation/benchmarks.rst); shmem-thp has it.
+	[ -w "$SHMEM_THP" ] || die_usage "--backend $BACKEND: $SHMEM_THP not writable (root, CONFIG_TRANSPARENT_HUGEPAGE)"
 	RAM="memory-backend-memfd,id=ram0,size=${MEM}M" ;;
+shmem-thp)
+	# memfd-thp's shmem, from a tmpfs file mapped 2 MiB aligned: QEMU
+	# aligns memfd RAM only to the 4 KiB page size (file_ram_alloc()),
+	# and a misaligned VMA gets no 2 MiB shmem folios; memory-backend-file
+	# has align=. huge=advise: QEMU's MADV_HUGEPAGE decides, as above.
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=@TMPFS@,share=on,align=2M" ;;
+hugetlbfs)
+	# A file on a hugetlbfs mount, as libvirt's <hugepages/> gives
+	# (memory-backend-file on /dev/hugepages/libvirt/qemu), rather than
+	# memfd,hugetlb=on: the same pool pages, in the configuration
+	# operators deploy. Not prealloc=on: the pool is reserved at the
+	# sysctl, each page zeroed at its first touch.
+	[ $((MEM % 2)) = 0 ] || die_usage "--backend hugetlbfs: --mem $MEM is not a multiple of 2 MiB"
+	[ -w "$HUGE_NR" ] || die_usage "--backend hugetlbfs: $HUGE_NR not writable (root, 2 MiB hugetlb pages)"
+	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=@HUGETLBFS@" ;;
 prealloc)
 	RAM="memory-backend-ram,id=ram0,size=${MEM}M,prealloc=on" ;;
 shadowalloc)
@@ -135,23 +229,30 @@ shadowallocfs-fd)
 	# QEMU opens mem-path with open(2): /proc/self/fd/3 (what /dev/fd/3
 	# links to; the test VM has no /dev/fd) reopens the same file.
 	RAM="memory-backend-file,id=ram0,size=${MEM}M,mem-path=/proc/self/fd/3,share=on,align=2M" ;;
-*)
-	die_usage "unknown backend: $BACKEND" ;;
 esac
 RAM+=$RAM_OPTS
 
 WORK=$(mktemp -d /tmp/run-l2.XXXXXX)
 CONSOLE_FILE=${CONSOLE:-$WORK/console}
 OLD_THP=""
+OLD_SHMEM_THP=""
+OLD_HUGE_NR=""
+HUGE_MNT=""
+qpid=""
 cleanup() {
+	# Killed while QEMU runs: stop it (timeout passes the signal on), so
+	# that its pages are free before the pool shrinks.
+	if [ -n "$qpid" ] && kill "$qpid" 2>/dev/null; then
+		wait "$qpid" 2>/dev/null
+	fi
 	[ -n "$OLD_THP" ] && echo "$OLD_THP" > "$THP"
+	[ -n "$OLD_SHMEM_THP" ] && echo "$OLD_SHMEM_THP" > "$SHMEM_THP"
+	[ -n "$HUGE_MNT" ] && umount "$HUGE_MNT"
+	# The pool shrinks back once QEMU's pages are free (it has exited).
+	[ -n "$OLD_HUGE_NR" ] && echo "$OLD_HUGE_NR" > "$HUGE_NR"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-if [ "$BACKEND" = ram ] || [ "$BACKEND" = ram-thp ]; then
-	OLD_THP=$(sed 's/.*\[\(.*\)\].*/\1/' "$THP")
-	if [ "$BACKEND" = ram ]; then echo never > "$THP"; else echo always > "$THP"; fi
-fi
 
 # The L2 initramfs: busybox, touch-mem, the --l2-module modules, an init
 # that loads them and runs the command.
@@ -159,6 +260,7 @@ mkdir -p "$WORK/ir/bin" "$WORK/ir/proc" "$WORK/ir/sys" "$WORK/ir/dev" "$WORK/ir/
 cp /bin/busybox "$WORK/ir/bin/"
 [ -x "$REPO/tools/l2/touch-mem" ] && cp "$REPO/tools/l2/touch-mem" "$WORK/ir/bin/"
 printf '%s\n' "$*" > "$WORK/ir/cmd"
+echo "$HOLD" > "$WORK/ir/hold"
 
 # add_module PATH: copy one module (path relative to $MODDIR, as in
 # modules.dep) into the initramfs, decompressed (busybox insmod reads only
@@ -208,11 +310,49 @@ done
 echo "@@L2_INIT@@"
 sh /cmd
 echo "@@L2_EXIT=$?@@"
+sleep $(cat /hold)
 echo o > /proc/sysrq-trigger
 sleep 30
 INIT
 chmod 755 "$WORK/ir/init"
 (cd "$WORK/ir" && find . | cpio -o -H newc --quiet | gzip -1) > "$WORK/initrd.gz"
+rm -rf "$WORK/ir"	# tmpfs: it would count as committed memory
+
+# The backend's L1 settings, after everything else is prepared.
+case $BACKEND in
+ram|ram-thp)
+	OLD_THP=$(thp_mode "$THP")
+	if [ "$BACKEND" = ram ]; then echo never > "$THP"; else echo always > "$THP"; fi ;;
+memfd|memfd-thp)
+	OLD_SHMEM_THP=$(thp_mode "$SHMEM_THP")
+	if [ "$BACKEND" = memfd ]; then echo never > "$SHMEM_THP"; else echo advise > "$SHMEM_THP"; fi ;;
+hugetlbfs)
+	OLD_HUGE_NR=$(cat "$HUGE_NR")
+	want=$((OLD_HUGE_NR + MEM / 2))
+	echo "$want" > "$HUGE_NR" || true
+	if [ "$(cat "$HUGE_NR")" -lt "$want" ]; then
+		# Fragmented: compact once and retry.
+		echo 1 > /proc/sys/vm/compact_memory
+		echo "$want" > "$HUGE_NR" || true
+	fi
+	got=$(cat "$HUGE_NR")
+	if [ "$got" -lt "$want" ]; then
+		echo "run-l2.sh: --backend hugetlbfs: the 2 MiB pool grew to $got pages, $want needed" \
+			"($((MEM / 2)) for $MEM MiB of guest RAM); L1 has not enough contiguous free memory" >&2
+		exit 1
+	fi
+	HUGE_MNT=$WORK/hugetlbfs
+	mkdir "$HUGE_MNT"
+	mount -t hugetlbfs -o pagesize=2M none "$HUGE_MNT" ||
+		{ HUGE_MNT=""; echo "run-l2.sh: --backend hugetlbfs: cannot mount hugetlbfs" >&2; exit 1; }
+	RAM=${RAM/@HUGETLBFS@/$HUGE_MNT} ;;
+shmem-thp)
+	HUGE_MNT=$WORK/tmpfs
+	mkdir "$HUGE_MNT"
+	mount -t tmpfs -o huge=advise,size=$((MEM + 2))M none "$HUGE_MNT" ||
+		{ HUGE_MNT=""; echo "run-l2.sh: --backend shmem-thp: cannot mount tmpfs huge=advise" >&2; exit 1; }
+	RAM=${RAM/@TMPFS@/$HUGE_MNT} ;;
+esac
 
 # kernel-irqchip=off: with KVM's in-kernel LAPIC, L2 under nested SVM on
 # TCG deadlocked in about half the boots: an interrupt was injected while
@@ -234,18 +374,70 @@ QEMU=(qemu-system-x86_64 -enable-kvm -cpu host,-kvm-asyncpf-int -m "$MEM" -smp "
 if [ "$BACKEND" = shadowallocfs-fd ]; then
 	exec 3<>"$MEM_FILE"
 fi
-start=$(date +%s%N)
+# The THP settings QEMU runs with (reported in the JSON line).
+CONF_THP=$(thp_mode "$THP")
+CONF_DEFRAG=$(thp_mode "$THP_DIR/defrag")
+CONF_SHMEM_THP=$(thp_mode "$SHMEM_THP")
+CONF_HUGE_NR=$(cat "$HUGE_NR" 2>/dev/null || echo 0)
+
+# Read from the start while QEMU writes it (QEMU opens it O_TRUNC: the
+# reader's offset 0 stays right). A FIFO nobody writes to is the poll's
+# clock: read -t on it sleeps without a process.
+: > "$CONSOLE_FILE"
+exec {con_fd}< "$CONSOLE_FILE"
+mkfifo "$WORK/tick"
+exec {tick_fd}<> "$WORK/tick"
+start=$EPOCHREALTIME
 if [ -n "$GROUP" ]; then
 	# Join the group first, then become QEMU: same process, so every
 	# page QEMU maps from the device belongs to the group from the start.
 	timeout "$TIMEOUT" sh -c '"$0" group add-vm "$1" $$ >/dev/null && shift && exec "$@"' \
 		"$REPO/tools/shadowctl/shadowctl" "$GROUP" "${QEMU[@]}" \
-		< /dev/null > "$WORK/qemu.log" 2>&1 && status=0 || status=$?
+		< /dev/null > "$WORK/qemu.log" 2>&1 &
 else
-	timeout "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$WORK/qemu.log" 2>&1 && status=0 || status=$?
+	timeout "$TIMEOUT" "${QEMU[@]}" < /dev/null > "$WORK/qemu.log" 2>&1 &
 fi
-end=$(date +%s%N)
-touch "$CONSOLE_FILE"
+qpid=$!
+
+# scan_console: the console lines written since the last call; samples
+# the time and the memory committed at the two markers.
+ready_us=""
+committed_start=""
+committed_end=""
+partial=""
+scan_console() {
+	local line now
+	while true; do
+		if ! IFS= read -r -u "$con_fd" line; then
+			partial+=$line	# the incomplete last line, if any
+			return 0
+		fi
+		line=$partial$line
+		partial=""
+		line=${line%$'\r'}
+		case $line in
+		@@L2_INIT@@)
+			[ -n "$ready_us" ] && continue
+			now=$EPOCHREALTIME
+			mem_used
+			committed_start=$((REPLY - MEM_BASE))
+			ready_us=$((${now/./} - ${start/./})) ;;
+		@@L2_EXIT=*)
+			[ -n "$committed_end" ] && continue
+			mem_used
+			committed_end=$((REPLY - MEM_BASE)) ;;
+		esac
+	done
+}
+while kill -0 "$qpid" 2>/dev/null; do
+	scan_console
+	read -r -t 0.05 -u "$tick_fd" _ || true
+done
+wait "$qpid" && status=0 || status=$?
+qpid=""
+end=$EPOCHREALTIME
+scan_console
+exec {con_fd}<&- {tick_fd}>&-
 
 tr -d '\r' < "$CONSOLE_FILE" | sed -n '/^@@L2_INIT@@$/,/^@@L2_EXIT=/p' | grep -v '^@@L2_' || true
 reached=false
@@ -255,8 +447,13 @@ grep -aq '^@@L2_INIT@@' "$CONSOLE_FILE" && reached=true
 l2_status=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^@@L2_EXIT=\([0-9]*\)@@$/\1/p')
 if [ "$JSON" = 1 ]; then
 	touch_ns=$(tr -d '\r' < "$CONSOLE_FILE" | sed -n 's/^touch-mem: [0-9]* MiB in \([0-9]*\) ns$/\1/p' | tail -n 1)
-	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s,"l2_touch_ns":%s}\n' \
-		"$BACKEND" "$MEM" $(((end - start) / 1000000)) "$reached" "${l2_status:-null}" "${touch_ns:-null}"
+	printf '{"backend":"%s","mem_mb":%s,"host_elapsed_ms":%s,"l2_reached_init":%s,"exit_status":%s,"l2_touch_ns":%s' \
+		"$BACKEND" "$MEM" $(((${end/./} - ${start/./}) / 1000)) "$reached" "${l2_status:-null}" "${touch_ns:-null}"
+	printf ',"ready_ms":%s,"committed_start_kb":%s,"committed_end_kb":%s,"mem_base_kb":%s' \
+		"$([ -n "$ready_us" ] && echo $((ready_us / 1000)) || echo null)" \
+		"${committed_start:-null}" "${committed_end:-null}" "$MEM_BASE"
+	printf ',"thp_enabled":"%s","thp_defrag":"%s","shmem_enabled":"%s","nr_hugepages_2m":%s}\n' \
+		"$CONF_THP" "$CONF_DEFRAG" "$CONF_SHMEM_THP" "$CONF_HUGE_NR"
 fi
 if [ "$reached" != true ] || [ -z "$l2_status" ]; then
 	echo "run-l2.sh: L2 did not finish (qemu status $status); its console:" >&2
