@@ -33,7 +33,7 @@ BUILD := $(REPO)/build
 # host runs. Never "the newest headers under /usr/src": an unrelated tree
 # there would give a module that loads nowhere.
 # KVER is the kernel release the tree is for (its include/config/kernel.release).
-VM_GOALS := check check-l2 demo bench bench-l2 bench-forecast
+VM_GOALS := check check-l2 demo bench bench-l2 bench-forecast bench-refault bench-fleet
 DEBIAN_HEADERS_PKG := linux-headers-6.12-cloud-amd64
 
 # Every make reads these (make install too, and the selftests run it in the
@@ -109,7 +109,7 @@ VM_TIMEOUT ?= 3000
 KBUILD_ARGS := -C $(KDIR) M=$(REPO) W=1
 
 .PHONY: all module bpf tools selftests ksrc deps deps-vm check check-l2 demo bench bench-l2 clean \
-	checkpatch sparse kernel-check bench-forecast kdir-ok print-kdir install uninstall
+	checkpatch sparse kernel-check bench-forecast bench-refault bench-fleet kdir-ok print-kdir install uninstall
 
 all: module bpf tools selftests
 
@@ -217,6 +217,28 @@ BENCH_L2_MIB ?= 256
 bench-l2: deps-vm
 	$(MAKE) all
 	$(VM_RUN) --timeout $(VM_TIMEOUT) -- $(REPO)/tools/bench/run-bench.sh l2 $(BENCH_L2_MIB)
+
+# Issue 13 items 2 and 3 (Documentation/benchmarks.rst, "Steady state with
+# free page reporting", "Fleet launch"): re-faults after virtio-balloon free
+# page reporting, ram-thp against shadowallocfs (tools/bench/l2_refault_bench.sh,
+# BENCH_REFAULT_MIB touched per cycle), and BENCH_FLEET_N guests of one group
+# launched staggered per backend (tools/bench/l2_fleet_bench.sh). Logs and
+# the JSON lines in $(BUILD)/bench-l2/{refault,fleet}.{log,json}.
+# BENCH_QUICK=1 shortens both (fewer cycles, one fleet round).
+BENCH_REFAULT_MIB ?= 128
+BENCH_FLEET_N ?= 4
+BENCH_QUICK ?= 0
+BENCH_L2_OUT ?= $(BUILD)/bench-l2
+bench-refault bench-fleet: deps-vm
+	$(MAKE) all
+	mkdir -p $(BENCH_L2_OUT)
+	name=$(patsubst bench-%,%,$@); \
+	arg=$$([ $$name = refault ] && echo $(BENCH_REFAULT_MIB) || echo $(BENCH_FLEET_N)); \
+	{ $(VM_RUN) --timeout $(VM_TIMEOUT) --env BENCH_QUICK=$(BENCH_QUICK) -- \
+		$(REPO)/tools/bench/run-bench.sh $$name $$arg; \
+	  echo $$? > $(BENCH_L2_OUT)/$$name.status; } 2>&1 | tee $(BENCH_L2_OUT)/$$name.log; \
+	grep '^{' $(BENCH_L2_OUT)/$$name.log > $(BENCH_L2_OUT)/$$name.json || true; \
+	exit $$(cat $(BENCH_L2_OUT)/$$name.status)
 
 # Anchors for the forecaster (Documentation/forecast-anchors.rst.inc):
 # statsmodels ETS/Holt-Winters and a small LSTM against the in-kernel
