@@ -19,9 +19,10 @@
 #                         (STAGE_RESERVE) and staged before the launch
 #
 # The host samples its counters at the guest's console markers: when cycle
-# K's line appears (touched, freed; before the reporting's ~2 s delay) and
-# when its "waited" line does (reported and discarded; the guest then
-# sleeps --settle-ms before the next touch). For cycle K >= 2, the window
+# K's line appears (touched, not freed yet) and when its "waited" line does
+# (freed, reported and discarded); after each marker the guest drains its
+# console and sleeps --settle-ms (SETTLE_MS here) before it frees or
+# touches, so each sample falls where the guest does nothing. For cycle K >= 2, the window
 # from cycle K-1's "waited" to cycle K's line is its touch:
 #   touch ms       the L2's own time for the touch (inside the guest)
 #   refaults       QEMU's minor faults in the window (/proc/PID/stat minflt:
@@ -33,6 +34,13 @@
 #   discarded MiB  QEMU's VmRSS drop during cycle K-1's wait
 #   hits/misses/2M hits  the module's stats deltas in the window, and
 #   disc pages     discard_returned_pages during cycle K-1's wait
+#   late disc      discard_returned_pages in the touch window: reporting
+#                  that came after the wait (page_reporting works in
+#                  passes 2 s apart, a budget per pass), which the touch
+#                  overlapped; VmRSS growth then undercounts the re-faults
+# The module's re-faulted MiB are its first-touch pages in the window
+# (hit_pages + miss_pages delta), exact whatever overlaps; ram-thp has only
+# VmRSS, so its column is right when nothing was discarded during the touch.
 # The table gives each column's median over cycles 2..N; the ratio lines
 # shadowalloc / ram-thp (target: re-fault cost <= 0.5) are computed from
 # the medians.
@@ -44,7 +52,7 @@
 # usage: l2_refault_bench.sh [MIB]      (default 128)
 #   REFAULT_MEM=MB       guest RAM (default MIB + 128, even)
 #   REFAULT_CYCLES=N     cycles, 2..50 (default 6; BENCH_QUICK=1: 3)
-#   REFAULT_WAIT_MS=T    the guest's wait after each free (default 4000)
+#   REFAULT_WAIT_MS=T    the guest's wait after each free (default 8000)
 #   REFAULT_TIMEOUT=SEC  per run, boot included (default: 150 + N * (T/1000 + 20))
 
 set -uo pipefail
@@ -68,8 +76,8 @@ MIB=${1:-128}
 MEM=${REFAULT_MEM:-$(((MIB + 128 + 1) / 2 * 2))}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then def_cycles=3; else def_cycles=6; fi
 CYCLES=${REFAULT_CYCLES:-$def_cycles}
-WAIT_MS=${REFAULT_WAIT_MS:-4000}
-SETTLE_MS=1000
+WAIT_MS=${REFAULT_WAIT_MS:-8000}
+SETTLE_MS=2000
 [[ $MEM =~ ^[0-9]+$ ]] && [ "$MEM" -ge $((MIB + 96)) ] && [ $((MEM % 2)) = 0 ] ||
 	die_usage "REFAULT_MEM must be even (2 MiB aligned) and at least MIB + 96 ($((MIB + 96))), got '$MEM'"
 [[ $CYCLES =~ ^[0-9]+$ ]] && [ "$CYCLES" -ge 2 ] && [ "$CYCLES" -le 50 ] ||
@@ -145,7 +153,7 @@ reserve() {	# stage the whole guest RAM and wait until it is
 
 # sample NAME: QEMU's minflt and VmRSS (kB), and for shadowalloc the
 # module's counters, as "minflt rss hits misses hits_huge miss_pages
-# discard_returned_pages staged_pages" into S[NAME]
+# discard_returned_pages staged_pages hit_pages" into S[NAME]
 declare -A S
 sample() {
 	local pid=$1 key=$2 minflt rss st
@@ -156,8 +164,9 @@ sample() {
 		S[$key]="${minflt:-0} ${rss:-0} $(stat_of "$st" hits) $(stat_of "$st" misses)"
 		S[$key]+=" $(stat_of "$st" hits_huge) $(stat_of "$st" miss_pages)"
 		S[$key]+=" $(stat_of "$st" discard_returned_pages) $(stat_of "$st" staged_pages)"
+		S[$key]+=" $(stat_of "$st" hit_pages)"
 	else
-		S[$key]="${minflt:-0} ${rss:-0} - - - - - -"
+		S[$key]="${minflt:-0} ${rss:-0} - - - - - - -"
 	fi
 }
 
@@ -167,7 +176,7 @@ field() {
 }
 
 # Per backend, space separated over cycles 2..N: the columns of the table.
-declare -A C_TOUCH C_FLT C_MIB C_COST C_DISC C_HITS C_MISS C_HUGE C_DPAGES RUNOK
+declare -A C_TOUCH C_FLT C_MIB C_COST C_DISC C_HITS C_MISS C_HUGE C_DPAGES C_LATE RUNOK
 
 # run NAME BACKEND [run-l2 options]
 run() {
@@ -209,23 +218,29 @@ run() {
 	for ((k = 2; k < a; k++)); do
 		[ -n "${S[B$((k - 1))]:-}" ] || continue
 		ns=$(tr -d '\r' < "$console" | sed -n "s/^touch-mem: cycle $k MiB [0-9]* touch \([0-9]*\) ns$/\1/p")
-		local tms flt mib cost disc hits miss huge dp
+		local tms flt mib cost disc hits miss huge dp late mp hp rss_mib
+		local p=B$((k - 1)) pa=A$((k - 1)) c=A$k
 		tms=$(awk -v n="$ns" 'BEGIN { printf "%.3f", n / 1e6 }')
-		flt=$(($(field "A$k" 1) - $(field "B$((k - 1))" 1)))
-		mib=$(awk -v a="$(field "A$k" 2)" -v b="$(field "B$((k - 1))" 2)" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
-		disc=$(awk -v a="$(field "A$((k - 1))" 2)" -v b="$(field "B$((k - 1))" 2)" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
-		cost=$(awk -v t="$tms" -v m="$mib" 'BEGIN { if (m >= 1) printf "%.3f", t / m }')
+		flt=$(($(field "$c" 1) - $(field "$p" 1)))
+		rss_mib=$(awk -v a="$(field "$c" 2)" -v b="$(field "$p" 2)" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+		mib=$rss_mib
+		disc=$(awk -v a="$(field "$pa" 2)" -v b="$(field "$p" 2)" 'BEGIN { printf "%.1f", (a - b) / 1024 }')
+		line=",\"rss_kb\":[$(field "$pa" 2),$(field "$p" 2),$(field "$c" 2)]"
 		if [ "$USE_MODULE" = 1 ]; then
-			hits=$(($(field "A$k" 3) - $(field "B$((k - 1))" 3)))
-			miss=$(($(field "A$k" 4) - $(field "B$((k - 1))" 4)))
-			huge=$(($(field "A$k" 5) - $(field "B$((k - 1))" 5)))
-			dp=$(($(field "B$((k - 1))" 7) - $(field "A$((k - 1))" 7)))
-			line=",\"hits\":$hits,\"misses\":$miss,\"hits_huge\":$huge,\"miss_pages\":$(($(field "A$k" 6) - $(field "B$((k - 1))" 6)))"
-			line+=",\"discard_returned_pages\":$dp,\"staged_pages_before\":$(field "B$((k - 1))" 8)"
+			hits=$(($(field "$c" 3) - $(field "$p" 3)))
+			miss=$(($(field "$c" 4) - $(field "$p" 4)))
+			huge=$(($(field "$c" 5) - $(field "$p" 5)))
+			mp=$(($(field "$c" 6) - $(field "$p" 6)))
+			hp=$(($(field "$c" 9) - $(field "$p" 9)))
+			dp=$(($(field "$p" 7) - $(field "$pa" 7)))
+			late=$(($(field "$c" 7) - $(field "$p" 7)))
+			mib=$(awk -v n=$((mp + hp)) 'BEGIN { printf "%.1f", n / 256 }')
+			line+=",\"rss_growth_mib\":$rss_mib,\"hits\":$hits,\"misses\":$miss,\"hits_huge\":$huge,\"hit_pages\":$hp,\"miss_pages\":$mp"
+			line+=",\"discard_returned_pages\":$dp,\"late_discard_pages\":$late,\"staged_pages_before\":$(field "$p" 8)"
 			C_HITS[$name]+="$hits "; C_MISS[$name]+="$miss "; C_HUGE[$name]+="$huge "; C_DPAGES[$name]+="$dp "
-		else
-			line=""
+			C_LATE[$name]+="$late "
 		fi
+		cost=$(awk -v t="$tms" -v m="$mib" 'BEGIN { if (m >= 1) printf "%.3f", t / m }')
 		C_TOUCH[$name]+="$tms "; C_FLT[$name]+="$flt "; C_MIB[$name]+="$mib "
 		C_DISC[$name]+="$disc "; [ -n "$cost" ] && C_COST[$name]+="$cost "
 		echo "{\"name\":\"$name\",\"cycle\":$k,\"touch_ms\":$tms,\"minflt\":$flt,\"refault_mib\":$mib,\"ms_per_refault_mib\":$(j "$cost"),\"discarded_mib\":$disc$line}"
@@ -247,8 +262,8 @@ group && reserve && run shadowalloc-reserved shadowallocfs --mem-path "$DIR" --g
 "$CTL" group destroy $G >/dev/null 2>&1
 
 printf '\n# medians over cycles 2..%s (cycle 1 is the first touch)\n' "$CYCLES"
-printf '%-21s %6s %9s %8s %8s %7s %9s %7s %7s %7s %9s\n' backend cycles "touch ms" refaults \
-	"refltMiB" "ms/MiB" "discMiB" hits misses "2M hits" "disc pg"
+printf '%-21s %6s %9s %8s %8s %7s %9s %7s %7s %7s %9s %9s\n' backend cycles "touch ms" refaults \
+	"refltMiB" "ms/MiB" "discMiB" hits misses "2M hits" "disc pg" "late disc"
 declare -A M_TOUCH M_COST M_FLT
 summary="{\"summary\":true,\"mib\":$MIB,\"mem_mb\":$MEM,\"cycles\":$CYCLES,\"wait_ms\":$WAIT_MS,\"backends\":{"
 sep=""
@@ -259,15 +274,16 @@ for name in "${NAMES[@]}"; do
 	mib=$(median "${C_MIB[$name]:-}"); disc=$(median "${C_DISC[$name]:-}")
 	hits=$(median "${C_HITS[$name]:-}"); miss=$(median "${C_MISS[$name]:-}")
 	huge=$(median "${C_HUGE[$name]:-}"); dp=$(median "${C_DPAGES[$name]:-}")
+	late=$(median "${C_LATE[$name]:-}")
 	n=$(wc -w <<<"${C_TOUCH[$name]:-}")
-	printf '%-21s %6s %9s %8s %8s %7s %9s %7s %7s %7s %9s\n' "$name" "$n/$((CYCLES - 1))" \
+	printf '%-21s %6s %9s %8s %8s %7s %9s %7s %7s %7s %9s %9s\n' "$name" "$n/$((CYCLES - 1))" \
 		"$(fmt "${M_TOUCH[$name]}" 1)" "$(fmt "${M_FLT[$name]}" 0)" "$(fmt "$mib" 1)" \
 		"$(fmt "${M_COST[$name]}" 2)" "$(fmt "$disc" 1)" "$(fmt "$hits" 0)" "$(fmt "$miss" 0)" \
-		"$(fmt "$huge" 0)" "$(fmt "$dp" 0)"
+		"$(fmt "$huge" 0)" "$(fmt "$dp" 0)" "$(fmt "$late" 0)"
 	summary+="$sep\"$name\":{\"cycles_measured\":$n,\"touch_ms\":$(j "${M_TOUCH[$name]}"),\"refaults\":$(j "${M_FLT[$name]}")"
 	summary+=",\"refault_mib\":$(j "$mib"),\"ms_per_refault_mib\":$(j "${M_COST[$name]}"),\"discarded_mib\":$(j "$disc")"
 	[[ $name == shadowalloc* ]] &&
-		summary+=",\"hits\":$(j "$hits"),\"misses\":$(j "$miss"),\"hits_huge\":$(j "$huge"),\"discard_returned_pages\":$(j "$dp")"
+		summary+=",\"hits\":$(j "$hits"),\"misses\":$(j "$miss"),\"hits_huge\":$(j "$huge"),\"discard_returned_pages\":$(j "$dp"),\"late_discard_pages\":$(j "$late")"
 	summary+="}"
 	sep=","
 done

@@ -12,11 +12,13 @@
  *	buddy allocator), wait T ms so the guest's free page reporting
  *	(page_reporting: about 2 s after the free, in pageblock-order
  *	chunks) reports them and the host discards them. Each cycle prints
- *	  "touch-mem: cycle K MiB MIB touch NS ns"   after its munmap,
+ *	  "touch-mem: cycle K MiB MIB touch NS ns"   after its touch,
  *	  "touch-mem: cycle K waited"                 after its wait,
- *	and then sleeps S ms before the next cycle's touch, so a host that
- *	follows the console can sample its counters between the markers
- *	(bench: tools/bench/l2_refault_bench.sh).
+ *	waits until the console has sent each line (tcdrain: a serial
+ *	console of a nested guest lags seconds behind the writes), then
+ *	sleeps S ms before it frees or touches again, so a host that follows
+ *	the console samples its counters between the markers, while nothing
+ *	happens in the guest (bench: tools/bench/l2_refault_bench.sh).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <time.h>
 
 #define MIB_MAX		(1UL << 20)	/* 1 TiB: no guest here has more */
@@ -75,6 +78,14 @@ static int parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+/* A marker line, on the console before we go on (or not a tty: no wait). */
+static void marker(const char *line)
+{
+	fputs(line, stdout);
+	fflush(stdout);
+	tcdrain(1);
+}
+
 /* Map and touch @len bytes; returns the mapping, the touch time in @ns. */
 static char *touch(unsigned long len, unsigned long long *ns)
 {
@@ -100,6 +111,7 @@ int main(int argc, char **argv)
 	unsigned long mib, len, cycles = 0, wait_ms = 3000, settle_ms = 500, k;
 	unsigned long long ns;
 	bool timing = false;
+	char line[128];
 	int i;
 	char *p;
 
@@ -149,13 +161,17 @@ int main(int argc, char **argv)
 		p = touch(len, &ns);
 		if (!p)
 			return 1;
+		snprintf(line, sizeof(line), "touch-mem: cycle %lu MiB %lu touch %llu ns\n",
+			 k, mib, ns);
+		marker(line);
+		sleep_ms(settle_ms);
 		if (munmap(p, len)) {
 			perror("touch-mem: munmap");
 			return 1;
 		}
-		printf("touch-mem: cycle %lu MiB %lu touch %llu ns\n", k, mib, ns);
 		sleep_ms(wait_ms);
-		printf("touch-mem: cycle %lu waited\n", k);
+		snprintf(line, sizeof(line), "touch-mem: cycle %lu waited\n", k);
+		marker(line);
 		if (k < cycles)
 			sleep_ms(settle_ms);
 	}
