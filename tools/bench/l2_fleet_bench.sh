@@ -62,7 +62,7 @@ RUN_L2=$REPO/tools/l2/run-l2.sh
 PROG=l2_fleet_bench.sh
 N=4
 MEM=256
-TOUCH=192
+TOUCH=160
 STAGGER=5
 TIMEOUT=900
 if [ "${BENCH_QUICK:-0}" = 1 ]; then ROUNDS=2; else ROUNDS=3; fi
@@ -72,7 +72,7 @@ usage() {
 usage: $PROG [options] [N]
   N               guests per fleet, 1..16 (default $N)
   --mem MB        RAM per guest, even, 128..4096 (default $MEM)
-  --touch MIB     MiB each guest touches, 1..MB-64 (default $TOUCH)
+  --touch MIB     MiB each guest touches, 1..MB-96 (default $TOUCH)
   --stagger SEC   seconds between launches, 0..120; 0 launches together
                   (default $STAGGER)
   --rounds R      shadowalloc fleets in the one group, 2..10: the first and
@@ -110,8 +110,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ $((MEM % 2)) = 0 ] || die_usage "--mem $MEM: must be even (2 MiB aligned guest RAM)"
-[ "$TOUCH" -le $((MEM - 64)) ] ||
-	die_usage "--touch $TOUCH: at most --mem less 64 MiB for the guest's kernel ($((MEM - 64)))"
+[ "$TOUCH" -le $((MEM - 96)) ] ||
+	die_usage "--touch $TOUCH: at most --mem less 96 MiB, the guest kernel's own ($((MEM - 96)); 256 MiB guests OOM-killed touch-mem 192)"
 [ -c /dev/shadowalloc ] || { echo "$PROG: /dev/shadowalloc missing: insmod kmod/shadowalloc.ko" >&2; exit 1; }
 [ -x "$REPO/tools/l2/touch-mem" ] || { echo "$PROG: tools/l2/touch-mem not built: make" >&2; exit 1; }
 avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) }' /proc/meminfo)
@@ -211,7 +211,7 @@ fleet() {
 			: > "$WORK/c$i"
 			launched[i]=$now
 			"$RUN_L2" --timeout "$TIMEOUT" --mem "$MEM" --backend "$backend" \
-				--console "$WORK/c$i" "$@" -- "touch-mem $TOUCH; sleep 3600" \
+				--console "$WORK/c$i" "$@" -- "touch-mem $TOUCH || echo @@TOUCH_FAILED@@; sleep 3600" \
 				> "$WORK/o$i" 2>&1 &
 			L2_PIDS[i]=$!
 			continue
@@ -219,7 +219,7 @@ fleet() {
 		# One grep over every console per poll: the lines that matter,
 		# prefixed by their file.
 		all_init=1; all_touched=1
-		events=$(grep -a -e '^@@L2_INIT@@' -e '^touch-mem: [0-9]* MiB in' "$WORK"/c* 2>/dev/null)
+		events=$(grep -a -e '^@@L2_INIT@@' -e '^@@TOUCH_FAILED@@' -e '^touch-mem: [0-9]* MiB in' "$WORK"/c* 2>/dev/null)
 		for ((k = 0; k < ${#launched[@]}; k++)); do
 			[ -n "${QPIDS[k]:-}" ] || QPIDS[k]=$(qemu_of "$k")
 			if [ -z "${init_ms[k]:-}" ] && [[ $events == *"$WORK/c$k:@@L2_INIT@@"* ]]; then
@@ -255,8 +255,14 @@ fleet() {
 			ok=1
 			break
 		fi
-		# a guest that ended (run-l2.sh gone) before touching ends the fleet
+		# a guest that ended (run-l2.sh gone) or whose touch-mem failed
+		# before touching ends the fleet
 		for ((k = 0; k < ${#launched[@]}; k++)); do
+			if [ -z "${touched_ms[k]:-}" ] && [[ $events == *"$WORK/c$k:@@TOUCH_FAILED@@"* ]]; then
+				echo "# $name: guest $k: touch-mem failed; its console ends:"
+				tr -d '\r' < "$WORK/c$k" | grep -v '^@@' | tail -n 15 | sed 's/^/#   /'
+				break 2
+			fi
 			if [ -z "${touched_ms[k]:-}" ] && ! kill -0 "${L2_PIDS[k]}" 2>/dev/null; then
 				echo "# $name: guest $k ended before touching; its run-l2.sh said:"
 				sed 's/^/#   /' "$WORK/o$k" | tail -n 15
