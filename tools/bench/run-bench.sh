@@ -16,6 +16,10 @@
 #   run-bench.sh l2 MIB        make bench-l2: l2_bench.sh MIB (every RAM
 #                              backend side by side; BENCH_QUICK=1 in the
 #                              environment: one round)
+#   run-bench.sh refault MIB   make bench-refault: l2_refault_bench.sh MIB (free
+#                              page reporting, re-faults per cycle)
+#   run-bench.sh fleet N       make bench-fleet: l2_fleet_bench.sh N (N guests
+#                              of one group launched staggered)
 #   run-bench.sh huge MIB      huge_rule_bench --rounds 3 MIB, then with the telemetry
 #                              attached huge_rule_bench --learn MIB (no make
 #                              target: Documentation/benchmarks.rst)
@@ -30,7 +34,7 @@ CTL=$REPO/tools/shadowctl/shadowctl
 KO=$REPO/kmod/shadowalloc.ko
 
 usage() {
-	echo "usage: run-bench.sh touch MIB | forecast 0|1 | l2 MIB | huge MIB" >&2
+	echo "usage: run-bench.sh touch MIB | forecast 0|1 | l2 MIB | refault MIB | fleet N | huge MIB" >&2
 	exit 2
 }
 
@@ -59,6 +63,16 @@ forecast)
 	;;
 l2)
 	insmod "$KO" && "$BENCH/l2_bench.sh" "$2"
+	s=$?
+	rmmod shadowalloc
+	;;
+refault)
+	insmod "$KO" && "$BENCH/l2_refault_bench.sh" "$2"
+	s=$?
+	rmmod shadowalloc
+	;;
+fleet)
+	insmod "$KO" && "$BENCH/l2_fleet_bench.sh" "$2"
 	s=$?
 	rmmod shadowalloc
 	;;
