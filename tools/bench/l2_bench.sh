@@ -61,7 +61,10 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+. "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
+PROG=l2_bench.sh
 MIB=${1:-256}
 usage() {
 	echo "usage: l2_bench.sh [MIB]   (MIB 1..4096; env L2_BENCH_MEM, L2_BENCH_TIMEOUT, L2_BENCH_ROUNDS, L2_BENCH_CAP2M, BENCH_QUICK)" >&2
@@ -99,29 +102,6 @@ declare -A faults hits hits_huge misses hit_sum miss_sum hist_text
 # refill worker, on the fault path, zeroed and evicted unused; the worker's
 # CPU time.
 declare -A off_refill off_fault off_unused off_cpu_ns
-
-stat_of() {	# stat_of JSON FIELD
-	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"
-}
-
-num_of() {	# num_of JSON FIELD: stat_of, 0 when absent (an older module)
-	local v
-	v=$(stat_of "$1" "$2")
-	echo "${v:-0}"
-}
-
-# mem_used: L1's memory in use in KiB, into REPLY; run-l2.sh's definition
-# (it reads the same fields).
-mem_used() {
-	local k v t=0 f=0
-	while read -r k v _; do
-		case $k in
-		MemTotal:) t=$v ;;
-		MemFree:) f=$v; break ;;
-		esac
-	done < /proc/meminfo
-	REPLY=$((t - f))
-}
 
 run() {	# run ROUND NAME BASE_KB BACKEND [run-l2 options]
 	local round=$1 name=$2 base=$3 backend=$4 line st ns status f h hh m hs ms v hj
@@ -177,26 +157,10 @@ per() {	# per SUM N NONE: SUM / N rounded, NONE when N is 0
 	awk -v s="$1" -v n="$2" -v z="$3" 'BEGIN { if (n > 0) printf "%.0f", s / n; else printf "%s", z }'
 }
 
-median() {	# median of the numbers in $1, empty when none
-	tr ' ' '\n' <<<"$1" | grep . | sort -n |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
 group() {	# group [create options]: a fresh group, 2 MiB blocks, enabled
 	"$CTL" group create $G "$@" >/dev/null &&
 		"$CTL" group pool $G --huge 1 --max-age-ms 600000 >/dev/null &&
 		"$CTL" group enable $G >/dev/null
-}
-
-reserve() {	# stage the whole guest RAM and wait until it is (the refill
-		# worker would compete with the guest for the emulated CPU)
-	"$CTL" group reserve $G $RESERVE >/dev/null || return 1
-	for _ in $(seq 1200); do
-		[ "$(stat_of "$("$CTL" --json group stats $G)" staged_pages)" -ge $RESERVE ] && return 0
-		sleep 0.1
-	done
-	echo "l2_bench.sh: the pool did not fill in 120 s" >&2
-	return 1
 }
 
 # sa_run ROUND NAME CREATE-OPTIONS [reserve]: one shadowalloc run in a fresh
@@ -209,7 +173,7 @@ sa_run() {
 	base=$REPLY
 	# shellcheck disable=SC2086 # opts: several options
 	group $opts || return 1
-	if [ "${4:-}" = reserve ]; then reserve || return 1; fi
+	if [ "${4:-}" = reserve ]; then sa_reserve "$RESERVE" || return 1; fi
 	run "$round" "$name" "$base" shadowalloc --group $G
 }
 
@@ -248,20 +212,6 @@ for round in $(seq "$ROUNDS"); do
 	"$CTL" group destroy $G >/dev/null 2>&1
 done
 elapsed=$((SECONDS - t0))
-
-# j VALUE: VALUE for JSON, null when empty or "-"
-j() {
-	if [ -n "$1" ] && [ "$1" != - ]; then echo "$1"; else echo null; fi
-}
-
-# ratio A B: A / B to three decimals, "-" when either is missing
-ratio() {
-	if [ -n "$1" ] && [ -n "$2" ] && [ "$2" != 0 ]; then
-		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
-	else
-		echo -
-	fi
-}
 
 mib() {	# mib KB: KiB as MiB with one decimal, "-" when empty
 	if [ -n "$1" ]; then awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; else echo -; fi

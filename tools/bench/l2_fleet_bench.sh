@@ -58,6 +58,8 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+. "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
 RUN_L2=$REPO/tools/l2/run-l2.sh
 PROG=l2_fleet_bench.sh
@@ -149,10 +151,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-stat_of() {	# stat_of JSON FIELD (no fork: the poll loop calls it, and a
-		# process costs tens of ms in the TCG test VM)
-	[[ $1 =~ \"$2\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}"
-}
 used_kb() {	# L1 MemTotal - MemFree, kB
 	awk '$1 == "MemTotal:" { t = $2 } $1 == "MemFree:" { f = $2 } END { print t - f }' /proc/meminfo
 }
@@ -160,25 +158,6 @@ set_now() {	# now = ms since the epoch, from bash's own clock (no fork)
 	local t=${EPOCHREALTIME/./}
 	now=$((t / 1000))
 }
-median() {	# median of the numbers in $1, empty when none
-	tr ' ' '\n' <<<"$1" | grep . | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-fmt() {	# fmt X DIGITS: X rounded, "-" when empty
-	if [ -n "$1" ] && [ "$1" != - ]; then awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; else echo -; fi
-}
-ratio() {	# ratio A B: A / B to three decimals, "-" when either is missing
-	if [ -n "$1" ] && [ -n "$2" ] && [ "$1" != - ] && [ "$2" != - ] &&
-	   awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
-		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
-	else
-		echo -
-	fi
-}
-j() {	# j VALUE: VALUE for JSON, null when empty or "-"
-	if [ -n "$1" ] && [ "$1" != - ]; then echo "$1"; else echo null; fi
-}
-
 # The module's memory and the forecast, MiB: "module forecast" from stats
 # JSON and the largest forecast_pages of the last samples.
 module_mib() {	# module_mib JSON MAX_FORECAST_PAGES
@@ -278,14 +257,14 @@ fleet() {
 	[ $ok = 1 ] || return 1
 	local l1 ln tn t1 sum=0
 	l1=${init_ms[0]}
-	ln=$(median "${init_ms[*]:1}")
+	ln=$(median "${init_ms[*]:1}" 3)
 	t1=${touched_ms[0]}
-	tn=$(median "${touched_ms[*]:1}")
+	tn=$(median "${touched_ms[*]:1}" 3)
 	for t in "${touch_ns[@]}"; do sum=$((sum + t)); done
-	R_LAUNCH[$name]+="$(median "${init_ms[*]}") "
+	R_LAUNCH[$name]+="$(median "${init_ms[*]}" 3) "
 	R_LAUNCH1[$name]+="$l1 "
 	[ -n "$ln" ] && R_LAUNCHN[$name]+="$ln "
-	R_TOUCHED[$name]+="$(median "${touched_ms[*]}") "
+	R_TOUCHED[$name]+="$(median "${touched_ms[*]}" 3) "
 	R_TOUCHED1[$name]+="$t1 "
 	[ -n "$tn" ] && R_TOUCHEDN[$name]+="$tn "
 	R_TOUCHMS[$name]+="$((sum / 1000000)) "
@@ -366,14 +345,14 @@ ms_s() {	# ms_s MS: seconds to one decimal, empty when empty
 	[ -n "$1" ] && awk -v t="$1" 'BEGIN { printf "%.1f", t / 1000 }'
 }
 for name in "${NAMES[@]}"; do
-	M_LAUNCH[$name]=$(median "${R_LAUNCH[$name]:-}")
-	M_LAUNCH1[$name]=$(median "${R_LAUNCH1[$name]:-}")
-	M_LAUNCHN[$name]=$(median "${R_LAUNCHN[$name]:-}")
-	M_TOUCHED[$name]=$(median "${R_TOUCHED[$name]:-}")
-	ready=$(median "${R_READY[$name]:-}"); tms=$(median "${R_TOUCHMS[$name]:-}")
-	cr=$(median "${R_CREADY[$name]:-}"); ce=$(median "${R_CEND[$name]:-}")
-	mr=$(median "${R_MREADY[$name]:-}"); fr=$(median "${R_FREADY[$name]:-}")
-	me=$(median "${R_MEND[$name]:-}"); fe=$(median "${R_FEND[$name]:-}")
+	M_LAUNCH[$name]=$(median "${R_LAUNCH[$name]:-}" 3)
+	M_LAUNCH1[$name]=$(median "${R_LAUNCH1[$name]:-}" 3)
+	M_LAUNCHN[$name]=$(median "${R_LAUNCHN[$name]:-}" 3)
+	M_TOUCHED[$name]=$(median "${R_TOUCHED[$name]:-}" 3)
+	ready=$(median "${R_READY[$name]:-}" 3); tms=$(median "${R_TOUCHMS[$name]:-}" 3)
+	cr=$(median "${R_CREADY[$name]:-}" 3); ce=$(median "${R_CEND[$name]:-}" 3)
+	mr=$(median "${R_MREADY[$name]:-}" 3); fr=$(median "${R_FREADY[$name]:-}" 3)
+	me=$(median "${R_MEND[$name]:-}" 3); fe=$(median "${R_FEND[$name]:-}" 3)
 	nr=$(wc -w <<<"${R_TOUCHMS[$name]:-}")
 	printf '%-18s %5s %8s %8s %9s %9s %9s %8s %9s %8s %8s %9s %9s\n' "$name" "$nr" "$(fmt "$ready" 1)" \
 		"$(fmt "$(ms_s "${M_LAUNCH[$name]}")" 1)" "$(fmt "$(ms_s "${M_LAUNCH1[$name]}")" 1)" \
@@ -410,8 +389,8 @@ pass first_fleet_later_guests_vs_prealloc_init "$(ratio "${M_LAUNCHN[shadowalloc
 	"shadowalloc-first guests 2..N / prealloc, launch to init"
 for name in shadowalloc-first shadowalloc-later; do
 	for at in ready end; do
-		if [ $at = ready ]; then m=$(median "${R_MREADY[$name]:-}"); f=$(median "${R_FREADY[$name]:-}")
-		else m=$(median "${R_MEND[$name]:-}"); f=$(median "${R_FEND[$name]:-}"); fi
+		if [ $at = ready ]; then m=$(median "${R_MREADY[$name]:-}" 3); f=$(median "${R_FREADY[$name]:-}" 3)
+		else m=$(median "${R_MEND[$name]:-}" 3); f=$(median "${R_FEND[$name]:-}" 3); fi
 		lim=$([ -n "$f" ] && awk -v f="$f" 'BEGIN { printf "%.1f", f * 1.1 }')
 		pass "${name}_module_mib_$at" "$(fmt "$m" 1)" "${lim:--}" \
 			"$name, module memory at $at vs the group's forecast + 10 % (MiB)"

@@ -58,6 +58,8 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+. "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
 PROG=l2_refault_bench.sh
 
@@ -106,49 +108,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-stat_of() {	# stat_of JSON FIELD
-	sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"
-}
-
-median() {	# median of the numbers in $1, empty when none
-	tr ' ' '\n' <<<"$1" | grep . | sort -g |
-		awk '{ v[NR] = $1 } END { if (NR) printf "%.3f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# fmt X DIGITS: X rounded, "-" when empty
-fmt() {
-	if [ -n "$1" ]; then awk -v x="$1" -v d="$2" 'BEGIN { printf "%.*f", d, x }'; else echo -; fi
-}
-
-# ratio A B: A / B to three decimals, "-" when either is missing or B is 0
-ratio() {
-	if [ -n "$1" ] && [ -n "$2" ] && awk -v b="$2" 'BEGIN { exit !(b > 0) }'; then
-		awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'
-	else
-		echo -
-	fi
-}
-
-j() {	# j VALUE: VALUE for JSON, null when empty or "-"
-	if [ -n "$1" ] && [ "$1" != - ]; then echo "$1"; else echo null; fi
-}
-
 group() {	# group: a fresh enabled group G, 2 MiB blocks, cap = guest RAM
 	"$CTL" group destroy $G >/dev/null 2>&1
 	"$CTL" group create $G --max-staged-mb "$MEM" >/dev/null &&
 		"$CTL" group pool $G --huge 1 --max-age-ms 600000 >/dev/null &&
 		"$CTL" group enable $G >/dev/null
-}
-
-reserve() {	# stage the whole guest RAM and wait until it is
-	local pages=$((MEM * 256))
-	"$CTL" group reserve $G $pages >/dev/null || return 1
-	for _ in $(seq 1200); do
-		[ "$(stat_of "$("$CTL" --json group stats $G)" staged_pages)" -ge $pages ] && return 0
-		sleep 0.1
-	done
-	echo "$PROG: the pool did not fill in 120 s" >&2
-	return 1
 }
 
 # sample NAME: QEMU's minflt and VmRSS (kB), and for shadowalloc the
@@ -258,7 +222,7 @@ mkdir -p "$DIR" && mount -t shadowallocfs none "$DIR" ||
 
 run ram-thp ram-thp
 group && run shadowalloc shadowallocfs --mem-path "$DIR" --group $G
-group && reserve && run shadowalloc-reserved shadowallocfs --mem-path "$DIR" --group $G
+group && sa_reserve $((MEM * 256)) && run shadowalloc-reserved shadowallocfs --mem-path "$DIR" --group $G
 "$CTL" group destroy $G >/dev/null 2>&1
 
 printf '\n# medians over cycles 2..%s (cycle 1 is the first touch)\n' "$CYCLES"
@@ -268,13 +232,13 @@ declare -A M_TOUCH M_COST M_FLT
 summary="{\"summary\":true,\"mib\":$MIB,\"mem_mb\":$MEM,\"cycles\":$CYCLES,\"wait_ms\":$WAIT_MS,\"backends\":{"
 sep=""
 for name in "${NAMES[@]}"; do
-	M_TOUCH[$name]=$(median "${C_TOUCH[$name]:-}")
-	M_COST[$name]=$(median "${C_COST[$name]:-}")
-	M_FLT[$name]=$(median "${C_FLT[$name]:-}")
-	mib=$(median "${C_MIB[$name]:-}"); disc=$(median "${C_DISC[$name]:-}")
-	hits=$(median "${C_HITS[$name]:-}"); miss=$(median "${C_MISS[$name]:-}")
-	huge=$(median "${C_HUGE[$name]:-}"); dp=$(median "${C_DPAGES[$name]:-}")
-	late=$(median "${C_LATE[$name]:-}")
+	M_TOUCH[$name]=$(median "${C_TOUCH[$name]:-}" 3)
+	M_COST[$name]=$(median "${C_COST[$name]:-}" 3)
+	M_FLT[$name]=$(median "${C_FLT[$name]:-}" 3)
+	mib=$(median "${C_MIB[$name]:-}" 3); disc=$(median "${C_DISC[$name]:-}" 3)
+	hits=$(median "${C_HITS[$name]:-}" 3); miss=$(median "${C_MISS[$name]:-}" 3)
+	huge=$(median "${C_HUGE[$name]:-}" 3); dp=$(median "${C_DPAGES[$name]:-}" 3)
+	late=$(median "${C_LATE[$name]:-}" 3)
 	n=$(wc -w <<<"${C_TOUCH[$name]:-}")
 	printf '%-21s %6s %9s %8s %8s %7s %9s %7s %7s %7s %9s %9s\n' "$name" "$n/$((CYCLES - 1))" \
 		"$(fmt "${M_TOUCH[$name]}" 1)" "$(fmt "${M_FLT[$name]}" 0)" "$(fmt "$mib" 1)" \

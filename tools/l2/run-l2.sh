@@ -158,19 +158,8 @@ if [ ${#L2_MODULES[@]} -gt 0 ] && [ ! -r "$MODDIR/modules.dep" ]; then
 	die_usage "--l2-module: no $MODDIR/modules.dep for kernel $KERNEL"
 fi
 
-# mem_used: L1's memory in use, in KiB, into REPLY (see "Memory
-# committed" in the usage); bash builtins only, so sampling while the L2
-# runs costs no process.
-mem_used() {
-	local k v t=0 f=0
-	while read -r k v _; do
-		case $k in
-		MemTotal:) t=$v ;;
-		MemFree:) f=$v; break ;;
-		esac
-	done < /proc/meminfo
-	REPLY=$((t - f))
-}
+# mem_used (see "Memory committed" in the usage), from lib.sh.
+. "$REPO/tools/l2/lib.sh"
 if [ -z "$MEM_BASE" ]; then
 	mem_used
 	MEM_BASE=$REPLY
