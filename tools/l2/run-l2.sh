@@ -90,7 +90,8 @@ reaches the module there, which the VFS refuses for a character device.
 Each run sets and restores L1's THP mode where the backend needs one: ram
 "never", ram-thp "always"; memfd shmem_enabled "never", memfd-thp
 "advise" (shmem-thp mounts its own tmpfs huge=advise); hugetlbfs grows
-the 2 MiB hugetlb pool by the guest RAM and shrinks it back afterwards.
+the 2 MiB hugetlb pool by what its free pages lack for the guest RAM and
+shrinks it back afterwards.
 The others run with L1's settings as found.
 
 With --json the last line is a JSON summary: host_elapsed_ms (QEMU's
@@ -316,13 +317,23 @@ memfd|memfd-thp)
 	OLD_SHMEM_THP=$(thp_mode "$SHMEM_THP")
 	if [ "$BACKEND" = memfd ]; then echo never > "$SHMEM_THP"; else echo advise > "$SHMEM_THP"; fi ;;
 hugetlbfs)
-	OLD_HUGE_NR=$(cat "$HUGE_NR")
-	want=$((OLD_HUGE_NR + MEM / 2))
-	echo "$want" > "$HUGE_NR" || true
-	if [ "$(cat "$HUGE_NR")" -lt "$want" ]; then
-		# Fragmented: compact once and retry.
-		echo 1 > /proc/sys/vm/compact_memory
+	# Grow the pool only by what its unreserved free pages lack: a
+	# caller that sized the pool for several guests (l2_fleet_bench.sh)
+	# has it grown once, not once more per guest, which took L1 out of
+	# memory (a QEMU OOM-killed) and each launch into compaction.
+	huge_dir=${HUGE_NR%/nr_hugepages}
+	short=$((MEM / 2 - ($(cat "$huge_dir/free_hugepages") - $(cat "$huge_dir/resv_hugepages"))))
+	cur=$(cat "$HUGE_NR")
+	want=$cur
+	if [ "$short" -gt 0 ]; then
+		OLD_HUGE_NR=$cur
+		want=$((cur + short))
 		echo "$want" > "$HUGE_NR" || true
+		if [ "$(cat "$HUGE_NR")" -lt "$want" ]; then
+			# Fragmented: compact once and retry.
+			echo 1 > /proc/sys/vm/compact_memory
+			echo "$want" > "$HUGE_NR" || true
+		fi
 	fi
 	got=$(cat "$HUGE_NR")
 	if [ "$got" -lt "$want" ]; then
