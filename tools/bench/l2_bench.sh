@@ -61,7 +61,7 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+# stat_of, num_of, median, fmt, ratio, j, thp_mode, mem_used, sa_reserve
 . "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
 PROG=l2_bench.sh
@@ -178,9 +178,9 @@ sa_run() {
 }
 
 THP=/sys/kernel/mm/transparent_hugepage
-thp=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/enabled)
-defrag=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/defrag)
-shmem_thp=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/shmem_enabled)
+thp=$(thp_mode $THP/enabled)
+defrag=$(thp_mode $THP/defrag)
+shmem_thp=$(thp_mode $THP/shmem_enabled)
 init_on_alloc=$(grep -o 'init_on_alloc=[0-9]' /proc/cmdline || echo "init_on_alloc default")
 l1_mib=$(($(sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo) / 1024))
 nodes=$(ls -d /sys/devices/system/node/node[0-9]* 2>/dev/null | wc -l)

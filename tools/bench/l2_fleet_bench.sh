@@ -58,7 +58,7 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+# stat_of, num_of, median, fmt, ratio, j, thp_mode, mem_used, sa_reserve
 . "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
 RUN_L2=$REPO/tools/l2/run-l2.sh
@@ -296,7 +296,7 @@ settle() {	# settle: page cache out, a moment for the last fleet's frees
 THP=/sys/kernel/mm/transparent_hugepage
 echo "# $N guests x $MEM MiB, each touches $TOUCH MiB, launched ${STAGGER} s apart;" \
 	"timeout $TIMEOUT s per fleet; shadowalloc: $ROUNDS fleets in one group;" \
-	"L1 MemAvailable $avail MiB, THP enabled=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/enabled)" \
+	"L1 MemAvailable $avail MiB, THP enabled=$(thp_mode $THP/enabled)" \
 	"(ram-thp sets always)"
 t_all=$(date +%s)
 NAMES=(ram-thp prealloc)

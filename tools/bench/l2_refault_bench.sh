@@ -58,7 +58,7 @@
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# stat_of, num_of, median, fmt, ratio, j, mem_used, sa_reserve
+# stat_of, num_of, median, fmt, ratio, j, thp_mode, mem_used, sa_reserve
 . "$REPO/tools/l2/lib.sh"
 CTL=$REPO/tools/shadowctl/shadowctl
 PROG=l2_refault_bench.sh
@@ -214,8 +214,8 @@ run() {
 THP=/sys/kernel/mm/transparent_hugepage
 echo "# L2 (guest RAM $MEM MiB, virtio-balloon free-page-reporting=on) runs touch-mem --cycles $CYCLES" \
 	"--free-wait-ms $WAIT_MS --settle-ms $SETTLE_MS $MIB; timeout $TIMEOUT s per run;" \
-	"L1 THP enabled=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/enabled) (ram-thp sets always)," \
-	"defrag=$(sed 's/.*\[\(.*\)\].*/\1/' $THP/defrag)"
+	"L1 THP enabled=$(thp_mode $THP/enabled) (ram-thp sets always)," \
+	"defrag=$(thp_mode $THP/defrag)"
 t_all=$(date +%s)
 mkdir -p "$DIR" && mount -t shadowallocfs none "$DIR" ||
 	{ echo "$PROG: cannot mount shadowallocfs on $DIR" >&2; exit 1; }

@@ -50,6 +50,11 @@ j() {
 	if [ -n "$1" ] && [ "$1" != - ]; then echo "$1"; else echo null; fi
 }
 
+# thp_mode FILE: the selected value of a THP sysfs file ("[always] never").
+thp_mode() {
+	sed 's/.*\[\(.*\)\].*/\1/' "$1"
+}
+
 # mem_used: L1's memory in use in KiB (MemTotal - MemFree), into REPLY;
 # the definition of memory committed run-l2.sh gives. Builtins only.
 mem_used() {

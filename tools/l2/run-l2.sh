@@ -159,7 +159,7 @@ if [ ${#L2_MODULES[@]} -gt 0 ] && [ ! -r "$MODDIR/modules.dep" ]; then
 	die_usage "--l2-module: no $MODDIR/modules.dep for kernel $KERNEL"
 fi
 
-# mem_used (see "Memory committed" in the usage), from lib.sh.
+# mem_used (see "Memory committed" in the usage) and thp_mode, from lib.sh.
 . "$REPO/tools/l2/lib.sh"
 if [ -z "$MEM_BASE" ]; then
 	mem_used
@@ -170,10 +170,6 @@ THP_DIR=/sys/kernel/mm/transparent_hugepage
 THP=$THP_DIR/enabled
 SHMEM_THP=$THP_DIR/shmem_enabled
 HUGE_NR=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
-# thp_mode FILE: the selected value of a THP sysfs file ("[always] never")
-thp_mode() {
-	sed 's/.*\[\(.*\)\].*/\1/' "$1"
-}
 case $BACKEND in
 ram|ram-thp)
 	RAM="memory-backend-ram,id=ram0,size=${MEM}M" ;;
