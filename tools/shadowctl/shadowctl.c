@@ -233,6 +233,15 @@ void no_extra_args(int argc, char **argv, int max)
 		usage_error("unexpected argument '%s'", argv[max]);
 }
 
+/* The group id of a command that takes it and nothing else. */
+static uint32_t parse_only_group_id(int argc, char **argv)
+{
+	if (argc < 1)
+		usage_error("expects ID");
+	no_extra_args(argc, argv, 1);
+	return parse_group_id(argv[0]);
+}
+
 /* Open the device once; exits with a message if it cannot be opened. */
 int open_device(void)
 {
@@ -378,10 +387,7 @@ static int group_id_only(enum shadowalloc_op op, int (*fn)(int fd, uint32_t id),
 	uint32_t id;
 	int ret;
 
-	if (argc < 1)
-		usage_error("expects ID");
-	no_extra_args(argc, argv, 1);
-	id = parse_group_id(argv[0]);
+	id = parse_only_group_id(argc, argv);
 	ret = fn(open_device(), id);
 	if (ret)
 		return fail(op, ret);
@@ -627,10 +633,7 @@ static int group_stats(int argc, char **argv)
 	uint32_t id;
 	int ret;
 
-	if (argc < 1)
-		usage_error("expects ID");
-	no_extra_args(argc, argv, 1);
-	id = parse_group_id(argv[0]);
+	id = parse_only_group_id(argc, argv);
 	ret = shadowalloc_get_stats(open_device(), id, &st);
 	if (ret)
 		return fail(SHADOWALLOC_OP_GET_STATS, ret);
@@ -746,10 +749,7 @@ static int group_hist(int argc, char **argv)
 	bool first;
 	int ret;
 
-	if (argc < 1)
-		usage_error("expects ID");
-	no_extra_args(argc, argv, 1);
-	id = parse_group_id(argv[0]);
+	id = parse_only_group_id(argc, argv);
 	ret = shadowalloc_get_fault_hist(open_device(), id, &h);
 	if (ret)
 		return fail(SHADOWALLOC_OP_GROUP_FAULT_HIST, ret);
