@@ -9,9 +9,10 @@
  * target and is staged again here once the node's back-off ends and it is
  * above its high watermark. Where: every node up to its share of that
  * (pool_split.c), the node most short of its share first. What size:
- * 2 MiB folios where the operator allows them and dense use is expected,
- * beyond the part of the node's share that recent first touches took in
- * 4 KiB (pool_split.c); 4 KiB otherwise. When: a take that leaves the pool or its node below the
+ * where the operator allows 2 MiB folios, those for a reservation, and
+ * beyond it where dense use is expected, for the part of the node's share
+ * that recent first touches did not take in 4 KiB (sa_refill_class());
+ * 4 KiB otherwise. When: a take that leaves the pool or its node below the
  * low mark, a new forecast or a changed setting kicks it; a run stages at
  * most SA_REFILL_CHUNK folios and then yields, waits for the zeroing
  * budget (pool_budget.c), and passes over nodes low on memory or backing
